@@ -1,0 +1,171 @@
+"""The one interface every tier implements.
+
+A tier is created on a URM (that is its setup: conversions, allocation and first touch of
+S, which the caller times apart), then :meth:`Tier.run` performs any number of SGD steps,
+each call continuing the tier's own sample stream and its own S. :meth:`Tier.similarity`
+hands S back in canonical orientation, ``S[j, i]`` = weight of profile item j towards
+target item i, whatever layout the tier keeps inside.
+
+The sampling contract (DESIGN.md): every tier but cython-rand draws interaction indices
+from ``numpy.random.Generator(PCG64(seed)).integers(0, nnz)``, one at a time or in blocks,
+which yields the same sequence either way. cython-rand keeps libc ``rand()``.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+import numbers
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+import numpy as np
+
+from .errors import InvalidInputError, TrainingDiverged
+from .urm import TrainingData, prepare_urm
+
+Exactness = Literal["bitwise", "close", "replay"]
+EXACTNESS_CLASSES: tuple[str, ...] = ("bitwise", "close", "replay")
+
+
+def make_rng(seed: int) -> np.random.Generator:
+    """The contract's sample stream: ``Generator(PCG64(seed))``."""
+    return np.random.Generator(np.random.PCG64(seed))
+
+
+def check_learning_rate(learning_rate: object) -> float:
+    """Return ``learning_rate`` as a float, or raise if it is not a positive finite number."""
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real):
+        raise InvalidInputError(
+            f"learning_rate must be a positive finite number, got {learning_rate!r} "
+            f"({type(learning_rate).__name__})."
+        )
+    value = float(learning_rate)
+    if not (math.isfinite(value) and value > 0.0):
+        raise InvalidInputError(f"learning_rate must be a positive finite number, got {value!r}.")
+    return value
+
+
+def check_count(value: object, what: str) -> int:
+    """Return ``value`` as an int, or raise if it is not a non-negative integer."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InvalidInputError(
+            f"{what} must be a non-negative integer, got {value!r} ({type(value).__name__})."
+        )
+    if value < 0:
+        raise InvalidInputError(f"{what} must be a non-negative integer, got {value}.")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one :meth:`Tier.run` call did."""
+
+    steps: int
+    loss: float  # summed squared error of this call's steps
+
+
+class Tier(abc.ABC):
+    """One implementation of the SLIM MSE SGD step loop.
+
+    Subclasses set the class attributes and implement :meth:`_setup`, :meth:`_run` and
+    :meth:`similarity`. Validation happens here, once; ``_run`` trusts its arguments.
+    """
+
+    #: registry name, e.g. ``"cython-rand"``
+    name: ClassVar[str]
+    #: "bitwise", "close" or "replay" (see DESIGN.md, "Exactness classes")
+    exactness: ClassVar[Exactness]
+    #: one line naming the seed cell the tier reproduces, or what it adds
+    description: ClassVar[str]
+    #: for class "close": max|S - S_ref| <= tolerance * max|S_ref|
+    tolerance: ClassVar[float] = 0.0
+    #: bytes of S per matrix element
+    similarity_itemsize: ClassVar[int] = 8
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        """Why the tier cannot run here (None where it can)."""
+        return None
+
+    def __init__(self, urm: object, *, seed: int = 0, learning_rate: float = 1e-6) -> None:
+        self.data: TrainingData = prepare_urm(urm)
+        self.seed = check_count(seed, "seed")
+        self.learning_rate = check_learning_rate(learning_rate)
+        self.steps_done = 0
+        self.loss = 0.0
+        self._setup()
+
+    @abc.abstractmethod
+    def _setup(self) -> None:
+        """Allocate and first-touch S, convert the URM into the tier's own layout."""
+
+    @abc.abstractmethod
+    def _run(self, n_steps: int) -> tuple[float, int]:
+        """Do up to ``n_steps`` steps; return (summed squared error, steps completed).
+
+        Fewer steps than asked means the loss became non-finite at step ``completed + 1``
+        of this call, whose update was not applied.
+        """
+
+    @abc.abstractmethod
+    def similarity(self) -> np.ndarray:
+        """S as a float array of shape (n_items, n_items), indexed ``S[j, i]``."""
+
+    def run(self, n_steps: int) -> RunResult:
+        """Run ``n_steps`` more SGD steps, continuing this tier's stream and S.
+
+        Raises :class:`TrainingDiverged` if the summed squared error becomes non-finite;
+        S then holds every update before the diverging step.
+        """
+        n_steps = check_count(n_steps, "n_steps")
+        if n_steps == 0:
+            return RunResult(0, 0.0)
+        loss, done = self._run(n_steps)
+        self.steps_done += done
+        if done < n_steps or not math.isfinite(loss):
+            raise TrainingDiverged(self.name, self.steps_done + 1)
+        self.loss += loss
+        return RunResult(done, loss)
+
+    def __repr__(self) -> str:
+        d = self.data
+        return (
+            f"<{type(self).__name__} {self.name!r} on {d.n_users}x{d.n_items} nnz={d.nnz}, "
+            f"steps_done={self.steps_done}>"
+        )
+
+
+class ReplayTier(Tier):
+    """A tier whose sampler cannot follow the contract's stream (class "replay").
+
+    It exposes its compiled step loop fed with explicit interaction indices, which is
+    how its arithmetic is proven equal to the reference.
+    """
+
+    exactness: ClassVar[Exactness] = "replay"
+
+    @abc.abstractmethod
+    def _replay(self, indices: np.ndarray) -> tuple[float, int]:
+        """Run the compiled step loop on ``indices`` (int64, all in [0, nnz))."""
+
+    def replay(self, indices: object) -> RunResult:
+        """Apply one step per entry of ``indices`` through the tier's own step loop."""
+        idx = np.asarray(indices)
+        if idx.ndim != 1 or idx.dtype.kind not in "iu":
+            raise InvalidInputError(
+                f"replay indices must be a 1-D integer array, got {idx.dtype} with shape "
+                f"{idx.shape}."
+            )
+        if idx.size and (idx.min() < 0 or idx.max() >= self.data.nnz):
+            raise InvalidInputError(
+                f"replay indices must lie in [0, nnz={self.data.nnz}), got "
+                f"[{idx.min()}, {idx.max()}]."
+            )
+        idx = np.ascontiguousarray(idx, dtype=np.int64)
+        loss, done = self._replay(idx)
+        self.steps_done += done
+        if done < idx.size or not math.isfinite(loss):
+            raise TrainingDiverged(self.name, self.steps_done + 1)
+        self.loss += loss
+        return RunResult(done, loss)

@@ -1,0 +1,73 @@
+"""cython-rand (seed In [37]/[40]): all typed, libc ``rand() % nnz`` drawn in C.
+
+Its sampler is libc's, not the contract's stream, so it is class "replay": the compiled
+loop fed the reference's indices must give the reference's S bitwise, and the sampler is
+tested apart for uniformity. ``rand() % nnz`` has a modulo bias and reaches only
+``RAND_MAX + 1`` interactions; where that is fewer than nnz (Windows: RAND_MAX = 32767)
+the tier refuses to run rather than silently train on a prefix of the data.
+
+libc's generator is global to the process: ``srand(seed)`` happens at setup, so one live
+cython-rand instance at a time has a reproducible stream.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._compiled import load_compiled, require_compiled
+from .base import ReplayTier
+from .errors import InvalidInputError
+from .registry import register
+
+
+def libc_rand_max() -> int:
+    """RAND_MAX of the C library the compiled tier was built against."""
+    return int(require_compiled("_cython_rand").LIBC_RAND_MAX)
+
+
+@register
+class CythonRand(ReplayTier):
+    name = "cython-rand"
+    description = "seed In [40]: all typed, libc rand() % nnz drawn in C"
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        return load_compiled("_cython_rand")[1]
+
+    def __init__(
+        self,
+        urm: object,
+        *,
+        seed: int = 0,
+        learning_rate: float = 1e-6,
+        rand_max: int | None = None,
+    ) -> None:
+        self.rand_max = libc_rand_max() if rand_max is None else int(rand_max)
+        super().__init__(urm, seed=seed, learning_rate=learning_rate)
+
+    def _setup(self) -> None:
+        nnz = self.data.nnz
+        if self.rand_max + 1 < nnz:
+            raise InvalidInputError(
+                f"cython-rand draws rand() % nnz, and RAND_MAX here is {self.rand_max:,}: "
+                f"only the first {self.rand_max + 1:,} of the {nnz:,} interactions could "
+                "ever be sampled. Use a tier on the numpy stream (cython-typed or faster)."
+            )
+        self._kernel = require_compiled("_cython_rand")
+        d = self.data
+        # The seed reads (user, item, rating) of entry k from COO arrays; canonical CSR
+        # order makes COO col/data the CSR indices/data.
+        self._arrays = (d.rows, d.indices, d.ratings, d.indptr, d.indices, d.ratings)
+        self.S = np.zeros((d.n_items, d.n_items), dtype=np.float64)
+        self._kernel.seed_rand(self.seed % 2**32)
+
+    def _run(self, n_steps: int) -> tuple[float, int]:
+        return self._kernel.train_steps(*self._arrays, self.S, self.learning_rate, n_steps)
+
+    def _replay(self, indices: np.ndarray) -> tuple[float, int]:
+        return self._kernel.train_steps(
+            *self._arrays, self.S, self.learning_rate, indices.shape[0], indices
+        )
+
+    def similarity(self) -> np.ndarray:
+        return self.S

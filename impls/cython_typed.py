@@ -1,0 +1,24 @@
+"""cython-typed (seed In [34]): typed memoryviews, still a Python-level draw per step."""
+
+from __future__ import annotations
+
+from ._compiled import load_compiled, require_compiled
+from .python_indptr import PythonIndptr
+from .registry import register
+
+
+@register
+class CythonTyped(PythonIndptr):
+    # Same state as python-indptr (CSR, COO, dense S, the contract's stream); only the
+    # compiled loop differs.
+    name = "cython-typed"
+    exactness = "bitwise"
+    description = "seed In [34]: typed memoryviews and loops, Python-level draw per step"
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        return load_compiled("_cython_typed")[1]
+
+    @staticmethod
+    def _loop():
+        return require_compiled("_cython_typed").train_steps

@@ -1,0 +1,58 @@
+"""Tiers by name: ``register`` adds one, ``get_tier`` finds one, ``create`` prepares one."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from .base import EXACTNESS_CLASSES, Tier
+from .errors import TierUnavailableError, UnknownTierError
+
+_TIERS: dict[str, type[Tier]] = {}
+
+
+def register(cls: type[Tier]) -> type[Tier]:
+    """Class decorator: make ``cls`` selectable by ``cls.name``."""
+    if cls.exactness not in EXACTNESS_CLASSES:
+        raise ValueError(f"tier {cls.name!r} declares unknown exactness {cls.exactness!r}")
+    if cls.name in _TIERS and _TIERS[cls.name] is not cls:
+        raise ValueError(f"a tier named {cls.name!r} is already registered")
+    _TIERS[cls.name] = cls
+    return cls
+
+
+def tier_names() -> list[str]:
+    """Every registered tier name, slowest family first (registration order)."""
+    return list(_TIERS)
+
+
+def get_tier(name: str) -> type[Tier]:
+    """The tier class registered as ``name``; an unknown name lists the known ones."""
+    try:
+        return _TIERS[name]
+    except (KeyError, TypeError):
+        close = difflib.get_close_matches(str(name), list(_TIERS), n=1, cutoff=0.5)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise UnknownTierError(
+            f"unknown tier {name!r}.{hint} Known tiers: {', '.join(_TIERS)}."
+        ) from None
+
+
+def create(name: str, urm: object, **options: object) -> Tier:
+    """Prepare tier ``name`` on ``urm`` (that is its setup); options go to the tier."""
+    cls = get_tier(name)
+    reason = cls.unavailable_reason()
+    if reason is not None:
+        raise TierUnavailableError(f"tier {name!r} is unavailable here: {reason}")
+    return cls(urm, **options)
+
+
+@contextmanager
+def registered(cls: type[Tier]) -> Iterator[type[Tier]]:
+    """Register ``cls`` for the duration of a ``with`` block (tests, experiments)."""
+    register(cls)
+    try:
+        yield cls
+    finally:
+        _TIERS.pop(cls.name, None)

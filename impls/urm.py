@@ -1,0 +1,132 @@
+"""The canonical URM every tier trains on, built once at the Python boundary.
+
+Canonical form: CSR, float64 ratings, int32 ``indptr`` and ``indices``, column indices
+sorted within each row, duplicate (user, item) entries summed, every rating finite.
+Whatever the caller hands in (COO, CSC, dense, unsorted, duplicated) is converted here,
+once, so that every tier sees the same stored entries in the same order and the
+interaction drawn for index k is the same (user, item, rating) for all of them.
+
+Explicit zeros stored in a sparse input are kept: a stored entry is an interaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .errors import InvalidInputError
+
+INT32_MAX = np.iinfo(np.int32).max
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingData:
+    """A validated, canonical URM plus the per-entry user array (the COO ``row``).
+
+    Build it with :func:`prepare_urm`; tiers accept it as is and skip validation.
+    """
+
+    csr: sp.csr_matrix
+    rows: np.ndarray  # int32, user of each stored entry, in CSR order
+
+    @property
+    def n_users(self) -> int:
+        return self.csr.shape[0]
+
+    @property
+    def n_items(self) -> int:
+        return self.csr.shape[1]
+
+    @property
+    def nnz(self) -> int:
+        return int(self.csr.nnz)
+
+    @property
+    def indptr(self) -> np.ndarray:
+        return self.csr.indptr
+
+    @property
+    def indices(self) -> np.ndarray:
+        return self.csr.indices
+
+    @property
+    def ratings(self) -> np.ndarray:
+        return self.csr.data
+
+    def similarity_bytes(self, itemsize: int = 8) -> int:
+        """Bytes a dense n_items x n_items similarity matrix of this item count needs."""
+        return self.n_items * self.n_items * itemsize
+
+
+def prepare_urm(urm: object, *, name: str = "URM") -> TrainingData:
+    """Validate ``urm`` and return it in canonical form.
+
+    Accepts any scipy.sparse matrix or array, or a 2-D numeric numpy array (zeros are
+    then "no interaction"). Raises :class:`InvalidInputError` naming the problem for:
+    anything else, a shape that is not 2-D, a non-numeric or complex dtype, no stored
+    entry, more stored entries or a larger dimension than int32 indexes, and NaN or
+    infinite ratings (with the position of the first one).
+    """
+    if isinstance(urm, TrainingData):
+        return urm
+    if sp.issparse(urm):
+        matrix = urm
+    elif isinstance(urm, np.ndarray):
+        matrix = urm
+    else:
+        raise InvalidInputError(
+            f"{name} must be a scipy.sparse matrix or a 2-D numpy array of ratings, "
+            f"got {type(urm).__module__}.{type(urm).__qualname__}."
+        )
+    if matrix.ndim != 2:
+        raise InvalidInputError(
+            f"{name} must be 2-D (users x items), got {matrix.ndim}-D with shape "
+            f"{tuple(matrix.shape)}."
+        )
+    kind = np.dtype(matrix.dtype).kind
+    if kind not in "biuf":
+        raise InvalidInputError(
+            f"{name} must hold real numbers, got dtype {matrix.dtype}: convert the ratings "
+            "to float64 first."
+        )
+    n_users, n_items = matrix.shape
+    if n_users > INT32_MAX or n_items > INT32_MAX:
+        raise InvalidInputError(
+            f"{name} has shape {matrix.shape}: user and item indices must fit int32 "
+            f"(at most {INT32_MAX:,}); renumber users and items contiguously."
+        )
+    if sp.issparse(matrix):
+        stored = int(matrix.nnz)
+        if stored > INT32_MAX:
+            raise InvalidInputError(
+                f"{name} has {stored:,} stored entries; the tiers index interactions with "
+                f"int32 and take at most {INT32_MAX:,}. Subsample or split the data."
+            )
+        csr = sp.csr_matrix(matrix, dtype=np.float64, copy=True)
+    else:
+        csr = sp.csr_matrix(np.asarray(matrix, dtype=np.float64))
+    if csr.nnz == 0:
+        raise InvalidInputError(
+            f"{name} has no stored interaction (nnz = 0, shape {csr.shape}): there is "
+            "nothing to sample. Check that the ratings were loaded."
+        )
+    if csr.nnz > INT32_MAX:  # duplicates of a dense input cannot reach this, COO sums can't grow
+        raise InvalidInputError(f"{name} has {csr.nnz:,} stored entries; at most {INT32_MAX:,}.")
+    bad = ~np.isfinite(csr.data)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        row = int(np.searchsorted(csr.indptr, first, side="right") - 1)
+        col = int(csr.indices[first])
+        raise InvalidInputError(
+            f"{name} holds {int(bad.sum()):,} non-finite rating(s) (NaN or infinite); the "
+            f"first is at (user {row}, item {col}) = {csr.data[first]}. Drop or fix them."
+        )
+    csr.sum_duplicates()  # sorts indices too
+    csr.indices = csr.indices.astype(np.int32, copy=False)
+    csr.indptr = csr.indptr.astype(np.int32, copy=False)
+    if not np.isfinite(csr.data).all():  # summing duplicates can overflow
+        raise InvalidInputError(f"{name}: summing duplicate entries overflowed to infinity.")
+    rows = np.repeat(np.arange(n_users, dtype=np.int32), np.diff(csr.indptr))
+    return TrainingData(csr=csr, rows=rows)
