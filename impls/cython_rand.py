@@ -34,6 +34,20 @@ class CythonRand(ReplayTier):
     def unavailable_reason(cls) -> str | None:
         return load_compiled("_cython_rand")[1]
 
+    @classmethod
+    def check_sampler(cls, nnz: int, draws: int = 400_000) -> tuple[bool, str]:
+        """Chi-square goodness of fit of ``rand() % nnz`` over at most 1,000 equal bins."""
+        from scipy.stats import chisquare
+
+        kernel = require_compiled("_cython_rand")
+        kernel.seed_rand(20240601)  # fixed: the verdict is reproducible, not flaky
+        n_bins = min(nnz, 1000)
+        # bins of nearly equal width: bin b holds indices [b*nnz/n_bins, (b+1)*nnz/n_bins)
+        counts = np.bincount(kernel.draw_indices(nnz, draws) * n_bins // nnz, minlength=n_bins)
+        expected = np.diff(np.ceil(np.arange(n_bins + 1) * nnz / n_bins)) * draws / nnz
+        pvalue = float(chisquare(counts, expected).pvalue)
+        return pvalue > 1e-4, f"sampler chi-square p={pvalue:.2g} over {n_bins} bins"
+
     def __init__(
         self,
         urm: object,
