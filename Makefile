@@ -12,7 +12,7 @@ $(BIN)/python:
 
 # Reinstall (and so rebuild the Cython tiers) whenever the build inputs change.
 $(STAMP): $(BIN)/python pyproject.toml setup.py $(wildcard impls/*.pyx impls/*.pxd impls/_indptr_loop.py)
-	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m pip install -q -e ".[test,numba]"
 	touch $@
 
 test: $(STAMP)
