@@ -29,6 +29,7 @@ def libc_rand_max() -> int:
 class CythonRand(ReplayTier):
     name = "cython-rand"
     description = "seed In [40]: all typed, libc rand() % nnz drawn in C"
+    cython_source = "_cython_rand.pyx"
 
     @classmethod
     def unavailable_reason(cls) -> str | None:

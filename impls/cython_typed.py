@@ -14,6 +14,7 @@ class CythonTyped(PythonIndptr):
     name = "cython-typed"
     exactness = "bitwise"
     description = "seed In [34]: typed memoryviews and loops, Python-level draw per step"
+    cython_source = "_cython_typed.pyx"
 
     @classmethod
     def unavailable_reason(cls) -> str | None:

@@ -46,6 +46,7 @@ class CythonUntyped(PythonIndptr):
     name = "cython-untyped"
     exactness = "bitwise"
     description = "seed In [31]: the python-indptr loop compiled by Cython, no cdef"
+    cython_source = "_indptr_loop.py"  # what Cython compiles (through _cython_untyped.pyx)
 
     @classmethod
     def unavailable_reason(cls) -> str | None:

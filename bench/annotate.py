@@ -1,0 +1,95 @@
+"""``slimbench annotate``: ``cython -a`` for every Cython tier, and its "yellow lines".
+
+The seed's step 4: Cython's annotation colours each source line by how much Python C-API
+work it compiles to. A line of a tier's step loop that is not white still calls into the
+interpreter on every step. The step loop is the block that starts at the line marked
+``# step loop`` (or, in the seed's kernels, at ``for sample_num in range(``) and runs
+while the indentation is deeper. Besides the count, the sum of the loop's scores says how
+yellow: a bounds check scores 2, a Python call 10 to 30.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .impls import SlimBenchError, get_tier
+
+_LINE = re.compile(r'<pre class="cython line score-(\d+)"[^>]*>.*?<span class="">(\d+)</span>')
+_LOOP_START = re.compile(r"#\s*step loop\b|for\s+sample_num\s+in\s+")
+
+
+class AnnotateError(SlimBenchError, RuntimeError):
+    """Cython could not annotate a tier's source."""
+
+
+def tier_source(name: str) -> Path | None:
+    """The Cython source holding tier ``name``'s step loop, or None for pure-Python tiers."""
+    cls = get_tier(name)
+    source = getattr(cls, "cython_source", None)
+    if source is None:
+        return None
+    module_dir = Path(sys.modules[cls.__module__].__file__).parent
+    return module_dir / source
+
+
+def step_loop_lines(source_text: str) -> list[int]:
+    """1-based numbers of the code lines in the step loop (comments and blanks excluded)."""
+    lines = source_text.splitlines()
+    start = next((i for i, line in enumerate(lines) if _LOOP_START.search(line)), None)
+    if start is None:
+        return []
+    if lines[start].strip().startswith("#"):  # a marker comment: the loop is the next line
+        start += 1
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    out = [start + 1]
+    for i in range(start + 1, len(lines)):
+        text = lines[i].strip()
+        if not text or text.startswith("#"):
+            continue
+        if len(lines[i]) - len(lines[i].lstrip()) <= indent:
+            break
+        out.append(i + 1)
+    return out
+
+
+def annotation_scores(html: str) -> dict[int, int]:
+    """Line number -> Cython's score (0 is white) from a ``cython -a`` HTML file."""
+    return {int(num): int(score) for score, num in _LINE.findall(html)}
+
+
+def annotate_source(source: Path, out_dir: Path, stem: str) -> Path:
+    """Run ``cython -a`` on ``source``; return the HTML written into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    c_file = out_dir / f"{stem}.c"
+    cmd = [sys.executable, "-m", "cython", "-a", "-3", str(source), "-o", str(c_file)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=source.parent)
+    html = c_file.with_suffix(".html")
+    if proc.returncode != 0 or not html.exists():
+        raise AnnotateError(
+            f"cython -a failed on {source.name}: {(proc.stderr or proc.stdout).strip()[-500:]}"
+        )
+    c_file.unlink(missing_ok=True)  # only the HTML is wanted
+    return html
+
+
+def annotate_tiers(names: Sequence[str], out_dir: Path) -> dict[str, dict]:
+    """Annotate each Cython tier among ``names``: {tier: {html, yellow_lines, loop_lines}}."""
+    results: dict[str, dict] = {}
+    for name in names:
+        source = tier_source(name)
+        if source is None:
+            continue
+        if not source.exists():
+            raise AnnotateError(f"the source of tier {name!r} is not installed: {source}")
+        html = annotate_source(source, out_dir, name)
+        scores = annotation_scores(html.read_text(encoding="utf-8"))
+        loop = step_loop_lines(source.read_text(encoding="utf-8"))
+        yellow = [n for n in loop if scores.get(n, 0) > 0]
+        results[name] = {"html": str(html), "yellow_lines": len(yellow),
+                         "yellow_score": sum(scores.get(n, 0) for n in loop),
+                         "loop_lines": len(loop), "yellow_line_numbers": yellow}
+    return results

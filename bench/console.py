@@ -1,0 +1,62 @@
+"""The console table of a run (rich), the same figures as results.csv and the report."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from .extrapolate import human_rate
+
+
+def _ratio(value: float | None) -> str:
+    return "" if value is None else (f"{value:,.0f}x" if value >= 100 else f"{value:.1f}x")
+
+
+def table_rows(results: dict) -> list[dict]:
+    """Display strings per tier: the one place that formats the table's cells."""
+    epochs = results["options"]["epochs"]
+    rows = []
+    for t in results["tiers"]:
+        sps = t.get("samples_per_second")
+        check = (t.get("check") or {}).get("verdict", "")
+        speed = ci = naive = rand = floor = train = ""
+        if sps and t["status"] in ("measured", "interrupted"):
+            speed = human_rate(sps["median"])
+            ci = f"{human_rate(sps['ci_low'])}-{human_rate(sps['ci_high'])}"
+            naive = _ratio(t["speedup"].get("python-naive"))
+            rand = _ratio(t["speedup"].get("cython-rand"))
+            floor = "" if t.get("percent_of_floor") is None else f"{t['percent_of_floor']:.0f}%"
+            train = t["training_time"]["human"] if t.get("training_time") else ""
+        rows.append({
+            "tier": t["name"],
+            "class": t["exactness"],
+            "check": check,
+            "status": t["status"],
+            "samples/s": speed,
+            "95% CI": ci,
+            "rounds": str(len(t.get("rounds", []))),
+            "vs naive": naive,
+            "vs rand": rand,
+            "% floor": floor,
+            f"{epochs} epochs": train,
+            "threads": "" if t.get("threads") is None else str(t["threads"]),
+            "yellow": "" if t.get("yellow_lines") is None else str(t["yellow_lines"]),
+        })
+    return rows
+
+
+def print_table(results: dict, console: Console | None = None) -> None:
+    """Print the summary table; tiers without a verified figure show their status."""
+    console = console or Console()
+    rows = table_rows(results)
+    if not rows:
+        return
+    ds = results["dataset"]
+    table = Table(title=f"{ds['name']}: {ds['train_nnz']:,} training interactions, "
+                        f"seed {results['options']['seed']}", title_justify="left")
+    for col in rows[0]:
+        table.add_column(col, justify="left" if col in ("tier", "class", "check", "status")
+                         else "right")
+    for row in rows:
+        table.add_row(*row.values())
+    console.print(table)

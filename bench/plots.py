@@ -1,0 +1,137 @@
+"""The run's PNG plots (matplotlib, Agg): each readable on its own, without the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display needed, none assumed
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from .extrapolate import human_duration, human_rate  # noqa: E402
+
+CLASS_COLORS = {"bitwise": "#2b6cb0", "replay": "#805ad5", "close": "#dd6b20",
+                "baseline": "#718096"}
+
+
+def measured(results: dict) -> list[dict]:
+    """Tiers with a speed figure verified in this run, in the run's order."""
+    return [t for t in results["tiers"]
+            if t.get("samples_per_second") and t["status"] in ("measured", "interrupted")
+            and (t.get("check") or {}).get("verdict") == "pass"]
+
+
+def _subtitle(results: dict) -> str:
+    ds, m = results["dataset"], results["machine"]
+    return (f"{ds['name']} ({ds['train_nnz']:,} training interactions) - "
+            f"{m.get('cpu_model')}, {m.get('usable_cores')} cores")
+
+
+def plot_speed(results: dict, path: Path) -> Path:
+    """Samples/s per tier on a log axis, CI whiskers, speedup over python-naive on each bar."""
+    tiers = measured(results)
+    fig, ax = plt.subplots(figsize=(9, 0.55 * len(tiers) + 1.6))
+    y = np.arange(len(tiers))
+    med = np.array([t["samples_per_second"]["median"] for t in tiers])
+    lo = med - np.array([t["samples_per_second"]["ci_low"] for t in tiers])
+    hi = np.array([t["samples_per_second"]["ci_high"] for t in tiers]) - med
+    ax.barh(y, med, xerr=[lo, hi], color=[CLASS_COLORS.get(t["exactness"], "#999")
+                                          for t in tiers], capsize=3, height=0.6)
+    for yi, t, m in zip(y, tiers, med, strict=True):
+        s = t["speedup"].get("python-naive")
+        label = human_rate(m) + (f"  ({s:,.1f}x naive)" if s and t["name"] != "python-naive"
+                                 else "")
+        ax.text(m * 1.08, yi, label, va="center", fontsize=9)
+    ax.set_yticks(y, [t["name"] for t in tiers])
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlim(med.min() / 2 if len(med) else 1, med.max() * 12 if len(med) else 10)
+    ax.set_xlabel("samples per second (median over rounds, 95% CI; log scale)")
+    ax.set_title("SLIM MSE SGD speed per tier\n" + _subtitle(results), fontsize=10)
+    ax.grid(axis="x", which="both", alpha=0.3)
+    return _save(fig, path)
+
+
+def plot_training_time(results: dict, path: Path) -> Path:
+    """Extrapolated full-training time per tier, log axis, labelled in human units."""
+    tiers = [t for t in measured(results) if t.get("training_time")]
+    epochs = results["options"]["epochs"]
+    fig, ax = plt.subplots(figsize=(9, 0.55 * len(tiers) + 1.6))
+    y = np.arange(len(tiers))
+    sec = np.array([t["training_time"]["seconds"] for t in tiers])
+    ax.barh(y, sec, color=[CLASS_COLORS.get(t["exactness"], "#999") for t in tiers], height=0.6)
+    for yi, s in zip(y, sec, strict=True):
+        ax.text(s * 1.08, yi, human_duration(s), va="center", fontsize=9)
+    ax.set_yticks(y, [t["name"] for t in tiers])
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    if len(sec):
+        ax.set_xlim(sec.min() / 2, sec.max() * 8)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: human_duration(v)))
+    ax.set_xlabel(f"time for {epochs} epochs of the training split, setup included (log scale)")
+    ax.set_title(f"Extrapolated training time ({epochs} epochs)\n" + _subtitle(results),
+                 fontsize=10)
+    ax.grid(axis="x", which="both", alpha=0.3)
+    return _save(fig, path)
+
+
+def _per_round(results: dict, value) -> plt.Figure:
+    fig, ax = plt.subplots(figsize=(9, 5))
+    for t in measured(results):
+        warm = t.get("warmup", [])
+        rounds = t.get("rounds", [])
+        steps = np.cumsum([r["steps"] for r in warm + rounds])
+        vals = [value(r) for r in warm + rounds]
+        line, = ax.plot(steps[len(warm):], vals[len(warm):], marker="o", ms=3, label=t["name"])
+        if warm:
+            ax.plot(steps[: len(warm) + 1], vals[: len(warm) + 1], ls=":", alpha=0.5,
+                    color=line.get_color())
+    ax.set_xscale("log")
+    ax.set_xlabel("steps done by the tier (dotted: warm-up, not counted)")
+    ax.legend(fontsize=8, ncol=2)
+    ax.grid(alpha=0.3, which="both")
+    return fig, ax
+
+
+def plot_rounds(results: dict, path: Path) -> Path:
+    """Samples/s of every round (the seed's 'every 5,000 iterations' view)."""
+    fig, ax = _per_round(results, lambda r: r["steps"] / r["seconds"] if r["seconds"] else np.nan)
+    ax.set_yscale("log")
+    ax.set_ylabel("samples per second in the round")
+    ax.set_title("Speed per round\n" + _subtitle(results), fontsize=10)
+    return _save(fig, path)
+
+
+def plot_mse(results: dict, path: Path) -> Path:
+    """Mean squared error per round: the training is really happening."""
+    fig, ax = _per_round(results, lambda r: r["loss"] / r["steps"] if r["steps"] else np.nan)
+    ax.set_ylabel("mean squared error of the round's steps")
+    ax.set_title(f"Training error per round (learning rate {results['options']['learning_rate']:g})"
+                 "\n" + _subtitle(results), fontsize=10)
+    return _save(fig, path)
+
+
+def _save(fig: plt.Figure, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+PLOTS = {
+    "speed.png": plot_speed,
+    "training_time.png": plot_training_time,
+    "rounds.png": plot_rounds,
+    "mse.png": plot_mse,
+}
+
+
+def write_plots(results: dict, out_dir: Path) -> dict[str, Path]:
+    """Every plot into ``out_dir``; returns file name -> path (none where nothing measured)."""
+    if not measured(results):
+        return {}
+    return {name: fn(results, out_dir / name) for name, fn in PLOTS.items()}

@@ -1,0 +1,169 @@
+"""The result format: one JSON document per run (versioned schema) and a CSV beside it.
+
+Schema ``slimbench.results`` version 1 (documented in README.md, "Result schema"):
+
+- ``schema``, ``schema_version``, ``status`` ("running", "complete", "interrupted",
+  "failed"), ``created``, ``updated`` (ISO 8601 UTC), ``command`` (argv)
+- ``dataset``: ``name``, ``source``, ``stats`` (slimbench.stats), ``train_nnz``,
+  ``test_nnz``, ``train_share``, ``split_seed``
+- ``options``: seed, learning_rate, budget_seconds, rounds, warmup_seconds, epochs,
+  threads, tiers, scheduling ("round-robin" or "sequential")
+- ``protocol``: the timing protocol in words; ``machine``: slimbench.machine metadata
+- ``check``: one entry per tier of the cross-check (slimbench.check.CheckResult)
+- ``tiers``: one entry per tier, see :func:`new_tier_entry`
+- ``caveats``: sentences the report shows
+
+Files are written atomically (a temporary file in the same folder, then ``os.replace``),
+so a reader never sees half a document and an interrupted run keeps its last write.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from .impls import SlimBenchError
+
+SCHEMA = "slimbench.results"
+SCHEMA_VERSION = 1
+
+
+class ResultsFileError(SlimBenchError, ValueError):
+    """A results file that cannot be read: missing, not JSON, or of another schema."""
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601, to the second."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def new_tier_entry(name: str, exactness: str, description: str) -> dict:
+    """A tier's entry before it is measured (``status`` "pending").
+
+    Filled by the runner: ``check`` (verdict, details), ``setup_seconds``,
+    ``compile_seconds``, ``threads``, ``memory_bytes``, ``notes``, ``warmup`` and ``rounds``
+    (lists of {steps, seconds, loss}), ``samples_per_second`` (slimbench.summary.Summary
+    as a dict), ``speedup`` ({"python-naive": x, "cython-rand": y}), ``percent_of_floor``,
+    ``training_time`` (slimbench.extrapolate.TrainingTime as a dict), ``yellow_lines``,
+    ``error``. ``status`` ends as "measured", "failed-check", "diverged", "error",
+    "unavailable" or "interrupted".
+    """
+    return {
+        "name": name,
+        "exactness": exactness,
+        "description": description,
+        "status": "pending",
+        "check": None,
+        "setup_seconds": None,
+        "compile_seconds": None,
+        "threads": None,
+        "memory_bytes": None,
+        "notes": [],
+        "warmup": [],
+        "rounds": [],
+        "samples_per_second": None,
+        "speedup": {},
+        "percent_of_floor": None,
+        "training_time": None,
+        "yellow_lines": None,
+        "error": None,
+    }
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def tiers_frame(results: Mapping) -> pd.DataFrame:
+    """One row per tier: the figures of the console table, flat."""
+    rows = []
+    for t in results.get("tiers", []):
+        sps = t.get("samples_per_second") or {}
+        tt = t.get("training_time") or {}
+        check = t.get("check") or {}
+        rows.append({
+            "tier": t["name"],
+            "exactness": t["exactness"],
+            "check": check.get("verdict"),
+            "status": t["status"],
+            "rounds": len(t.get("rounds", [])),
+            "samples_per_s_median": sps.get("median"),
+            "samples_per_s_ci_low": sps.get("ci_low"),
+            "samples_per_s_ci_high": sps.get("ci_high"),
+            "ci_confidence": sps.get("confidence"),
+            "samples_per_s_min": sps.get("minimum"),
+            "samples_per_s_iqr": sps.get("iqr"),
+            "speedup_vs_python_naive": t.get("speedup", {}).get("python-naive"),
+            "speedup_vs_cython_rand": t.get("speedup", {}).get("cython-rand"),
+            "percent_of_floor": t.get("percent_of_floor"),
+            "setup_seconds": t.get("setup_seconds"),
+            "threads": t.get("threads"),
+            "training_seconds": tt.get("seconds"),
+            "training_time": tt.get("human"),
+            "yellow_lines": t.get("yellow_lines"),
+        })
+    return pd.DataFrame(rows)
+
+
+def write_results(results: dict, out_dir: Path) -> Path:
+    """Write ``results.json`` and ``results.csv`` into ``out_dir`` atomically."""
+    results["updated"] = now_iso()
+    path = out_dir / "results.json"
+    _atomic_write_text(path, json.dumps(results, indent=2, allow_nan=False, default=_jsonable))
+    _atomic_write_text(out_dir / "results.csv", tiers_frame(results).to_csv(index=False))
+    return path
+
+
+def _jsonable(value: object) -> object:
+    """numpy scalars and paths into plain JSON values."""
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def load_results(path: str | os.PathLike) -> dict:
+    """Read a results.json written by ``slimbench run``, checking its schema."""
+    p = Path(path)
+    if not p.is_file():
+        raise ResultsFileError(f"results file {str(p)!r} does not exist (or is not a file).")
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ResultsFileError(f"{str(p)!r} is not a text JSON file.") from None
+    except json.JSONDecodeError as exc:
+        raise ResultsFileError(
+            f"{str(p)!r} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
+        ) from None
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+        kind = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
+        hint = ""
+        if isinstance(doc, dict) and "benchmarks" in doc:
+            hint = " It looks like pytest-benchmark output: use `slimbench report --pytest-benchmark`."
+        raise ResultsFileError(
+            f"{str(p)!r} is not a slimbench results file (schema {kind!r}, expected {SCHEMA!r})."
+            + hint
+        )
+    version = doc.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ResultsFileError(
+            f"{str(p)!r} has results schema version {version!r}; this slimbench reads version "
+            f"{SCHEMA_VERSION}. Re-run `slimbench run` or use the slimbench that wrote it."
+        )
+    return doc

@@ -1,0 +1,408 @@
+"""``slimbench run``: check, then time every tier, then write results, plots and report.
+
+The order of work is the project's promise: nothing is timed before it is proven equal to
+the reference, every figure comes from this run, and the results on disk are rewritten
+after every round so that an interrupted run keeps what it measured.
+"""
+
+from __future__ import annotations
+
+import gc
+import inspect
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from . import __version__
+from .check import REFERENCE, check_tiers
+from .extrapolate import extrapolate_training_time
+from .impls import (
+    InvalidInputError,
+    SlimBenchError,
+    TrainingData,
+    TrainingDiverged,
+    create,
+    get_tier,
+    prepare_urm,
+    tier_names,
+)
+from .machine import available_memory, machine_metadata, usable_cores
+from .results import SCHEMA, SCHEMA_VERSION, new_tier_entry, now_iso, write_results
+from .summary import summarize
+from .timing import PROTOCOL_TEXT, TierClock, TimingPlan
+
+SPEEDUP_BASELINES = ("python-naive", "cython-rand")
+FLOOR = "floor"
+MEMORY_HEADROOM = 0.85  # share of the available memory the tiers may take together
+
+
+@dataclass
+class RunOptions:
+    """Everything ``slimbench run`` takes (the CLI maps its flags onto this)."""
+
+    dataset: str = "synthetic-ml10m"
+    tiers: Sequence[str] | None = None
+    seed: int = 0
+    learning_rate: float = 1e-6
+    budget_seconds: float = 20.0
+    rounds: int = 7
+    warmup_seconds: float | None = None
+    epochs: int = 10
+    threads: int | None = None
+    train_share: float = 0.8
+    out_dir: Path | None = None
+    annotate: bool = True
+    plots: bool = True
+    command: list[str] = field(default_factory=lambda: list(sys.argv))
+
+
+def default_out_dir(root: Path = Path("reports")) -> Path:
+    """A new folder under ``reports/`` named by the local date and time."""
+    return root / datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def prepare_out_dir(path: Path) -> Path:
+    """Create ``path`` and prove it writable, before any measuring starts."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-probe"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot write to the output directory {str(path)!r} ({exc.strerror or exc}); "
+            "choose another with --out."
+        ) from None
+    return path
+
+
+def tier_memory_bytes(name: str, data: TrainingData) -> int:
+    """Memory a prepared tier holds beyond the shared URM: its dense S and its copies."""
+    cls = get_tier(name)
+    return cls.similarity_itemsize * data.n_items * data.n_items + 16 * data.nnz
+
+
+def _accepts(cls: type, option: str) -> bool:
+    return option in inspect.signature(cls.__init__).parameters
+
+
+def tier_options(name: str, threads: int | None) -> dict:
+    """Keyword arguments for ``create`` that this tier understands."""
+    cls = get_tier(name)
+    return {"threads": threads} if threads is not None and _accepts(cls, "threads") else {}
+
+
+def memory_plan(names: Sequence[str], data: TrainingData, available: int) -> str:
+    """'round-robin' where every tier fits at once, 'sequential' where one at a time does.
+
+    Raises InvalidInputError, before anything is allocated, where even one tier's S does
+    not fit, with the bytes it would need.
+    """
+    needs = {name: tier_memory_bytes(name, data) for name in names}
+    biggest = max(needs, key=needs.get)
+    if needs[biggest] > MEMORY_HEADROOM * available:
+        raise InvalidInputError(
+            f"the dataset has {data.n_items:,} items: tier {biggest!r} needs a dense S of "
+            f"{data.n_items:,}^2 x {get_tier(biggest).similarity_itemsize} bytes, about "
+            f"{needs[biggest] / 2**30:.2f} GiB with its copies, but only "
+            f"{available / 2**30:.2f} GiB is available. Use a smaller dataset "
+            "(e.g. synthetic-ml10m:scale=0.3) or a machine with more memory."
+        )
+    return "round-robin" if sum(needs.values()) <= MEMORY_HEADROOM * available else "sequential"
+
+
+class Runner:
+    """One ``slimbench run``; :meth:`execute` returns the exit code."""
+
+    def __init__(self, options: RunOptions, console: Console | None = None) -> None:
+        self.o = options
+        self.console = console or Console()
+        self.plan = TimingPlan(options.budget_seconds, options.rounds, options.warmup_seconds)
+        self.names = list(options.tiers) if options.tiers else tier_names()
+        for name in self.names:
+            get_tier(name)  # unknown names fail before any work
+        if options.threads is not None and options.threads < 1:
+            raise InvalidInputError(f"--threads must be a positive integer, got {options.threads}")
+        self.out = prepare_out_dir(options.out_dir or default_out_dir())
+        self.results: dict = {}
+        self.entries: dict[str, dict] = {}
+
+    # -- the phases -------------------------------------------------------------------
+
+    def execute(self) -> int:
+        from .datasets import holdout_split, load_dataset
+        from .stats import dataset_stats, format_stats
+
+        c = self.console
+        c.print(f"[bold]slimbench {__version__}[/] run -> {self.out}")
+        t0 = time.perf_counter()
+        dataset = load_dataset(self.o.dataset)
+        stats = dataset_stats(dataset.urm)
+        c.print(format_stats(stats, dataset.name), highlight=False)
+        c.print(f"(loaded in {time.perf_counter() - t0:.1f} s)")
+        train, test = holdout_split(dataset.urm, train_share=self.o.train_share, seed=self.o.seed)
+        data = prepare_urm(train, name=f"{dataset.name} (train)")
+        del train
+        scheduling = memory_plan(self.names, data, available_memory())
+        self._start_results(dataset, stats, data, int(test.nnz), scheduling)
+        c.print(
+            f"train split: {data.nnz:,} interactions ({self.o.train_share:.0%}); tiers "
+            f"measured {scheduling}; learning rate {self.o.learning_rate:g} (the seed's speed-run "
+            f"value); seed {self.o.seed}; budget {self.plan.budget_seconds:g} s per tier"
+        )
+        try:
+            passing = self._check()
+            if self.o.annotate:
+                self._annotate()
+            self._measure(passing, data, scheduling)
+        except KeyboardInterrupt:
+            self._finish("interrupted")
+            c.print(f"[yellow]interrupted: kept what was measured in {self.out}[/]")
+            raise
+        self._finish("complete")
+        failed = [e["name"] for e in self.entries.values()
+                  if e["status"] in ("failed-check", "diverged", "error")]
+        if failed:
+            c.print(f"[red]not measured: {', '.join(failed)} (see the report)[/]")
+            return 1
+        return 0
+
+    def _start_results(self, dataset, stats: dict, data: TrainingData, test_nnz: int,
+                       scheduling: str) -> None:
+        o = self.o
+        self.results = {
+            "schema": SCHEMA,
+            "schema_version": SCHEMA_VERSION,
+            "slimbench_version": __version__,
+            "status": "running",
+            "created": now_iso(),
+            "updated": now_iso(),
+            "command": o.command,
+            "dataset": {
+                "name": dataset.name,
+                "source": dataset.source,
+                "notes": list(dataset.notes),
+                "stats": stats,
+                "train_nnz": data.nnz,
+                "test_nnz": test_nnz,
+                "train_share": o.train_share,
+                "split_seed": o.seed,
+            },
+            "options": {
+                "seed": o.seed,
+                "learning_rate": o.learning_rate,
+                "budget_seconds": self.plan.budget_seconds,
+                "rounds": self.plan.rounds,
+                "warmup_seconds": self.plan.warmup,
+                "epochs": o.epochs,
+                "threads": o.threads,
+                "tiers": self.names,
+                "scheduling": scheduling,
+            },
+            "protocol": PROTOCOL_TEXT.format(rounds=self.plan.rounds,
+                                             budget=self.plan.budget_seconds,
+                                             scheduling=scheduling),
+            "machine": machine_metadata(),
+            "check": [],
+            "tiers": [],
+            "caveats": [],
+        }
+        for name in self.names:
+            cls = get_tier(name)
+            entry = new_tier_entry(name, cls.exactness, cls.description)
+            entry["memory_bytes"] = tier_memory_bytes(name, data)
+            self.entries[name] = entry
+            self.results["tiers"].append(entry)
+        self._write()
+
+    def _write(self) -> None:
+        write_results(self.results, self.out)
+
+    def _check(self) -> list[str]:
+        c = self.console
+        c.print("\n[bold]cross-check[/] against python-naive (built-in dataset):")
+        options = {n: tier_options(n, self.o.threads) for n in self.names}
+        results = check_tiers(self.names, seed=self.o.seed, options=options)
+        passing = []
+        for r in results:
+            c.print("  " + r.line(), highlight=False)
+            entry = self.entries[r.tier]
+            entry["check"] = r.to_dict()
+            if r.verdict == "unavailable":
+                entry["status"], entry["error"] = "unavailable", r.detail
+            elif r.passed:
+                passing.append(r.tier)
+            else:
+                entry["status"] = "failed-check"
+                entry["error"] = f"cross-check {r.verdict}: {r.detail}"
+        self.results["check"] = [r.to_dict() for r in results]
+        self._write()
+        return passing
+
+    def _annotate(self) -> None:
+        from .annotate import annotate_tiers
+
+        try:
+            counts = annotate_tiers(self.names, self.out / "annotate")
+        except SlimBenchError as exc:  # a missing Cython must not cost the measurements
+            self.results["caveats"].append(f"annotation skipped: {exc}")
+            return
+        for name, info in counts.items():
+            self.entries[name]["yellow_lines"] = info["yellow_lines"]
+
+    def _setup(self, name: str, data: TrainingData) -> TierClock | None:
+        entry = self.entries[name]
+        gc.collect()
+        try:
+            start = time.perf_counter()
+            tier = create(name, data, seed=self.o.seed, learning_rate=self.o.learning_rate,
+                          **tier_options(name, self.o.threads))
+            entry["setup_seconds"] = time.perf_counter() - start
+        except (SlimBenchError, MemoryError, ValueError) as exc:
+            entry["status"], entry["error"] = "error", f"setup failed: {exc}"
+            return None
+        entry["threads"] = int(getattr(tier, "threads", 1))
+        entry["compile_seconds"] = getattr(tier, "compile_seconds", None)
+        entry["notes"].extend(getattr(tier, "notes", []))
+        if entry["threads"] > usable_cores():
+            entry["notes"].append(
+                f"{entry['threads']} threads on {usable_cores()} usable cores: oversubscribed"
+            )
+        return TierClock(tier, self.plan)
+
+    def _round(self, name: str, clock: TierClock) -> bool:
+        """One round (warm-up first if needed); False once the tier is finished."""
+        entry = self.entries[name]
+        try:
+            if not clock.warmup:
+                clock.warm_up()
+                entry["warmup"] = [r.to_dict() for r in clock.warmup]
+            record = clock.next_round()
+        except TrainingDiverged as exc:
+            entry["status"], entry["error"] = "diverged", str(exc)
+            return False
+        if record is None:
+            return False
+        entry["rounds"].append(record.to_dict())
+        entry["status"] = "measuring"
+        return not clock.done
+
+    def _measure(self, names: list[str], data: TrainingData, scheduling: str) -> None:
+        if not names:
+            return
+        c = self.console
+        c.print(f"\n[bold]timing[/] {len(names)} tier(s), {scheduling}:")
+        with Progress(TextColumn("{task.description:<36}"), BarColumn(),
+                      TextColumn("{task.completed}/{task.total} rounds"),
+                      TextColumn("{task.fields[speed]}"), TimeElapsedColumn(),
+                      console=c, transient=False) as progress:
+            tasks = {n: progress.add_task(n, total=self.plan.rounds, speed="setup")
+                     for n in names}
+            groups = [names] if scheduling == "round-robin" else [[n] for n in names]
+            for group in groups:
+                clocks: dict[str, TierClock] = {}
+                for name in group:
+                    clock = self._setup(name, data)
+                    if clock is not None:
+                        clocks[name] = clock
+                        progress.update(tasks[name], speed="warm-up")
+                    else:
+                        progress.update(tasks[name], speed="setup failed")
+                active = list(clocks)
+                while active:
+                    for name in list(active):
+                        going = self._round(name, clocks[name])
+                        entry = self.entries[name]
+                        self._summarize(name)
+                        sps = entry["samples_per_second"]
+                        progress.update(
+                            tasks[name], completed=len(entry["rounds"]),
+                            speed=f"{sps['median']:,.0f} samples/s" if sps else entry["status"],
+                        )
+                        if not going:
+                            active.remove(name)
+                            if entry["status"] == "measuring":
+                                entry["status"] = "measured"
+                                entry["notes"].extend(clocks[name].notes)
+                    self._derive()
+                    self._write()
+                for clock in clocks.values():
+                    del clock.tier
+                clocks.clear()
+
+    # -- derived figures --------------------------------------------------------------
+
+    def _summarize(self, name: str) -> None:
+        entry = self.entries[name]
+        speeds = [r["steps"] / r["seconds"] for r in entry["rounds"] if r["seconds"] > 0]
+        if not speeds or entry["status"] in ("diverged", "error"):
+            entry["samples_per_second"] = None
+            return
+        s = summarize(speeds)
+        entry["samples_per_second"] = s.to_dict()
+        tt = extrapolate_training_time(
+            s.median, self.results["dataset"]["train_nnz"], self.o.epochs,
+            setup_seconds=entry["setup_seconds"] or 0.0, interval=(s.ci_low, s.ci_high),
+        )
+        entry["training_time"] = tt.to_dict()
+
+    def _derive(self) -> None:
+        """Speedups and % of floor between tiers measured in this run."""
+        median = {n: e["samples_per_second"]["median"] for n, e in self.entries.items()
+                  if e["samples_per_second"]}
+        for name, entry in self.entries.items():
+            if name not in median:
+                continue
+            entry["speedup"] = {b: median[name] / median[b] for b in SPEEDUP_BASELINES
+                                if b in median}
+            entry["percent_of_floor"] = (100.0 * median[name] / median[FLOOR]
+                                         if FLOOR in median and name != FLOOR else None)
+
+    def _finish(self, status: str) -> None:
+        for entry in self.entries.values():
+            if entry["status"] in ("pending", "measuring"):
+                entry["status"] = "interrupted" if status == "interrupted" else "measured"
+        for name in self.entries:
+            self._summarize(name)
+        self._derive()
+        self.results["status"] = status
+        self.results["caveats"].extend(caveats(self.results))
+        self._write()
+        if self.o.plots:
+            from .report import write_report
+
+            report = write_report(self.results, self.out)
+            self.console.print(f"report: {report}")
+        from .console import print_table
+
+        print_table(self.results, self.console)
+
+
+def caveats(results: dict) -> list[str]:
+    """Sentences about what the figures do not say, for the report."""
+    out = []
+    names = {t["name"] for t in results["tiers"]}
+    if "cython-rand" in names:
+        out.append(
+            "cython-rand draws rand() % nnz, as the seed does: a modulo bias, and where "
+            "RAND_MAX is 32767 (Windows) it could reach only the first 32,768 interactions; "
+            "it refuses to run there. Its stream differs from the other tiers' (class replay)."
+        )
+    if results["options"]["scheduling"] == "sequential":
+        out.append("Not every tier fitted in memory at once: tiers were timed one after "
+                   "another, so machine drift may differ between them.")
+    if results["status"] == "interrupted":
+        out.append("The run was interrupted: tiers marked 'interrupted' have fewer rounds.")
+    if REFERENCE not in names:
+        out.append("python-naive was not timed: speedups are relative to the tiers measured.")
+    cores = results["machine"].get("usable_cores")
+    if cores and cores < (os.cpu_count() or cores):
+        out.append(f"The process could use {cores} of {os.cpu_count()} cores.")
+    return out

@@ -1,0 +1,153 @@
+"""The timing protocol, in one place.
+
+For each tier:
+
+1. setup (conversions, allocation and first touch of S) is timed apart by the caller;
+2. a warm-up runs chunks of doubling size until ``warmup_seconds`` are spent; it is not
+   counted, and its last chunk calibrates the steps per round;
+3. rounds: each runs ``steps`` continuing the same stream and S, sized so that all
+   ``rounds`` fit the remaining budget; the speed is re-estimated after every round;
+4. the per-tier budget bounds warm-up plus rounds, so pure Python is measured on fewer
+   steps rather than for hours; fewer rounds than asked are reported, never hidden.
+
+The caller interleaves tiers round by round (round-robin) so that drift of a shared
+machine hits every tier alike. Samples/s of a round = steps / wall seconds of the
+``run`` call (``time.perf_counter``); the figures are summarised by slimbench.summary.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from .impls import InvalidInputError, Tier
+
+PROTOCOL_TEXT = (
+    "Each tier is set up once (timed apart), warmed up in growing chunks that are not "
+    "counted, then run for up to {rounds} calibrated rounds within a budget of {budget:g} s, "
+    "tiers interleaved round by round ({scheduling}); samples/s is the median over rounds "
+    "with an order-statistics confidence interval, from the same seed for every tier."
+)
+
+MIN_ROUNDS_WANTED = 5
+
+
+@dataclass(frozen=True)
+class TimingPlan:
+    """How long and how often each tier is measured."""
+
+    budget_seconds: float = 20.0
+    rounds: int = 7
+    warmup_seconds: float | None = None  # default: 10 % of the budget, within [0.2, 3] s
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.budget_seconds, (int, float)) and self.budget_seconds > 0):
+            raise InvalidInputError(
+                f"the time budget per tier must be a positive number of seconds, got "
+                f"{self.budget_seconds!r}."
+            )
+        if isinstance(self.rounds, bool) or not isinstance(self.rounds, int) or self.rounds < 1:
+            raise InvalidInputError(f"rounds must be a positive integer, got {self.rounds!r}.")
+        if self.warmup_seconds is not None and not self.warmup_seconds >= 0:
+            raise InvalidInputError(f"warm-up seconds must be >= 0, got {self.warmup_seconds!r}.")
+
+    @property
+    def warmup(self) -> float:
+        if self.warmup_seconds is not None:
+            return float(self.warmup_seconds)
+        return min(max(0.1 * self.budget_seconds, 0.2), 3.0)
+
+
+@dataclass
+class Record:
+    """One timed ``run`` call."""
+
+    steps: int
+    seconds: float
+    loss: float
+
+    @property
+    def samples_per_second(self) -> float:
+        return self.steps / self.seconds if self.seconds > 0 else float("inf")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TierClock:
+    """Measures one prepared tier under a :class:`TimingPlan`, one round at a time."""
+
+    tier: Tier
+    plan: TimingPlan
+    clock: Callable[[], float] = time.perf_counter
+    warmup: list[Record] = field(default_factory=list)
+    rounds: list[Record] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    _rate: float = 0.0
+    _spent: float = 0.0
+    _stopped: bool = False
+
+    def _timed(self, steps: int) -> Record:
+        start = self.clock()
+        result = self.tier.run(steps)
+        seconds = self.clock() - start
+        self._spent += seconds
+        return Record(steps=result.steps, seconds=seconds, loss=result.loss)
+
+    def warm_up(self) -> list[Record]:
+        """Run doubling chunks until the warm-up time is spent; calibrate the rate."""
+        target = self.plan.warmup
+        steps = 1
+        while True:
+            record = self._timed(steps)
+            self.warmup.append(record)
+            if record.seconds > 0:
+                self._rate = record.samples_per_second
+            if self._spent >= target:
+                break
+            if record.seconds < target / 4:
+                steps *= 2
+        return self.warmup
+
+    @property
+    def done(self) -> bool:
+        return self._stopped or len(self.rounds) >= self.plan.rounds
+
+    def _round_target(self) -> float:
+        left_rounds = self.plan.rounds - len(self.rounds)
+        left_time = self.plan.budget_seconds - self._spent
+        return left_time / max(left_rounds, 1)
+
+    def next_round(self) -> Record | None:
+        """Run one round sized to the remaining budget; None once the tier is done."""
+        if self.done:
+            return None
+        if not self.warmup:
+            self.warm_up()
+        target = self._round_target()
+        if target <= 0 or (self.rounds and target < 0.5 * self.rounds[-1].seconds):
+            self._stop()
+            return None
+        steps = max(1, int(self._rate * target))
+        record = self._timed(steps)
+        self.rounds.append(record)
+        if record.seconds > 0:
+            self._rate = record.samples_per_second
+        if len(self.rounds) >= self.plan.rounds:
+            self._stopped = True
+        return record
+
+    def _stop(self) -> None:
+        self._stopped = True
+        n = len(self.rounds)
+        if n < min(MIN_ROUNDS_WANTED, self.plan.rounds):
+            self.notes.append(
+                f"only {n} round(s) fitted the {self.plan.budget_seconds:g} s budget "
+                f"(asked for {self.plan.rounds}); raise --budget for a tighter interval"
+            )
+
+    @property
+    def spent_seconds(self) -> float:
+        return self._spent
