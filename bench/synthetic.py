@@ -214,7 +214,8 @@ def _sample_items(
         rank = np.arange(own.size) - start
         picked = picked[rank < need[own]]
         new = np.sort(keys[picked])
-        chunks.append(new)
+        if new.size:
+            chunks.append(new)
         got = np.bincount(new // n_items, minlength=n_users)
         need -= got
         held += np.bincount(new // n_items, weights=share[new % n_items], minlength=n_users)
