@@ -1,0 +1,264 @@
+"""One naming scheme for every dataset, the loaders behind it, and the holdout split.
+
+Dataset specs (``KIND[:ARGUMENT][:OPTIONS]``, OPTIONS as ``key=value,key=value``):
+
+==================================  ===================================================
+``synthetic-ml10m``                 MovieLens-10M-shaped synthetic URM (default)
+``synthetic-ml10m:scale=0.1``       a tenth of its users and ratings (0 < scale <= 4);
+                                    also ``seed=N`` and any generator parameter
+``synthetic-tiny``                  300 x 200, ~9k ratings: for tests, milliseconds
+``synthetic:n_users=..,n_items=..`` free parameters (see ``SyntheticParams``); nnz=..
+                                    or mean=.. sets the interactions
+``movielens:PATH[:format=F]``       a MovieLens directory, zip or ratings file; F is
+                                    100k, 1m, 10m, 20m, 25m, 32m, latest(-small), dat, csv
+``ml-10m[:download=no]``            an official archive in the cache (fetched if missing):
+                                    ml-100k, ml-1m, ml-10m, ml-20m, ml-25m, ml-32m, ...
+``csv:PATH[:user=C,item=C,rating=C,timestamp=C,sep=S]``
+                                    a CSV/TSV with a header; C are column names (defaults
+                                    user, item, rating); S is comma, tab, semicolon, pipe
+                                    or space (default: by suffix, .tsv tab)
+``npz:PATH``                        a scipy.sparse matrix saved with save_npz
+==================================  ===================================================
+
+Options are the text after the last ``:`` when it reads ``key=value[,key=value]``, so
+paths may contain colons.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from slimbench.impls import InvalidInputError, prepare_urm
+
+from . import synthetic
+from .movielens import ARCHIVES, fetch_archive, read_movielens
+from .triplets import Dataset, from_triplets
+
+__all__ = ["Dataset", "holdout_split", "list_datasets", "load_dataset", "parse_spec"]
+
+TINY = synthetic.SyntheticParams(
+    n_users=300, n_items=200, nnz=9_000, min_len=5, median_len=20.0, max_len=150, loc=3.0,
+    epl=None, item_sigma=1.5, item_zmin=-2.5, item_zmax=2.5,
+)
+PRESETS = {"synthetic-ml10m": synthetic.SyntheticParams(), "synthetic-tiny": TINY}
+_OPTIONS = re.compile(r"^[A-Za-z_]\w*=[^,]*(,[A-Za-z_]\w*=[^,]*)*$")
+_SEPARATORS = {"comma": ",", "tab": "\t", "semicolon": ";", "pipe": "|", "space": " "}
+
+
+def list_datasets() -> list[tuple[str, str]]:
+    """(spec or pattern, description) of every kind of dataset :func:`load_dataset` takes."""
+    return [
+        ("synthetic-ml10m", "synthetic, shaped like MovieLens 10M: 69,878 users x 10,681 "
+         "items, 10,000,054 half-star ratings (default)"),
+        ("synthetic-ml10m:scale=S", "S times its users and ratings, same items and profile "
+         "lengths (0 < S <= 4); add seed=N for another draw"),
+        ("synthetic-tiny", "synthetic, 300 users x 200 items, 9,000 ratings (tests)"),
+        ("synthetic:n_users=U,n_items=I,nnz=N", "free generator parameters: also mean, "
+         "min_len, median_len, max_len, epl, item_sigma, seed"),
+        ("movielens:PATH[:format=F]", "MovieLens directory, official zip or ratings file: "
+         "100K u.data, 1M/10M ratings.dat, latest/20M/25M/32M ratings.csv"),
+        ("|".join(ARCHIVES) + "[:download=no]", "official archive from the cache "
+         "(SLIMBENCH_DATA or ~/.cache/slimbench), downloaded and checked if missing"),
+        ("csv:PATH[:user=C,item=C,rating=C,sep=S]", "CSV/TSV with a header; columns by name"),
+        ("npz:PATH", "scipy.sparse matrix saved with scipy.sparse.save_npz"),
+    ]
+
+
+def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
+    """Split ``spec`` into (kind, argument, options)."""
+    kind, _, rest = spec.partition(":")
+    options: dict[str, str] = {}
+    head, sep, tail = rest.rpartition(":")
+    candidate = tail if sep or kind.startswith("synthetic") or kind in ARCHIVES else ""
+    if candidate and _OPTIONS.match(candidate):
+        rest = head
+        for pair in candidate.split(","):
+            key, _, value = pair.partition("=")
+            options[key.strip()] = value.strip()
+    return kind, rest, options
+
+
+def load_dataset(spec: str) -> Dataset:
+    """Load the dataset named by ``spec`` (see the module docstring for the scheme)."""
+    kind, argument, options = parse_spec(spec.strip())
+    if kind.startswith("synthetic"):
+        return _synthetic(spec, kind, argument, options)
+    if kind in ARCHIVES:
+        allowed = _take(options, {"download"}, spec)
+        download = allowed.get("download", "yes").lower() not in {"no", "0", "false"}
+        path = fetch_archive(kind, download=download)
+        return read_movielens(path, name=spec)
+    if not argument:
+        raise InvalidInputError(f"dataset {spec!r}: missing PATH; write {kind}:PATH.")
+    if kind == "movielens":
+        fmt = _take(options, {"format"}, spec).get("format")
+        return read_movielens(argument, fmt, name=spec)
+    if kind in {"csv", "tsv"}:
+        return _read_csv(spec, Path(argument), options, tab=kind == "tsv")
+    if kind == "npz":
+        _take(options, set(), spec)
+        return _read_npz(spec, Path(argument))
+    raise InvalidInputError(
+        f"unknown dataset kind {kind!r} in {spec!r}; known: synthetic-ml10m, synthetic-tiny, "
+        "synthetic, movielens, " + ", ".join(ARCHIVES) + ", csv, tsv, npz "
+        "(`slimbench datasets` lists them)."
+    )
+
+
+def _take(options: dict[str, str], allowed: set[str], spec: str) -> dict[str, str]:
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise InvalidInputError(
+            f"dataset {spec!r}: unknown option(s) {', '.join(unknown)}; allowed: "
+            f"{', '.join(sorted(allowed)) or 'none'}."
+        )
+    return options
+
+
+def _synthetic(spec: str, kind: str, argument: str, options: dict[str, str]) -> Dataset:
+    if argument:
+        raise InvalidInputError(f"dataset {spec!r}: options must read key=value,key=value.")
+    if kind == "synthetic":
+        base = dataclasses.replace(PRESETS["synthetic-ml10m"], epl=None)
+    elif kind in PRESETS:
+        base = PRESETS[kind]
+    else:
+        raise InvalidInputError(
+            f"unknown synthetic preset {kind!r}; presets: {', '.join(PRESETS)}, or "
+            "synthetic:key=value,... for free parameters."
+        )
+    fields = {f.name: f.type for f in dataclasses.fields(base)}
+    params = dict(options)
+    scale = params.pop("scale", None)
+    mean = params.pop("mean", None)
+    _take(params, set(fields), spec)
+    changes: dict[str, object] = {}
+    for key, text in params.items():
+        try:
+            if key == "epl" and text.lower() == "none":
+                changes[key] = None
+            elif key in {"n_users", "n_items", "nnz", "min_len", "max_len", "seed"}:
+                changes[key] = int(text)
+            else:
+                changes[key] = float(text)
+        except ValueError:
+            raise InvalidInputError(f"dataset {spec!r}: {key}={text!r} is not a number.") from None
+    p = dataclasses.replace(base, **changes)
+    if "n_users" in changes and "nnz" not in changes and mean is None:
+        mean = str(base.mean_len)  # keep the mean profile length when only users change
+    if "n_items" in changes and "max_len" not in changes:
+        p = dataclasses.replace(p, max_len=min(p.max_len, p.n_items))
+    if mean is not None:
+        try:
+            p = dataclasses.replace(p, nnz=round(float(mean) * p.n_users))
+        except ValueError:
+            raise InvalidInputError(f"dataset {spec!r}: mean={mean!r} is not a number.") from None
+    if scale is not None:
+        try:
+            value = float(scale)
+        except ValueError:
+            raise InvalidInputError(f"dataset {spec!r}: scale={scale!r} is not a number.") from None
+        p = p.scaled(value)
+    urm = synthetic.generate(p)
+    return Dataset(name=spec, urm=urm, user_ids=None, item_ids=None,
+                   source=f"synthetic generator, {p}", notes=())
+
+
+def _read_csv(spec: str, path: Path, options: dict[str, str], *, tab: bool) -> Dataset:
+    opts = _take(options, {"user", "item", "rating", "timestamp", "sep"}, spec)
+    if not path.is_file():
+        raise InvalidInputError(f"{path}: no such file (dataset {spec!r}).")
+    sep_name = opts.get("sep", "tab" if tab or path.suffix == ".tsv" else "comma")
+    if sep_name not in _SEPARATORS:
+        raise InvalidInputError(
+            f"dataset {spec!r}: sep={sep_name!r}; use one of {', '.join(_SEPARATORS)}."
+        )
+    sep = _SEPARATORS[sep_name]
+    data = path.read_bytes()
+    if not data.strip():
+        raise InvalidInputError(f"{path} is empty: expected a header line and rating lines.")
+    header = data.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+    names = [h.strip() for h in header.split(sep)]
+    cols = {k: opts.get(k, k) for k in ("user", "item", "rating")}
+    if "timestamp" in opts:
+        cols["timestamp"] = opts["timestamp"]
+    missing = [f"{k}={v!r}" for k, v in cols.items() if v not in names]
+    if missing:
+        raise InvalidInputError(
+            f"{path}, line 1: column(s) {', '.join(missing)} not in the header {names} "
+            f"(separator {sep_name}); name them with csv:PATH:user=..,item=..,rating=.."
+        )
+    try:
+        frame = pd.read_csv(path, sep=sep, usecols=list(cols.values()), engine="c",
+                            dtype={cols["rating"]: np.float64})
+    except (ValueError, pd.errors.ParserError):
+        # re-parse the four wanted columns through the line-locating MovieLens parser
+        frame = _relocate(data, sep, names, cols, path)
+    ts = frame[cols["timestamp"]].to_numpy() if "timestamp" in cols else None
+    return from_triplets(frame[cols["user"]].to_numpy(), frame[cols["item"]].to_numpy(),
+                         frame[cols["rating"]].to_numpy(), ts, name=spec,
+                         source=f"CSV ratings from {path}", where=str(path))
+
+
+def _relocate(data: bytes, sep: str, names: list[str], cols: dict, path: Path) -> pd.DataFrame:
+    """Find the first bad line of a CSV the C parser refused, and raise naming it."""
+    body = data.split(b"\n", 1)[1] if b"\n" in data else b""
+    for number, line in enumerate(body.decode("utf-8", "replace").split("\n"), start=2):
+        if not line.strip():
+            continue
+        fields = line.split(sep)
+        if len(fields) != len(names):
+            raise InvalidInputError(
+                f"{path}, line {number}: malformed line, {len(fields)} fields where "
+                f"{len(names)} are expected."
+            )
+        value = fields[names.index(cols["rating"])].strip()
+        try:
+            float(value)
+        except ValueError:
+            raise InvalidInputError(
+                f"{path}, line {number}: rating {value!r} is not a number."
+            ) from None
+    raise InvalidInputError(f"{path}: could not parse (ids must be numbers or plain text).")
+
+
+def _read_npz(spec: str, path: Path) -> Dataset:
+    if not path.is_file():
+        raise InvalidInputError(f"{path}: no such file (dataset {spec!r}).")
+    try:
+        matrix = sp.load_npz(path)
+    except (ValueError, OSError, KeyError) as exc:
+        raise InvalidInputError(
+            f"{path}: not a scipy.sparse .npz ({exc}); save one with scipy.sparse.save_npz."
+        ) from None
+    return Dataset(name=spec, urm=prepare_urm(matrix, name=str(path)).csr, user_ids=None,
+                   item_ids=None, source=f"scipy.sparse matrix from {path}", notes=())
+
+
+def holdout_split(
+    urm: sp.spmatrix, train_share: float = 0.8, seed: int = 0
+) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Each interaction goes to train with probability ``train_share``, else to test.
+
+    As the seed's ``train_test_holdout``: a seeded Bernoulli draw per stored entry. Both
+    parts keep the full shape, so users and items keep their indices; both are canonical
+    CSR (the test part may be empty for tiny inputs).
+    """
+    if not 0.0 < train_share < 1.0:
+        raise InvalidInputError(f"train_share={train_share} must lie strictly between 0 and 1.")
+    csr = prepare_urm(urm).csr
+    rng = np.random.Generator(np.random.PCG64(seed))
+    to_train = rng.random(csr.nnz) < train_share
+    return _subset(csr, to_train), _subset(csr, ~to_train)
+
+
+def _subset(csr: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
+    rows = np.repeat(np.arange(csr.shape[0]), np.diff(csr.indptr))
+    indptr = np.zeros(csr.shape[0] + 1, dtype=np.int32)
+    np.cumsum(np.bincount(rows[keep], minlength=csr.shape[0]), out=indptr[1:])
+    return sp.csr_matrix((csr.data[keep], csr.indices[keep], indptr), shape=csr.shape)

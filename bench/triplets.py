@@ -1,0 +1,84 @@
+"""The :class:`Dataset` record and its construction from (user, item, rating) triplets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from slimbench.impls import InvalidInputError, prepare_urm
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A loaded dataset: the canonical URM plus where it came from.
+
+    ``user_ids[u]`` / ``item_ids[i]`` are the original ids of row u / column i (None for
+    sources without ids, such as the synthetic generator or an .npz matrix).
+    ``notes`` records what loading changed, e.g. duplicate pairs dropped.
+    """
+
+    name: str
+    urm: sp.csr_matrix
+    user_ids: np.ndarray | None
+    item_ids: np.ndarray | None
+    source: str
+    notes: tuple[str, ...] = ()
+
+
+def from_triplets(
+    users: np.ndarray,
+    items: np.ndarray,
+    ratings: np.ndarray,
+    timestamps: np.ndarray | None,
+    *,
+    name: str,
+    source: str,
+    where: str,
+) -> Dataset:
+    """Map ids to contiguous indices (ascending id order) and build the canonical URM.
+
+    A (user, item) pair given more than once keeps its latest rating by timestamp (the
+    last one in the file where timestamps tie or are absent); the count dropped is put in
+    ``notes``. ``where`` names the file for error messages.
+    """
+    ratings = np.asarray(ratings, dtype=np.float64)
+    if ratings.size == 0:
+        raise InvalidInputError(f"{where}: no ratings found; the file holds no data line.")
+    bad = np.flatnonzero(~np.isfinite(ratings))
+    if bad.size:
+        raise InvalidInputError(
+            f"{where}: {bad.size} non-finite rating(s); the first is {ratings[bad[0]]} in "
+            f"data row {bad[0] + 1}. Fix or drop those lines."
+        )
+    # factorize hashes (fast); sort=True makes the index order the ascending id order
+    u_idx, user_ids = pd.factorize(np.asarray(users), sort=True)
+    i_idx, item_ids = pd.factorize(np.asarray(items), sort=True)
+    n_users, n_items = len(user_ids), len(item_ids)
+    keys = u_idx.astype(np.int64) * n_items + i_idx
+    notes: list[str] = []
+    position = np.arange(keys.size)
+    stamps = position if timestamps is None else np.asarray(timestamps)
+    order = np.lexsort((position, stamps, keys))  # by pair, then time, then file order
+    sorted_keys = keys[order]
+    last = np.ones(keys.size, dtype=bool)
+    last[:-1] = sorted_keys[:-1] != sorted_keys[1:]
+    dropped = int(keys.size - last.sum())
+    if dropped:
+        keep = order[last]
+        u_idx, i_idx, ratings = u_idx[keep], i_idx[keep], ratings[keep]
+        notes.append(
+            f"{dropped} duplicate (user, item) rating(s) dropped, keeping the latest by "
+            "timestamp (file order where tied)"
+        )
+    coo = sp.coo_matrix((ratings, (u_idx, i_idx)), shape=(n_users, n_items))
+    urm = prepare_urm(coo, name=where).csr
+    return Dataset(
+        name=name,
+        urm=urm,
+        user_ids=np.asarray(user_ids),
+        item_ids=np.asarray(item_ids),
+        source=source,
+        notes=tuple(notes),
+    )
