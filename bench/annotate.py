@@ -89,7 +89,11 @@ def annotate_tiers(names: Sequence[str], out_dir: Path) -> dict[str, dict]:
         scores = annotation_scores(html.read_text(encoding="utf-8"))
         loop = step_loop_lines(source.read_text(encoding="utf-8"))
         yellow = [n for n in loop if scores.get(n, 0) > 0]
-        results[name] = {"html": str(html), "yellow_lines": len(yellow),
-                         "yellow_score": sum(scores.get(n, 0) for n in loop),
-                         "loop_lines": len(loop), "yellow_line_numbers": yellow}
+        results[name] = {
+            "html": str(html),
+            "yellow_lines": len(yellow),
+            "yellow_score": sum(scores.get(n, 0) for n in loop),
+            "loop_lines": len(loop),
+            "yellow_line_numbers": yellow,
+        }
     return results

@@ -47,6 +47,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {value}")
+    return value
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Cross-check tiers against python-naive on the built-in check dataset."""
     from .check import check_dataset, check_tiers
@@ -74,6 +84,87 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    """Check, then time the tiers; write results, plots and the report."""
+    from pathlib import Path
+
+    from .runner import Runner, RunOptions
+
+    options = RunOptions(
+        dataset=args.dataset,
+        tiers=args.tiers,
+        seed=args.seed,
+        learning_rate=args.learning_rate,
+        budget_seconds=args.budget,
+        rounds=args.rounds,
+        warmup_seconds=args.warmup,
+        epochs=args.epochs,
+        threads=args.threads,
+        train_share=args.train_share,
+        out_dir=Path(args.out) if args.out else None,
+        annotate=not args.no_annotate,
+        command=["slimbench", *sys.argv[1:]],
+    )
+    return Runner(options).execute()
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Regenerate plots and report.html from a saved run (or a pytest-benchmark file)."""
+    from pathlib import Path
+
+    from .report import write_report
+    from .results import load_results, write_results
+
+    if args.pytest_benchmark:
+        from .pytest_benchmark_import import results_from_pytest_benchmark
+
+        results = results_from_pytest_benchmark(args.results)
+        out = Path(args.out) if args.out else Path(args.results).with_suffix("")
+        from .runner import prepare_out_dir
+
+        prepare_out_dir(out)
+        write_results(results, out)
+    else:
+        results = load_results(args.results)
+        out = Path(args.out) if args.out else Path(args.results).parent
+        from .runner import prepare_out_dir
+
+        prepare_out_dir(out)
+    path = write_report(results, out)
+    from .console import print_table
+
+    print_table(results)
+    print(f"report: {path}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Per-tier ratios between two saved runs."""
+    from .compare import print_comparison
+    from .results import load_results
+
+    print_comparison(load_results(args.old), load_results(args.new))
+    return 0
+
+
+def cmd_annotate(args: argparse.Namespace) -> int:
+    """`cython -a` for every Cython tier, and the count of yellow lines in its step loop."""
+    from pathlib import Path
+
+    from .annotate import annotate_tiers
+    from .runner import default_out_dir, prepare_out_dir
+
+    out = prepare_out_dir(Path(args.out) if args.out else default_out_dir() / "annotate")
+    counts = annotate_tiers(args.tiers or tier_names(), out)
+    print(f"{'tier':<22} {'yellow lines':>12} {'of loop':>8} {'score':>6}  annotation")
+    for name, info in counts.items():
+        print(
+            f"{name:<22} {info['yellow_lines']:>12} {info['loop_lines']:>8} "
+            f"{info['yellow_score']:>6}  {info['html']}"
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -96,6 +187,104 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--epochs", type=_positive_int, default=3)
     check.add_argument("--learning-rate", type=_positive_float, default=CHECK_LEARNING_RATE)
     check.set_defaults(func=cmd_check)
+
+    from .dataset_commands import add_dataset_commands
+
+    add_dataset_commands(sub)
+
+    run = sub.add_parser(
+        "run",
+        help="check, then time every tier; write results, plots and an HTML report",
+        description="Cross-check the tiers, then time them under the protocol in "
+        "slimbench/timing.py, and write results.json, results.csv, PNG plots and "
+        "report.html into the output folder (rewritten after every round).",
+    )
+    run.add_argument(
+        "--dataset",
+        default="synthetic-ml10m",
+        help="dataset spec (default: synthetic-ml10m); see `slimbench datasets`",
+    )
+    run.add_argument(
+        "--tiers",
+        type=_tier_list,
+        default=None,
+        help="comma-separated tiers (default: all available)",
+    )
+    run.add_argument(
+        "--seed",
+        type=_non_negative_int,
+        default=0,
+        help="seed of the sample stream and the holdout split (default 0)",
+    )
+    run.add_argument(
+        "--learning-rate",
+        type=_positive_float,
+        default=1e-6,
+        help="default 1e-6, the seed's value for its speed runs",
+    )
+    run.add_argument(
+        "--budget",
+        type=_positive_float,
+        default=20.0,
+        help="seconds per tier for warm-up and rounds (default 20)",
+    )
+    run.add_argument(
+        "--rounds",
+        type=_positive_int,
+        default=7,
+        help="timed rounds per tier where the budget allows (default 7)",
+    )
+    run.add_argument(
+        "--warmup",
+        type=_positive_float,
+        default=None,
+        help="warm-up seconds per tier (default 10%% of the budget, 0.2-3 s)",
+    )
+    run.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=10,
+        help="epochs to extrapolate the training time to (default 10)",
+    )
+    run.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=None,
+        help="threads for the parallel tiers (default: all usable cores)",
+    )
+    run.add_argument(
+        "--train-share",
+        type=_share,
+        default=0.8,
+        help="share of interactions in the training split (default 0.8)",
+    )
+    run.add_argument("--out", default=None, help="output folder (default: reports/<date>-<time>)")
+    run.add_argument(
+        "--no-annotate", action="store_true", help="skip `cython -a` (its yellow-line counts)"
+    )
+    run.set_defaults(func=cmd_run)
+
+    report = sub.add_parser("report", help="regenerate plots and report.html from a saved run")
+    report.add_argument("results", help="a results.json (or, with --pytest-benchmark, its JSON)")
+    report.add_argument(
+        "--pytest-benchmark",
+        action="store_true",
+        help="RESULTS is a `pytest --benchmark-json` / --benchmark-save file",
+    )
+    report.add_argument("--out", default=None, help="output folder (default: beside RESULTS)")
+    report.set_defaults(func=cmd_report)
+
+    compare = sub.add_parser("compare", help="per-tier ratios between two saved runs")
+    compare.add_argument("old", help="results.json of the earlier run")
+    compare.add_argument("new", help="results.json of the later run")
+    compare.set_defaults(func=cmd_compare)
+
+    annotate = sub.add_parser("annotate", help="`cython -a` per Cython tier; count yellow lines")
+    annotate.add_argument("--tiers", type=_tier_list, default=None)
+    annotate.add_argument(
+        "--out", default=None, help="output folder (default: reports/<date>-<time>/annotate)"
+    )
+    annotate.set_defaults(func=cmd_annotate)
     return parser
 
 

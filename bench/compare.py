@@ -25,8 +25,9 @@ def compare_results(old: dict, new: dict) -> list[dict]:
         if a and b:
             row["ratio"] = b["median"] / a["median"]
             same = intervals_overlap((a["ci_low"], a["ci_high"]), (b["ci_low"], b["ci_high"]))
-            row["verdict"] = "same (intervals overlap)" if same else (
-                "faster" if row["ratio"] > 1 else "slower")
+            row["verdict"] = (
+                "same (intervals overlap)" if same else ("faster" if row["ratio"] > 1 else "slower")
+            )
         else:
             row["verdict"] = "only in " + ("new" if b else "old") if (a or b) else "not measured"
         rows.append(row)
@@ -38,8 +39,11 @@ def print_comparison(old: dict, new: dict, console: Console | None = None) -> li
     console = console or Console()
     rows = compare_results(old, new)
     for label, doc in (("old", old), ("new", new)):
-        console.print(f"{label}: {doc['dataset']['name']}, {doc['created']}, "
-                      f"{doc['machine'].get('cpu_model')}", highlight=False)
+        console.print(
+            f"{label}: {doc['dataset']['name']}, {doc['created']}, "
+            f"{doc['machine'].get('cpu_model')}",
+            highlight=False,
+        )
     if old["dataset"]["name"] != new["dataset"]["name"]:
         console.print("[yellow]the two runs used different datasets: ratios mix workloads[/]")
     table = Table()
@@ -48,9 +52,12 @@ def print_comparison(old: dict, new: dict, console: Console | None = None) -> li
     for r in rows:
         style = {"faster": "green", "slower": "red"}.get(r["verdict"], "")
         table.add_row(
-            r["tier"], human_rate(r["old"]) if r["old"] else "-",
+            r["tier"],
+            human_rate(r["old"]) if r["old"] else "-",
             human_rate(r["new"]) if r["new"] else "-",
-            f"{r['ratio']:.2f}" if r["ratio"] else "-", r["verdict"], style=style,
+            f"{r['ratio']:.2f}" if r["ratio"] else "-",
+            r["verdict"],
+            style=style,
         )
     console.print(table)
     return rows

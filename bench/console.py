@@ -27,21 +27,23 @@ def table_rows(results: dict) -> list[dict]:
             rand = _ratio(t["speedup"].get("cython-rand"))
             floor = "" if t.get("percent_of_floor") is None else f"{t['percent_of_floor']:.0f}%"
             train = t["training_time"]["human"] if t.get("training_time") else ""
-        rows.append({
-            "tier": t["name"],
-            "class": t["exactness"],
-            "check": check,
-            "status": t["status"],
-            "samples/s": speed,
-            "95% CI": ci,
-            "rounds": str(len(t.get("rounds", []))),
-            "vs naive": naive,
-            "vs rand": rand,
-            "% floor": floor,
-            f"{epochs} epochs": train,
-            "threads": "" if t.get("threads") is None else str(t["threads"]),
-            "yellow": "" if t.get("yellow_lines") is None else str(t["yellow_lines"]),
-        })
+        rows.append(
+            {
+                "tier": t["name"],
+                "class": t["exactness"],
+                "check": check,
+                "status": t["status"],
+                "samples/s": speed,
+                "95% CI": ci,
+                "rounds": str(len(t.get("rounds", []))),
+                "vs naive": naive,
+                "vs rand": rand,
+                "% floor": floor,
+                f"{epochs} epochs": train,
+                "threads": "" if t.get("threads") is None else str(t["threads"]),
+                "yellow": "" if t.get("yellow_lines") is None else str(t["yellow_lines"]),
+            }
+        )
     return rows
 
 
@@ -52,11 +54,15 @@ def print_table(results: dict, console: Console | None = None) -> None:
     if not rows:
         return
     ds = results["dataset"]
-    table = Table(title=f"{ds['name']}: {ds['train_nnz']:,} training interactions, "
-                        f"seed {results['options']['seed']}", title_justify="left")
+    table = Table(
+        title=f"{ds['name']}: {ds['train_nnz']:,} training interactions, "
+        f"seed {results['options']['seed']}",
+        title_justify="left",
+    )
     for col in rows[0]:
-        table.add_column(col, justify="left" if col in ("tier", "class", "check", "status")
-                         else "right")
+        table.add_column(
+            col, justify="left" if col in ("tier", "class", "check", "status") else "right"
+        )
     for row in rows:
         table.add_row(*row.values())
     console.print(table)

@@ -19,11 +19,18 @@ def add_dataset_commands(subparsers: argparse._SubParsersAction) -> None:
     listing = subparsers.add_parser("datasets", help="list dataset specs and file formats")
     listing.set_defaults(func=cmd_datasets)
     stats = subparsers.add_parser("stats", help="print a dataset's statistics")
-    stats.add_argument("dataset", nargs="?", default="synthetic-ml10m",
-                       help="dataset spec (default synthetic-ml10m); see `slimbench datasets`")
+    stats.add_argument(
+        "dataset",
+        nargs="?",
+        default="synthetic-ml10m",
+        help="dataset spec (default synthetic-ml10m); see `slimbench datasets`",
+    )
     stats.add_argument("--json", action="store_true", help="print the figures as JSON")
-    stats.add_argument("--write-dat", metavar="PATH",
-                       help="also write the ratings as a MovieLens ratings.dat ('::') file")
+    stats.add_argument(
+        "--write-dat",
+        metavar="PATH",
+        help="also write the ratings as a MovieLens ratings.dat ('::') file",
+    )
     stats.set_defaults(func=cmd_stats)
 
 

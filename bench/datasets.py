@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+
 from slimbench.impls import InvalidInputError, prepare_urm
 
 from . import synthetic
@@ -42,8 +43,17 @@ from .triplets import Dataset, from_triplets
 __all__ = ["Dataset", "holdout_split", "list_datasets", "load_dataset", "parse_spec"]
 
 TINY = synthetic.SyntheticParams(
-    n_users=300, n_items=200, nnz=9_000, min_len=5, median_len=20.0, max_len=150, loc=3.0,
-    epl=None, item_sigma=1.5, item_zmin=-2.5, item_zmax=2.5,
+    n_users=300,
+    n_items=200,
+    nnz=9_000,
+    min_len=5,
+    median_len=20.0,
+    max_len=150,
+    loc=3.0,
+    epl=None,
+    item_sigma=1.5,
+    item_zmin=-2.5,
+    item_zmax=2.5,
 )
 PRESETS = {"synthetic-ml10m": synthetic.SyntheticParams(), "synthetic-tiny": TINY}
 _OPTIONS = re.compile(r"^[A-Za-z_]\w*=[^,]*(,[A-Za-z_]\w*=[^,]*)*$")
@@ -53,17 +63,32 @@ _SEPARATORS = {"comma": ",", "tab": "\t", "semicolon": ";", "pipe": "|", "space"
 def list_datasets() -> list[tuple[str, str]]:
     """(spec or pattern, description) of every kind of dataset :func:`load_dataset` takes."""
     return [
-        ("synthetic-ml10m", "synthetic, shaped like MovieLens 10M: 69,878 users x 10,681 "
-         "items, 10,000,054 half-star ratings (default)"),
-        ("synthetic-ml10m:scale=S", "S times its users and ratings, same items and profile "
-         "lengths (0 < S <= 4); add seed=N for another draw"),
+        (
+            "synthetic-ml10m",
+            "synthetic, shaped like MovieLens 10M: 69,878 users x 10,681 "
+            "items, 10,000,054 half-star ratings (default)",
+        ),
+        (
+            "synthetic-ml10m:scale=S",
+            "S times its users and ratings, same items and profile "
+            "lengths (0 < S <= 4); add seed=N for another draw",
+        ),
         ("synthetic-tiny", "synthetic, 300 users x 200 items, 9,000 ratings (tests)"),
-        ("synthetic:n_users=U,n_items=I,nnz=N", "free generator parameters: also mean, "
-         "min_len, median_len, max_len, epl, item_sigma, seed"),
-        ("movielens:PATH[:format=F]", "MovieLens directory, official zip or ratings file: "
-         "100K u.data, 1M/10M ratings.dat, latest/20M/25M/32M ratings.csv"),
-        ("|".join(ARCHIVES) + "[:download=no]", "official archive from the cache "
-         "(SLIMBENCH_DATA or ~/.cache/slimbench), downloaded and checked if missing"),
+        (
+            "synthetic:n_users=U,n_items=I,nnz=N",
+            "free generator parameters: also mean, "
+            "min_len, median_len, max_len, epl, item_sigma, seed",
+        ),
+        (
+            "movielens:PATH[:format=F]",
+            "MovieLens directory, official zip or ratings file: "
+            "100K u.data, 1M/10M ratings.dat, latest/20M/25M/32M ratings.csv",
+        ),
+        (
+            "|".join(ARCHIVES) + "[:download=no]",
+            "official archive from the cache "
+            "(SLIMBENCH_DATA or ~/.cache/slimbench), downloaded and checked if missing",
+        ),
         ("csv:PATH[:user=C,item=C,rating=C,sep=S]", "CSV/TSV with a header; columns by name"),
         ("npz:PATH", "scipy.sparse matrix saved with scipy.sparse.save_npz"),
     ]
@@ -165,8 +190,14 @@ def _synthetic(spec: str, kind: str, argument: str, options: dict[str, str]) -> 
             raise InvalidInputError(f"dataset {spec!r}: scale={scale!r} is not a number.") from None
         p = p.scaled(value)
     urm = synthetic.generate(p)
-    return Dataset(name=spec, urm=urm, user_ids=None, item_ids=None,
-                   source=f"synthetic generator, {p}", notes=())
+    return Dataset(
+        name=spec,
+        urm=urm,
+        user_ids=None,
+        item_ids=None,
+        source=f"synthetic generator, {p}",
+        notes=(),
+    )
 
 
 def _read_csv(spec: str, path: Path, options: dict[str, str], *, tab: bool) -> Dataset:
@@ -194,15 +225,26 @@ def _read_csv(spec: str, path: Path, options: dict[str, str], *, tab: bool) -> D
             f"(separator {sep_name}); name them with csv:PATH:user=..,item=..,rating=.."
         )
     try:
-        frame = pd.read_csv(path, sep=sep, usecols=list(cols.values()), engine="c",
-                            dtype={cols["rating"]: np.float64})
+        frame = pd.read_csv(
+            path,
+            sep=sep,
+            usecols=list(cols.values()),
+            engine="c",
+            dtype={cols["rating"]: np.float64},
+        )
     except (ValueError, pd.errors.ParserError):
         # re-parse the four wanted columns through the line-locating MovieLens parser
         frame = _relocate(data, sep, names, cols, path)
     ts = frame[cols["timestamp"]].to_numpy() if "timestamp" in cols else None
-    return from_triplets(frame[cols["user"]].to_numpy(), frame[cols["item"]].to_numpy(),
-                         frame[cols["rating"]].to_numpy(), ts, name=spec,
-                         source=f"CSV ratings from {path}", where=str(path))
+    return from_triplets(
+        frame[cols["user"]].to_numpy(),
+        frame[cols["item"]].to_numpy(),
+        frame[cols["rating"]].to_numpy(),
+        ts,
+        name=spec,
+        source=f"CSV ratings from {path}",
+        where=str(path),
+    )
 
 
 def _relocate(data: bytes, sep: str, names: list[str], cols: dict, path: Path) -> pd.DataFrame:
@@ -236,8 +278,14 @@ def _read_npz(spec: str, path: Path) -> Dataset:
         raise InvalidInputError(
             f"{path}: not a scipy.sparse .npz ({exc}); save one with scipy.sparse.save_npz."
         ) from None
-    return Dataset(name=spec, urm=prepare_urm(matrix, name=str(path)).csr, user_ids=None,
-                   item_ids=None, source=f"scipy.sparse matrix from {path}", notes=())
+    return Dataset(
+        name=spec,
+        urm=prepare_urm(matrix, name=str(path)).csr,
+        user_ids=None,
+        item_ids=None,
+        source=f"scipy.sparse matrix from {path}",
+        notes=(),
+    )
 
 
 def holdout_split(

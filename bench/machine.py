@@ -13,8 +13,13 @@ from pathlib import Path
 import psutil
 
 _PACKAGES = ("numpy", "scipy", "Cython", "numba", "pandas", "matplotlib", "slim-mse-bench")
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                "NUMBA_NUM_THREADS", "OPENBLAS_CORETYPE")
+_THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+    "OPENBLAS_CORETYPE",
+)
 
 
 def usable_cores() -> int:
@@ -42,8 +47,9 @@ def _compiler() -> str | None:
     if not cc:
         return None
     try:
-        out = subprocess.run(cc.split()[:1] + ["--version"], capture_output=True, text=True,
-                             timeout=10)
+        out = subprocess.run(
+            cc.split()[:1] + ["--version"], capture_output=True, text=True, timeout=10
+        )
     except (OSError, subprocess.SubprocessError):
         return cc
     first = out.stdout.splitlines()[0] if out.stdout else cc
@@ -54,11 +60,18 @@ def _git_commit() -> str | None:
     """The checkout's commit where the package runs from one (editable installs)."""
     here = Path(__file__).resolve().parent
     try:
-        out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=10)
-        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain",
-                                "--untracked-files=no"], capture_output=True, text=True,
-                               timeout=10)
+        out = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        dirty = subprocess.run(
+            ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from slimbench.impls import InvalidInputError
 
 from .triplets import Dataset, from_triplets
@@ -33,8 +34,15 @@ FORMATS: dict[str, tuple[str, str, str | None]] = {
     "dat": ("ratings.dat", "::", None),
     "csv": ("ratings.csv", ",", "userId,movieId,rating,timestamp"),
 }
-FORMAT_ALIASES = {"1m": "dat", "10m": "dat", "latest": "csv", "latest-small": "csv",
-                  "20m": "csv", "25m": "csv", "32m": "csv"}
+FORMAT_ALIASES = {
+    "1m": "dat",
+    "10m": "dat",
+    "latest": "csv",
+    "latest-small": "csv",
+    "20m": "csv",
+    "25m": "csv",
+    "32m": "csv",
+}
 
 _BASE_URL = "https://files.grouplens.org/datasets/movielens/"
 #: official archives: name -> (md5 published by GroupLens, or None: fetch the .md5 sidecar)
@@ -89,12 +97,15 @@ def parse_table(data: bytes, sep: str, header: str | None, where: str) -> pd.Dat
         if b"\t" in data:
             raise InvalidInputError(f"{where}: a tab inside a '::' file; not a ratings.dat.")
         data, sep = data.replace(b"::", b"\t"), "\t"
-    kwargs = dict(sep=sep, header=None, names=COLUMNS, skiprows=skip, engine="c",
-                  skip_blank_lines=True)
+    kwargs = dict(
+        sep=sep, header=None, names=COLUMNS, skiprows=skip, engine="c", skip_blank_lines=True
+    )
     try:
-        frame = pd.read_csv(io.BytesIO(data), dtype={"user": np.int64, "item": np.int64,
-                                                      "rating": np.float64,
-                                                      "timestamp": np.int64}, **kwargs)
+        frame = pd.read_csv(
+            io.BytesIO(data),
+            dtype={"user": np.int64, "item": np.int64, "rating": np.float64, "timestamp": np.int64},
+            **kwargs,
+        )
     except (ValueError, pd.errors.ParserError) as exc:
         # slow path, only to locate the first bad line for the message
         _raise_bad_line(data, kwargs, where, skip, exc)
@@ -189,9 +200,13 @@ def read_movielens(path: str | Path, fmt: str | None = None, *, name: str = "") 
     _, sep, header = FORMATS[key]
     frame = parse_table(data, sep, header, where)
     return from_triplets(
-        frame["user"].to_numpy(), frame["item"].to_numpy(), frame["rating"].to_numpy(),
-        frame["timestamp"].to_numpy(), name=name or f"movielens:{path}",
-        source=f"MovieLens {key} ratings from {where}", where=where,
+        frame["user"].to_numpy(),
+        frame["item"].to_numpy(),
+        frame["rating"].to_numpy(),
+        frame["timestamp"].to_numpy(),
+        name=name or f"movielens:{path}",
+        source=f"MovieLens {key} ratings from {where}",
+        where=where,
     )
 
 
@@ -212,8 +227,9 @@ def _md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-def fetch_archive(archive: str, *, download: bool = True, base_url: str = _BASE_URL,
-                  timeout: float = 30.0) -> Path:
+def fetch_archive(
+    archive: str, *, download: bool = True, base_url: str = _BASE_URL, timeout: float = 30.0
+) -> Path:
     """Path of the official ``archive`` (e.g. ``ml-10m``) zip in :func:`cache_dir`.
 
     Downloads it when missing and ``download`` is true, and checks its MD5 against the
@@ -229,8 +245,10 @@ def fetch_archive(archive: str, *, download: bool = True, base_url: str = _BASE_
             raise InvalidInputError(_missing(archive, target, url, "download=no"))
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as response, \
-                    tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
+            with (
+                urllib.request.urlopen(url, timeout=timeout) as response,
+                tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp,
+            ):
                 shutil.copyfileobj(response, tmp)
             expected = ARCHIVES[archive]
             if expected is None:

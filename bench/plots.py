@@ -14,21 +14,31 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from .extrapolate import human_duration, human_rate  # noqa: E402
 
-CLASS_COLORS = {"bitwise": "#2b6cb0", "replay": "#805ad5", "close": "#dd6b20",
-                "baseline": "#718096"}
+CLASS_COLORS = {
+    "bitwise": "#2b6cb0",
+    "replay": "#805ad5",
+    "close": "#dd6b20",
+    "baseline": "#718096",
+}
 
 
 def measured(results: dict) -> list[dict]:
     """Tiers with a speed figure verified in this run, in the run's order."""
-    return [t for t in results["tiers"]
-            if t.get("samples_per_second") and t["status"] in ("measured", "interrupted")
-            and (t.get("check") or {}).get("verdict") == "pass"]
+    return [
+        t
+        for t in results["tiers"]
+        if t.get("samples_per_second")
+        and t["status"] in ("measured", "interrupted")
+        and (t.get("check") or {}).get("verdict") == "pass"
+    ]
 
 
 def _subtitle(results: dict) -> str:
     ds, m = results["dataset"], results["machine"]
-    return (f"{ds['name']} ({ds['train_nnz']:,} training interactions) - "
-            f"{m.get('cpu_model')}, {m.get('usable_cores')} cores")
+    return (
+        f"{ds['name']} ({ds['train_nnz']:,} training interactions) - "
+        f"{m.get('cpu_model')}, {m.get('usable_cores')} cores"
+    )
 
 
 def plot_speed(results: dict, path: Path) -> Path:
@@ -39,12 +49,19 @@ def plot_speed(results: dict, path: Path) -> Path:
     med = np.array([t["samples_per_second"]["median"] for t in tiers])
     lo = med - np.array([t["samples_per_second"]["ci_low"] for t in tiers])
     hi = np.array([t["samples_per_second"]["ci_high"] for t in tiers]) - med
-    ax.barh(y, med, xerr=[lo, hi], color=[CLASS_COLORS.get(t["exactness"], "#999")
-                                          for t in tiers], capsize=3, height=0.6)
+    ax.barh(
+        y,
+        med,
+        xerr=[lo, hi],
+        color=[CLASS_COLORS.get(t["exactness"], "#999") for t in tiers],
+        capsize=3,
+        height=0.6,
+    )
     for yi, t, m in zip(y, tiers, med, strict=True):
         s = t["speedup"].get("python-naive")
-        label = human_rate(m) + (f"  ({s:,.1f}x naive)" if s and t["name"] != "python-naive"
-                                 else "")
+        label = human_rate(m) + (
+            f"  ({s:,.1f}x naive)" if s and t["name"] != "python-naive" else ""
+        )
         ax.text(m * 1.08, yi, label, va="center", fontsize=9)
     ax.set_yticks(y, [t["name"] for t in tiers])
     ax.invert_yaxis()
@@ -73,8 +90,9 @@ def plot_training_time(results: dict, path: Path) -> Path:
         ax.set_xlim(sec.min() / 2, sec.max() * 8)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: human_duration(v)))
     ax.set_xlabel(f"time for {epochs} epochs of the training split, setup included (log scale)")
-    ax.set_title(f"Extrapolated training time ({epochs} epochs)\n" + _subtitle(results),
-                 fontsize=10)
+    ax.set_title(
+        f"Extrapolated training time ({epochs} epochs)\n" + _subtitle(results), fontsize=10
+    )
     ax.grid(axis="x", which="both", alpha=0.3)
     return _save(fig, path)
 
@@ -86,10 +104,15 @@ def _per_round(results: dict, value) -> plt.Figure:
         rounds = t.get("rounds", [])
         steps = np.cumsum([r["steps"] for r in warm + rounds])
         vals = [value(r) for r in warm + rounds]
-        line, = ax.plot(steps[len(warm):], vals[len(warm):], marker="o", ms=3, label=t["name"])
+        (line,) = ax.plot(steps[len(warm) :], vals[len(warm) :], marker="o", ms=3, label=t["name"])
         if warm:
-            ax.plot(steps[: len(warm) + 1], vals[: len(warm) + 1], ls=":", alpha=0.5,
-                    color=line.get_color())
+            ax.plot(
+                steps[: len(warm) + 1],
+                vals[: len(warm) + 1],
+                ls=":",
+                alpha=0.5,
+                color=line.get_color(),
+            )
     ax.set_xscale("log")
     ax.set_xlabel("steps done by the tier (dotted: warm-up, not counted)")
     ax.legend(fontsize=8, ncol=2)
@@ -110,8 +133,11 @@ def plot_mse(results: dict, path: Path) -> Path:
     """Mean squared error per round: the training is really happening."""
     fig, ax = _per_round(results, lambda r: r["loss"] / r["steps"] if r["steps"] else np.nan)
     ax.set_ylabel("mean squared error of the round's steps")
-    ax.set_title(f"Training error per round (learning rate {results['options']['learning_rate']:g})"
-                 "\n" + _subtitle(results), fontsize=10)
+    ax.set_title(
+        f"Training error per round (learning rate {results['options']['learning_rate']:g})"
+        "\n" + _subtitle(results),
+        fontsize=10,
+    )
     return _save(fig, path)
 
 

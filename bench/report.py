@@ -36,13 +36,18 @@ def _fmt_bytes(n: float | None) -> str:
 
 def render_report(results: dict, images: dict[str, Path]) -> str:
     """The report's HTML text for ``results`` and the plot files in ``images``."""
-    env = Environment(loader=PackageLoader("slimbench", "templates"),
-                      autoescape=select_autoescape(["html"]), trim_blocks=True,
-                      lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("slimbench", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["bytes"] = _fmt_bytes
     template = env.get_template("report.html")
-    plots = [{"uri": _data_uri(p), "caption": PLOT_CAPTIONS.get(name, name), "name": name}
-             for name, p in images.items()]
+    plots = [
+        {"uri": _data_uri(p), "caption": PLOT_CAPTIONS.get(name, name), "name": name}
+        for name, p in images.items()
+    ]
     return template.render(
         r=results,
         rows=table_rows(results),

@@ -96,27 +96,29 @@ def tiers_frame(results: Mapping) -> pd.DataFrame:
         sps = t.get("samples_per_second") or {}
         tt = t.get("training_time") or {}
         check = t.get("check") or {}
-        rows.append({
-            "tier": t["name"],
-            "exactness": t["exactness"],
-            "check": check.get("verdict"),
-            "status": t["status"],
-            "rounds": len(t.get("rounds", [])),
-            "samples_per_s_median": sps.get("median"),
-            "samples_per_s_ci_low": sps.get("ci_low"),
-            "samples_per_s_ci_high": sps.get("ci_high"),
-            "ci_confidence": sps.get("confidence"),
-            "samples_per_s_min": sps.get("minimum"),
-            "samples_per_s_iqr": sps.get("iqr"),
-            "speedup_vs_python_naive": t.get("speedup", {}).get("python-naive"),
-            "speedup_vs_cython_rand": t.get("speedup", {}).get("cython-rand"),
-            "percent_of_floor": t.get("percent_of_floor"),
-            "setup_seconds": t.get("setup_seconds"),
-            "threads": t.get("threads"),
-            "training_seconds": tt.get("seconds"),
-            "training_time": tt.get("human"),
-            "yellow_lines": t.get("yellow_lines"),
-        })
+        rows.append(
+            {
+                "tier": t["name"],
+                "exactness": t["exactness"],
+                "check": check.get("verdict"),
+                "status": t["status"],
+                "rounds": len(t.get("rounds", [])),
+                "samples_per_s_median": sps.get("median"),
+                "samples_per_s_ci_low": sps.get("ci_low"),
+                "samples_per_s_ci_high": sps.get("ci_high"),
+                "ci_confidence": sps.get("confidence"),
+                "samples_per_s_min": sps.get("minimum"),
+                "samples_per_s_iqr": sps.get("iqr"),
+                "speedup_vs_python_naive": t.get("speedup", {}).get("python-naive"),
+                "speedup_vs_cython_rand": t.get("speedup", {}).get("cython-rand"),
+                "percent_of_floor": t.get("percent_of_floor"),
+                "setup_seconds": t.get("setup_seconds"),
+                "threads": t.get("threads"),
+                "training_seconds": tt.get("seconds"),
+                "training_time": tt.get("human"),
+                "yellow_lines": t.get("yellow_lines"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -155,7 +157,9 @@ def load_results(path: str | os.PathLike) -> dict:
         kind = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
         hint = ""
         if isinstance(doc, dict) and "benchmarks" in doc:
-            hint = " It looks like pytest-benchmark output: use `slimbench report --pytest-benchmark`."
+            hint = (
+                " It looks like pytest-benchmark output: use `slimbench report --pytest-benchmark`."
+            )
         raise ResultsFileError(
             f"{str(p)!r} is not a slimbench results file (schema {kind!r}, expected {SCHEMA!r})."
             + hint

@@ -63,6 +63,12 @@ class RunOptions:
     command: list[str] = field(default_factory=lambda: list(sys.argv))
 
 
+def wide_console() -> Console:
+    """A rich console; when output is piped (make, CI logs) it is 150 columns, not 80."""
+    console = Console()
+    return console if console.is_terminal else Console(width=150)
+
+
 def default_out_dir(root: Path = Path("reports")) -> Path:
     """A new folder under ``reports/`` named by the local date and time."""
     return root / datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -123,7 +129,7 @@ class Runner:
 
     def __init__(self, options: RunOptions, console: Console | None = None) -> None:
         self.o = options
-        self.console = console or Console()
+        self.console = console or wide_console()
         self.plan = TimingPlan(options.budget_seconds, options.rounds, options.warmup_seconds)
         self.names = list(options.tiers) if options.tiers else tier_names()
         for name in self.names:
@@ -167,15 +173,19 @@ class Runner:
             c.print(f"[yellow]interrupted: kept what was measured in {self.out}[/]")
             raise
         self._finish("complete")
-        failed = [e["name"] for e in self.entries.values()
-                  if e["status"] in ("failed-check", "diverged", "error")]
+        failed = [
+            e["name"]
+            for e in self.entries.values()
+            if e["status"] in ("failed-check", "diverged", "error")
+        ]
         if failed:
             c.print(f"[red]not measured: {', '.join(failed)} (see the report)[/]")
             return 1
         return 0
 
-    def _start_results(self, dataset, stats: dict, data: TrainingData, test_nnz: int,
-                       scheduling: str) -> None:
+    def _start_results(
+        self, dataset, stats: dict, data: TrainingData, test_nnz: int, scheduling: str
+    ) -> None:
         o = self.o
         self.results = {
             "schema": SCHEMA,
@@ -206,9 +216,9 @@ class Runner:
                 "tiers": self.names,
                 "scheduling": scheduling,
             },
-            "protocol": PROTOCOL_TEXT.format(rounds=self.plan.rounds,
-                                             budget=self.plan.budget_seconds,
-                                             scheduling=scheduling),
+            "protocol": PROTOCOL_TEXT.format(
+                rounds=self.plan.rounds, budget=self.plan.budget_seconds, scheduling=scheduling
+            ),
             "machine": machine_metadata(),
             "check": [],
             "tiers": [],
@@ -262,8 +272,13 @@ class Runner:
         gc.collect()
         try:
             start = time.perf_counter()
-            tier = create(name, data, seed=self.o.seed, learning_rate=self.o.learning_rate,
-                          **tier_options(name, self.o.threads))
+            tier = create(
+                name,
+                data,
+                seed=self.o.seed,
+                learning_rate=self.o.learning_rate,
+                **tier_options(name, self.o.threads),
+            )
             entry["setup_seconds"] = time.perf_counter() - start
         except (SlimBenchError, MemoryError, ValueError) as exc:
             entry["status"], entry["error"] = "error", f"setup failed: {exc}"
@@ -299,12 +314,16 @@ class Runner:
             return
         c = self.console
         c.print(f"\n[bold]timing[/] {len(names)} tier(s), {scheduling}:")
-        with Progress(TextColumn("{task.description:<36}"), BarColumn(),
-                      TextColumn("{task.completed}/{task.total} rounds"),
-                      TextColumn("{task.fields[speed]}"), TimeElapsedColumn(),
-                      console=c, transient=False) as progress:
-            tasks = {n: progress.add_task(n, total=self.plan.rounds, speed="setup")
-                     for n in names}
+        with Progress(
+            TextColumn("{task.description:<36}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} rounds"),
+            TextColumn("{task.fields[speed]}"),
+            TimeElapsedColumn(),
+            console=c,
+            transient=False,
+        ) as progress:
+            tasks = {n: progress.add_task(n, total=self.plan.rounds, speed="setup") for n in names}
             groups = [names] if scheduling == "round-robin" else [[n] for n in names]
             for group in groups:
                 clocks: dict[str, TierClock] = {}
@@ -323,7 +342,8 @@ class Runner:
                         self._summarize(name)
                         sps = entry["samples_per_second"]
                         progress.update(
-                            tasks[name], completed=len(entry["rounds"]),
+                            tasks[name],
+                            completed=len(entry["rounds"]),
                             speed=f"{sps['median']:,.0f} samples/s" if sps else entry["status"],
                         )
                         if not going:
@@ -348,22 +368,30 @@ class Runner:
         s = summarize(speeds)
         entry["samples_per_second"] = s.to_dict()
         tt = extrapolate_training_time(
-            s.median, self.results["dataset"]["train_nnz"], self.o.epochs,
-            setup_seconds=entry["setup_seconds"] or 0.0, interval=(s.ci_low, s.ci_high),
+            s.median,
+            self.results["dataset"]["train_nnz"],
+            self.o.epochs,
+            setup_seconds=entry["setup_seconds"] or 0.0,
+            interval=(s.ci_low, s.ci_high),
         )
         entry["training_time"] = tt.to_dict()
 
     def _derive(self) -> None:
         """Speedups and % of floor between tiers measured in this run."""
-        median = {n: e["samples_per_second"]["median"] for n, e in self.entries.items()
-                  if e["samples_per_second"]}
+        median = {
+            n: e["samples_per_second"]["median"]
+            for n, e in self.entries.items()
+            if e["samples_per_second"]
+        }
         for name, entry in self.entries.items():
             if name not in median:
                 continue
-            entry["speedup"] = {b: median[name] / median[b] for b in SPEEDUP_BASELINES
-                                if b in median}
-            entry["percent_of_floor"] = (100.0 * median[name] / median[FLOOR]
-                                         if FLOOR in median and name != FLOOR else None)
+            entry["speedup"] = {
+                b: median[name] / median[b] for b in SPEEDUP_BASELINES if b in median
+            }
+            entry["percent_of_floor"] = (
+                100.0 * median[name] / median[FLOOR] if FLOOR in median and name != FLOOR else None
+            )
 
     def _finish(self, status: str) -> None:
         for entry in self.entries.values():
@@ -396,8 +424,10 @@ def caveats(results: dict) -> list[str]:
             "it refuses to run there. Its stream differs from the other tiers' (class replay)."
         )
     if results["options"]["scheduling"] == "sequential":
-        out.append("Not every tier fitted in memory at once: tiers were timed one after "
-                   "another, so machine drift may differ between them.")
+        out.append(
+            "Not every tier fitted in memory at once: tiers were timed one after "
+            "another, so machine drift may differ between them."
+        )
     if results["status"] == "interrupted":
         out.append("The run was interrupted: tiers marked 'interrupted' have fewer rounds.")
     if REFERENCE not in names:

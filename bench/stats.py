@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+
 from slimbench.impls import prepare_urm
 
 

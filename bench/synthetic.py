@@ -25,11 +25,21 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import brentq
 from scipy.special import ndtri
+
 from slimbench.impls import InvalidInputError, prepare_urm
 
 #: MovieLens 10M's share of each half-star rating, 0.5 ... 5.0 (mean 3.51).
 ML10M_RATING_SHARES = (
-    0.0094, 0.0383, 0.0119, 0.0790, 0.0370, 0.2360, 0.0880, 0.2880, 0.0580, 0.1544,
+    0.0094,
+    0.0383,
+    0.0119,
+    0.0790,
+    0.0370,
+    0.2360,
+    0.0880,
+    0.2880,
+    0.0580,
+    0.1544,
 )
 HALF_STARS = np.arange(1, 11) / 2.0
 
@@ -200,8 +210,7 @@ def _sample_items(
         free = np.maximum(1.0 - held[short], 1e-3)
         draws = np.minimum(np.ceil(need[short] / free * 1.1) + 2, 4 * n_items).astype(np.int64)
         owners = np.repeat(short, draws)
-        items = np.minimum(np.searchsorted(cdf, rng.random(owners.size), side="right"),
-                           n_items - 1)
+        items = np.minimum(np.searchsorted(cdf, rng.random(owners.size), side="right"), n_items - 1)
         keys = owners * n_items + items
         fresh = np.flatnonzero(~_is_in(chunks, keys)) if chunks else np.arange(keys.size)
         # first occurrence of each fresh key, in draw order
@@ -246,8 +255,7 @@ def generate(p: SyntheticParams) -> sp.csr_matrix:
     indptr = np.zeros(p.n_users + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
     shares = np.asarray(ML10M_RATING_SHARES) / sum(ML10M_RATING_SHARES)
-    data = HALF_STARS[np.searchsorted(np.cumsum(shares)[:-1], rng.random(keys.size),
-                                      side="right")]
+    data = HALF_STARS[np.searchsorted(np.cumsum(shares)[:-1], rng.random(keys.size), side="right")]
     csr = sp.csr_matrix((data, indices, indptr), shape=(p.n_users, p.n_items))
     return prepare_urm(csr, name="synthetic URM").csr
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+
 from slimbench.impls import InvalidInputError, prepare_urm
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._compiled import load_compiled, require_compiled
-from .base import ReplayTier
+from .base import ReplayTier, touched_zeros
 from .errors import InvalidInputError
 from .registry import register
 
@@ -73,7 +73,7 @@ class CythonRand(ReplayTier):
         # The seed reads (user, item, rating) of entry k from COO arrays; canonical CSR
         # order makes COO col/data the CSR indices/data.
         self._arrays = (d.rows, d.indices, d.ratings, d.indptr, d.indices, d.ratings)
-        self.S = np.zeros((d.n_items, d.n_items), dtype=np.float64)
+        self.S = touched_zeros((d.n_items, d.n_items))
         self._kernel.seed_rand(self.seed % 2**32)
 
     def _run(self, n_steps: int) -> tuple[float, int]:

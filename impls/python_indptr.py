@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _indptr_loop
 from ._compiled import load_compiled, require_compiled
-from .base import Tier, make_rng
+from .base import Tier, make_rng, touched_zeros
 from .registry import register
 
 
@@ -29,7 +29,7 @@ class PythonIndptr(Tier):
         self.urm = self.data.csr
         self.urm_coo = self.urm.tocoo()
         self.rng = make_rng(self.seed)
-        self.S = np.zeros((self.data.n_items, self.data.n_items), dtype=np.float64)
+        self.S = touched_zeros((self.data.n_items, self.data.n_items))
         self._train_steps = self._loop()
 
     def _run(self, n_steps: int) -> tuple[float, int]:

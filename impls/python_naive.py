@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .base import Tier, make_rng
+from .base import Tier, make_rng, touched_zeros
 from .registry import register
 
 
@@ -25,7 +25,7 @@ class PythonNaive(Tier):
         self.urm = self.data.csr
         self.urm_coo = self.urm.tocoo()
         self.rng = make_rng(self.seed)
-        self.S = np.zeros((self.data.n_items, self.data.n_items), dtype=np.float64)
+        self.S = touched_zeros((self.data.n_items, self.data.n_items))
 
     def _run(self, n_steps: int) -> tuple[float, int]:
         URM_train, URM_train_coo = self.urm, self.urm_coo

@@ -10,14 +10,20 @@ from contextlib import redirect_stdout
 import numpy as np
 import pytest
 import scipy.sparse as sp
+
 from slimbench.dataset_commands import add_dataset_commands
 from slimbench.datasets import holdout_split, list_datasets, load_dataset, parse_spec
 from slimbench.impls import InvalidInputError
 from slimbench.movielens import fetch_archive, read_movielens, write_dat
 from slimbench.stats import dataset_stats
 
-ROWS = [(1, 10, 4.0, 100), (1, 20, 3.5, 101), (2, 10, 5.0, 102), (3, 30, 0.5, 103),
-        (7, 20, 2.0, 104)]
+ROWS = [
+    (1, 10, 4.0, 100),
+    (1, 20, 3.5, 101),
+    (2, 10, 5.0, 102),
+    (3, 30, 0.5, 103),
+    (7, 20, 2.0, 104),
+]
 
 
 def _text(fmt: str, rows=ROWS) -> str:
@@ -26,11 +32,15 @@ def _text(fmt: str, rows=ROWS) -> str:
     if fmt == "dat":
         return "".join(f"{u}::{i}::{r:g}::{t}\n" for u, i, r, t in rows)
     return "userId,movieId,rating,timestamp\n" + "".join(
-        f"{u},{i},{r:g},{t}\n" for u, i, r, t in rows)
+        f"{u},{i},{r:g},{t}\n" for u, i, r, t in rows
+    )
 
 
-FILES = {"100k": ("ml-100k", "u.data"), "dat": ("ml-10M100K", "ratings.dat"),
-         "csv": ("ml-25m", "ratings.csv")}
+FILES = {
+    "100k": ("ml-100k", "u.data"),
+    "dat": ("ml-10M100K", "ratings.dat"),
+    "csv": ("ml-25m", "ratings.csv"),
+}
 
 
 def _expected(fmt):
@@ -223,8 +233,9 @@ def test_write_dat_roundtrip(tmp_path):
     path = tmp_path / "ratings.dat"
     write_dat(urm, path)
     ds = load_dataset(f"movielens:{path}")
-    assert (ds.urm != urm[np.diff(urm.indptr) > 0][:, np.bincount(urm.indices,
-                                                                    minlength=200) > 0]).nnz == 0
+    assert (
+        ds.urm != urm[np.diff(urm.indptr) > 0][:, np.bincount(urm.indices, minlength=200) > 0]
+    ).nnz == 0
 
 
 def test_offline_download_message(tmp_path, monkeypatch):

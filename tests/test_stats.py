@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import scipy.sparse as sp
+
 from slimbench.stats import dataset_stats, format_stats, gini_index
 
 
