@@ -4,6 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
+# `make bench` options, e.g. `make bench BENCH_ARGS="--budget 60 --tiers cython-rand"`
+BENCH_ARGS ?=
+
 .PHONY: test bench lint clean
 
 $(BIN)/python:
@@ -16,7 +19,12 @@ $(STAMP): $(BIN)/python pyproject.toml setup.py $(wildcard impls/*.pyx impls/*.p
 	touch $@
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --benchmark-disable
+
+# The main job: cross-check, then time every tier on the embedded synthetic-ml10m default
+# (about 5 minutes on 2 cores); writes reports/<date>-<time>/ with the HTML report.
+bench: $(STAMP)
+	$(BIN)/slimbench run --budget 18 $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

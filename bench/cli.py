@@ -132,8 +132,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         prepare_out_dir(out)
     path = write_report(results, out)
     from .console import print_table
+    from .runner import wide_console
 
-    print_table(results)
+    print_table(results, wide_console())
     print(f"report: {path}")
     return 0
 
@@ -143,7 +144,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .compare import print_comparison
     from .results import load_results
 
-    print_comparison(load_results(args.old), load_results(args.new))
+    from .runner import wide_console
+
+    print_comparison(load_results(args.old), load_results(args.new), wide_console())
     return 0
 
 

@@ -131,7 +131,10 @@ def plot_rounds(results: dict, path: Path) -> Path:
 
 def plot_mse(results: dict, path: Path) -> Path:
     """Mean squared error per round: the training is really happening."""
-    fig, ax = _per_round(results, lambda r: r["loss"] / r["steps"] if r["steps"] else np.nan)
+    fig, ax = _per_round(
+        results,
+        lambda r: r["loss"] / r["steps"] if r["steps"] and r.get("loss") is not None else np.nan,
+    )
     ax.set_ylabel("mean squared error of the round's steps")
     ax.set_title(
         f"Training error per round (learning rate {results['options']['learning_rate']:g})"
@@ -158,6 +161,9 @@ PLOTS = {
 
 def write_plots(results: dict, out_dir: Path) -> dict[str, Path]:
     """Every plot into ``out_dir``; returns file name -> path (none where nothing measured)."""
-    if not measured(results):
+    tiers = measured(results)
+    if not tiers:
         return {}
-    return {name: fn(results, out_dir / name) for name, fn in PLOTS.items()}
+    has_loss = any(r.get("loss") is not None for t in tiers for r in t["rounds"])
+    return {name: fn(results, out_dir / name) for name, fn in PLOTS.items()
+            if has_loss or name != "mse.png"}

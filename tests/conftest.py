@@ -27,3 +27,9 @@ def random_urm(seed: int, n_users: int, n_items: int, density: float) -> sp.csr_
     dense = (rng.random((n_users, n_items)) < density) * rng.integers(1, 11, (n_users, n_items))
     dense[np.arange(n_users), rng.integers(0, n_items, n_users)] = 8
     return sp.csr_matrix(dense / 2.0)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--bench-dataset", default=None,
+                     help="dataset spec for tests/benchmarks (default: synthetic-ml10m:scale=0.1,"
+                          " or synthetic-tiny with --benchmark-disable)")

@@ -1,0 +1,291 @@
+"""The harness: timing protocol, statistics, extrapolation, results files, run, report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from slimbench import runner as runner_module
+from slimbench.annotate import annotate_tiers, step_loop_lines
+from slimbench.cli import main
+from slimbench.compare import compare_results
+from slimbench.extrapolate import extrapolate_training_time, human_duration
+from slimbench.impls import InvalidInputError, create
+from slimbench.results import ResultsFileError, load_results
+from slimbench.summary import median_ci_indices, summarize
+from slimbench.timing import TierClock, TimingPlan
+
+TINY = "synthetic-tiny"
+FAST = "python-indptr,cython-typed,cython-rand"
+
+
+# -- statistics and extrapolation ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "n,lo,hi,coverage",
+    [(5, 0, 4, 0.9375), (6, 0, 5, 0.96875), (7, 0, 6, 0.984375), (9, 1, 7, 0.9609375)],
+)
+def test_median_ci_uses_order_statistics_and_reports_coverage(n, lo, hi, coverage):
+    assert median_ci_indices(n) == (lo, hi, pytest.approx(coverage))
+
+
+def test_summary_of_rounds():
+    s = summarize([10.0, 12.0, 11.0, 50.0, 9.0, 10.5, 11.5])
+    assert s.median == 11.0 and s.minimum == 9.0 and s.maximum == 50.0
+    assert (s.ci_low, s.ci_high) == (9.0, 50.0) and s.confidence > 0.95
+    assert s.q1 <= s.median <= s.q3
+
+
+def test_extrapolation_matches_the_seed():
+    # seed In [39]: 8e6 interactions, 10 epochs, 101,150 samples/s -> 790.9 s = 13.2 minutes
+    t = extrapolate_training_time(101_150.0, 8_000_000, 10, interval=(100_000.0, 102_000.0))
+    assert t.seconds == pytest.approx(790.9, abs=0.1)
+    assert t.seconds_low < t.seconds < t.seconds_high
+    assert human_duration(t.seconds) == "13 minutes"
+    assert human_duration(34_120) == "9.5 hours" and human_duration(41.2) == "41 s"
+
+
+# -- timing protocol ----------------------------------------------------------------------
+
+
+class FakeClock:
+    """A clock that advances by a fixed cost per step of the tier it watches."""
+
+    def __init__(self, tier, seconds_per_step):
+        self.now, self.tier, self.cost = 0.0, tier, seconds_per_step
+        self._last = 0
+        original = tier.run
+
+        def run(n):
+            self.now += n * self.cost
+            return original(n)
+
+        tier.run = run
+
+    def __call__(self):
+        return self.now
+
+
+def test_clock_calibrates_rounds_to_the_budget(small_urm):
+    tier = create("cython-rand", small_urm)
+    clock = TierClock(tier, TimingPlan(budget_seconds=10.0, rounds=5, warmup_seconds=1.0),
+                      clock=FakeClock(tier, 1e-4))
+    while clock.next_round() is not None:
+        pass
+    assert len(clock.rounds) == 5
+    assert sum(r.seconds for r in clock.warmup) >= 1.0
+    assert clock.spent_seconds == pytest.approx(10.0, rel=0.1)
+    for r in clock.rounds:
+        assert r.samples_per_second == pytest.approx(1e4)
+        assert r.seconds == pytest.approx(9.0 / 5, rel=0.25)
+
+
+def test_slow_tier_gets_fewer_steps_not_more_time(small_urm):
+    tier = create("python-naive", small_urm)
+    clock = TierClock(tier, TimingPlan(budget_seconds=2.0, rounds=7),
+                      clock=FakeClock(tier, 0.4))  # 0.4 s per step: a pathological tier
+    while clock.next_round() is not None:
+        pass
+    assert clock.spent_seconds <= 2.0 * 1.5
+    assert clock.notes and "only" in clock.notes[0]
+
+
+@pytest.mark.parametrize("kwargs", [{"budget_seconds": 0}, {"budget_seconds": -1},
+                                    {"rounds": 0}, {"rounds": 2.5}])
+def test_plan_refuses_non_positive_budget_or_rounds(kwargs):
+    with pytest.raises(InvalidInputError):
+        TimingPlan(**kwargs)
+
+
+# -- a whole run --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    code = main(["run", "--dataset", TINY, "--tiers", FAST, "--budget", "0.6", "--rounds",
+                 "5", "--out", str(out)])
+    return code, out
+
+
+def test_run_writes_every_output(tiny_run):
+    code, out = tiny_run
+    assert code == 0
+    for name in ("results.json", "results.csv", "report.html", "speed.png",
+                 "training_time.png", "rounds.png", "mse.png"):
+        assert (out / name).stat().st_size > 0, name
+    assert not list(out.glob(".*.tmp"))  # atomic writes leave no temporary behind
+
+
+def test_results_hold_verified_figures_and_metadata(tiny_run):
+    _, out = tiny_run
+    doc = load_results(out / "results.json")
+    assert doc["status"] == "complete" and doc["dataset"]["name"] == TINY
+    assert {"cpu_model", "python", "packages", "compiler"} <= set(doc["machine"])
+    by_name = {t["name"]: t for t in doc["tiers"]}
+    assert list(by_name) == FAST.split(",")
+    for t in by_name.values():
+        assert t["check"]["verdict"] == "pass" and t["status"] == "measured"
+        assert len(t["rounds"]) >= 1 and t["samples_per_second"]["median"] > 0
+        assert t["setup_seconds"] >= 0 and t["training_time"]["seconds"] > 0
+        sps = [r["steps"] / r["seconds"] for r in t["rounds"]]
+        assert t["samples_per_second"]["median"] == pytest.approx(np.median(sps))
+    rand = by_name["cython-rand"]
+    assert rand["speedup"]["cython-rand"] == pytest.approx(1.0)
+    assert by_name["cython-typed"]["yellow_lines"] > 0
+
+
+def test_report_is_self_contained(tiny_run):
+    _, out = tiny_run
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 4
+    assert "http://" not in html and "https://" not in html
+    for needle in ("Cross-check", "Timing protocol", "Caveats", "RAND_MAX", "cython-typed"):
+        assert needle in html
+
+
+def test_report_and_compare_from_saved_results(tiny_run, tmp_path, capsys):
+    _, out = tiny_run
+    assert main(["report", str(out / "results.json"), "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "report.html").exists()
+    doc = load_results(out / "results.json")
+    assert main(["compare", str(out / "results.json"), str(out / "results.json")]) == 0
+    rows = compare_results(doc, doc)
+    assert all(r["ratio"] == pytest.approx(1.0) and r["verdict"].startswith("same")
+               for r in rows)
+
+
+def test_compare_flags_changes_outside_the_intervals(tiny_run):
+    doc = load_results(tiny_run[1] / "results.json")
+    faster = json.loads(json.dumps(doc))
+    for t in faster["tiers"]:
+        for key in ("median", "ci_low", "ci_high"):
+            t["samples_per_second"][key] *= 10
+    rows = compare_results(doc, faster)
+    assert all(r["verdict"] == "faster" and r["ratio"] == pytest.approx(10) for r in rows)
+
+
+def test_a_failing_tier_gets_no_speed_and_the_run_exits_non_zero(tmp_path):
+    from test_check import DropsLastItem
+
+    from slimbench.impls import registered
+
+    with registered(DropsLastItem):
+        code = main(["run", "--dataset", TINY, "--tiers", "cython-rand,faulty-drops-last-item",
+                     "--budget", "0.3", "--rounds", "2", "--out", str(tmp_path),
+                     "--no-annotate"])
+    assert code == 1
+    doc = load_results(tmp_path / "results.json")
+    bad = next(t for t in doc["tiers"] if t["name"] == "faulty-drops-last-item")
+    assert bad["status"] == "failed-check" and bad["samples_per_second"] is None
+    assert bad["rounds"] == [] and "entries of S differ" in bad["error"]
+    assert next(t for t in doc["tiers"] if t["name"] == "cython-rand")["status"] == "measured"
+
+
+def test_interrupted_run_keeps_what_was_measured(tmp_path, monkeypatch):
+    calls = {"n": 0}
+    original = runner_module.Runner._round
+
+    def interrupt_on_fourth(self, name, clock):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return original(self, name, clock)
+
+    monkeypatch.setattr(runner_module.Runner, "_round", interrupt_on_fourth)
+    code = main(["run", "--dataset", TINY, "--tiers", "cython-typed,cython-rand", "--budget",
+                 "0.5", "--rounds", "5", "--out", str(tmp_path), "--no-annotate"])
+    assert code == 130
+    doc = load_results(tmp_path / "results.json")
+    assert doc["status"] == "interrupted"
+    assert all(len(t["rounds"]) >= 1 for t in doc["tiers"])
+    assert "interrupted" in (tmp_path / "report.html").read_text()
+
+
+# -- bad input ----------------------------------------------------------------------------
+
+
+def test_unwritable_output_fails_before_measuring(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    code = main(["run", "--dataset", TINY, "--out", str(blocker / "sub")])
+    assert code == 2
+    assert "cannot write to the output directory" in capsys.readouterr().err
+
+
+def test_unknown_tier_fails_before_measuring(tmp_path, capsys):
+    assert main(["run", "--tiers", "cython-fast", "--out", str(tmp_path / "o")]) == 2
+    assert "unknown tier 'cython-fast'" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("flag,value", [("--budget", "0"), ("--budget", "-3"),
+                                        ("--rounds", "0"), ("--rounds", "x"),
+                                        ("--epochs", "0"), ("--threads", "0")])
+def test_non_positive_options_are_refused(flag, value, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["run", flag, value])
+    assert info.value.code == 2
+    assert "expected a positive" in capsys.readouterr().err
+
+
+def test_results_file_errors(tmp_path):
+    with pytest.raises(ResultsFileError, match="does not exist"):
+        load_results(tmp_path / "missing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(ResultsFileError, match="not valid JSON .line 1"):
+        load_results(bad)
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"schema": "slimbench.results", "schema_version": 99}))
+    with pytest.raises(ResultsFileError, match="schema version 99; this slimbench reads"):
+        load_results(other)
+    pb = tmp_path / "pb.json"
+    pb.write_text(json.dumps({"benchmarks": []}))
+    with pytest.raises(ResultsFileError, match="--pytest-benchmark"):
+        load_results(pb)
+
+
+def test_dataset_too_large_for_memory_is_refused_before_allocating(tmp_path, monkeypatch,
+                                                                   capsys):
+    monkeypatch.setattr(runner_module, "available_memory", lambda: 100_000)
+    code = main(["run", "--dataset", TINY, "--tiers", "cython-rand", "--out", str(tmp_path)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "needs a dense S of 200^2 x 8 bytes" in err and "available" in err
+
+
+def test_tiers_run_one_at_a_time_when_they_do_not_fit_together(tmp_path, monkeypatch):
+    from slimbench.impls import prepare_urm
+    from slimbench.datasets import load_dataset
+
+    data = prepare_urm(load_dataset(TINY).urm)
+    one = runner_module.tier_memory_bytes("cython-rand", data)
+    names = ["cython-rand", "cython-typed"]
+    assert runner_module.memory_plan(names, data, int(3 * one)) == "round-robin"
+    assert runner_module.memory_plan(names, data, int(1.5 * one)) == "sequential"
+
+
+# -- annotate -----------------------------------------------------------------------------
+
+
+def test_step_loop_is_found_by_marker_or_seed_loop():
+    src = "def f():\n    x = 1\n    for sample_num in range(3):\n        a = 1\n\n" \
+          "        # c\n        b = 2\n    return x\n"
+    assert step_loop_lines(src) == [3, 4, 7]
+    marked = "cdef f():\n    # step loop\n    for k in range(3):\n        a = 1\n    y = 2\n"
+    assert step_loop_lines(marked) == [3, 4]
+
+
+def test_annotate_counts_yellow_lines(tmp_path):
+    counts = annotate_tiers(["python-naive", "cython-untyped", "cython-rand"], tmp_path)
+    assert set(counts) == {"cython-untyped", "cython-rand"}  # python-naive is not Cython
+    untyped, rand = counts["cython-untyped"], counts["cython-rand"]
+    assert Path(untyped["html"]).exists()
+    # compiling Python unchanged leaves almost every loop line calling into the interpreter
+    assert untyped["yellow_lines"] >= 0.7 * untyped["loop_lines"]
+    assert untyped["yellow_score"] > 3 * rand["yellow_score"]
