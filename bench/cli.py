@@ -143,7 +143,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Per-tier ratios between two saved runs."""
     from .compare import print_comparison
     from .results import load_results
-
     from .runner import wide_console
 
     print_comparison(load_results(args.old), load_results(args.new), wide_console())

@@ -9,7 +9,11 @@ from .extrapolate import human_rate
 
 
 def _ratio(value: float | None) -> str:
-    return "" if value is None else (f"{value:,.0f}x" if value >= 100 else f"{value:.1f}x")
+    if value is None:
+        return ""
+    if value >= 100:
+        return f"{value:,.0f}x"
+    return f"{value:.1f}x" if value >= 1 else f"{value:.2g}x"
 
 
 def table_rows(results: dict) -> list[dict]:

@@ -49,24 +49,19 @@ def plot_speed(results: dict, path: Path) -> Path:
     med = np.array([t["samples_per_second"]["median"] for t in tiers])
     lo = med - np.array([t["samples_per_second"]["ci_low"] for t in tiers])
     hi = np.array([t["samples_per_second"]["ci_high"] for t in tiers]) - med
-    ax.barh(
-        y,
-        med,
-        xerr=[lo, hi],
-        color=[CLASS_COLORS.get(t["exactness"], "#999") for t in tiers],
-        capsize=3,
-        height=0.6,
-    )
-    for yi, t, m in zip(y, tiers, med, strict=True):
+    ax.barh(y, med, color=[CLASS_COLORS.get(t["exactness"], "#999") for t in tiers], height=0.6)
+    ax.errorbar(med, y, xerr=[lo, hi], fmt="none", ecolor="#1a202c", elinewidth=1, capsize=3)
+    for yi, t, m, top in zip(y, tiers, med, med + hi, strict=True):
         s = t["speedup"].get("python-naive")
         label = human_rate(m) + (
             f"  ({s:,.1f}x naive)" if s and t["name"] != "python-naive" else ""
         )
-        ax.text(m * 1.08, yi, label, va="center", fontsize=9)
+        ax.text(top * 1.12, yi, label, va="center", fontsize=9)
     ax.set_yticks(y, [t["name"] for t in tiers])
     ax.invert_yaxis()
     ax.set_xscale("log")
-    ax.set_xlim(med.min() / 2 if len(med) else 1, med.max() * 12 if len(med) else 10)
+    if len(med):
+        ax.set_xlim((med - lo).min() / 3, (med + hi).max() * 15)
     ax.set_xlabel("samples per second (median over rounds, 95% CI; log scale)")
     ax.set_title("SLIM MSE SGD speed per tier\n" + _subtitle(results), fontsize=10)
     ax.grid(axis="x", which="both", alpha=0.3)
@@ -165,5 +160,8 @@ def write_plots(results: dict, out_dir: Path) -> dict[str, Path]:
     if not tiers:
         return {}
     has_loss = any(r.get("loss") is not None for t in tiers for r in t["rounds"])
-    return {name: fn(results, out_dir / name) for name, fn in PLOTS.items()
-            if has_loss or name != "mse.png"}
+    return {
+        name: fn(results, out_dir / name)
+        for name, fn in PLOTS.items()
+        if has_loss or name != "mse.png"
+    }

@@ -3,8 +3,9 @@
 For each tier:
 
 1. setup (conversions, allocation and first touch of S) is timed apart by the caller;
-2. a warm-up runs chunks of doubling size until ``warmup_seconds`` are spent; it is not
-   counted, and its last chunk calibrates the steps per round;
+2. a warm-up runs chunks of doubling size until ``warmup_seconds`` are spent (and at
+   least three chunks ran); it is not counted, and its last chunk calibrates the steps
+   per round;
 3. rounds: each runs ``steps`` continuing the same stream and S, sized so that all
    ``rounds`` fit the remaining budget; the speed is re-estimated after every round;
 4. the per-tier budget bounds warm-up plus rounds, so pure Python is measured on fewer
@@ -31,6 +32,7 @@ PROTOCOL_TEXT = (
 )
 
 MIN_ROUNDS_WANTED = 5
+MIN_WARMUP_CHUNKS = 3  # one slow first call (lazy imports, page faults) must not calibrate
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ class TierClock:
             self.warmup.append(record)
             if record.seconds > 0:
                 self._rate = record.samples_per_second
-            if self._spent >= target:
+            if self._spent >= target and len(self.warmup) >= MIN_WARMUP_CHUNKS:
                 break
             if record.seconds < target / 4:
                 steps *= 2

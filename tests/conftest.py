@@ -30,6 +30,9 @@ def random_urm(seed: int, n_users: int, n_items: int, density: float) -> sp.csr_
 
 
 def pytest_addoption(parser):
-    parser.addoption("--bench-dataset", default=None,
-                     help="dataset spec for tests/benchmarks (default: synthetic-ml10m:scale=0.1,"
-                          " or synthetic-tiny with --benchmark-disable)")
+    parser.addoption(
+        "--bench-dataset",
+        default=None,
+        help="dataset spec for tests/benchmarks (default: synthetic-ml10m:scale=0.1,"
+        " or synthetic-tiny with --benchmark-disable)",
+    )

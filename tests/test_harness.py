@@ -72,8 +72,11 @@ class FakeClock:
 
 def test_clock_calibrates_rounds_to_the_budget(small_urm):
     tier = create("cython-rand", small_urm)
-    clock = TierClock(tier, TimingPlan(budget_seconds=10.0, rounds=5, warmup_seconds=1.0),
-                      clock=FakeClock(tier, 1e-4))
+    clock = TierClock(
+        tier,
+        TimingPlan(budget_seconds=10.0, rounds=5, warmup_seconds=1.0),
+        clock=FakeClock(tier, 1e-4),
+    )
     while clock.next_round() is not None:
         pass
     assert len(clock.rounds) == 5
@@ -86,16 +89,18 @@ def test_clock_calibrates_rounds_to_the_budget(small_urm):
 
 def test_slow_tier_gets_fewer_steps_not_more_time(small_urm):
     tier = create("python-naive", small_urm)
-    clock = TierClock(tier, TimingPlan(budget_seconds=2.0, rounds=7),
-                      clock=FakeClock(tier, 0.4))  # 0.4 s per step: a pathological tier
+    clock = TierClock(
+        tier, TimingPlan(budget_seconds=2.0, rounds=7), clock=FakeClock(tier, 0.4)
+    )  # 0.4 s per step: a pathological tier
     while clock.next_round() is not None:
         pass
     assert clock.spent_seconds <= 2.0 * 1.5
     assert clock.notes and "only" in clock.notes[0]
 
 
-@pytest.mark.parametrize("kwargs", [{"budget_seconds": 0}, {"budget_seconds": -1},
-                                    {"rounds": 0}, {"rounds": 2.5}])
+@pytest.mark.parametrize(
+    "kwargs", [{"budget_seconds": 0}, {"budget_seconds": -1}, {"rounds": 0}, {"rounds": 2.5}]
+)
 def test_plan_refuses_non_positive_budget_or_rounds(kwargs):
     with pytest.raises(InvalidInputError):
         TimingPlan(**kwargs)
@@ -107,16 +112,36 @@ def test_plan_refuses_non_positive_budget_or_rounds(kwargs):
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    code = main(["run", "--dataset", TINY, "--tiers", FAST, "--budget", "0.6", "--rounds",
-                 "5", "--out", str(out)])
+    code = main(
+        [
+            "run",
+            "--dataset",
+            TINY,
+            "--tiers",
+            FAST,
+            "--budget",
+            "0.6",
+            "--rounds",
+            "5",
+            "--out",
+            str(out),
+        ]
+    )
     return code, out
 
 
 def test_run_writes_every_output(tiny_run):
     code, out = tiny_run
     assert code == 0
-    for name in ("results.json", "results.csv", "report.html", "speed.png",
-                 "training_time.png", "rounds.png", "mse.png"):
+    for name in (
+        "results.json",
+        "results.csv",
+        "report.html",
+        "speed.png",
+        "training_time.png",
+        "rounds.png",
+        "mse.png",
+    ):
         assert (out / name).stat().st_size > 0, name
     assert not list(out.glob(".*.tmp"))  # atomic writes leave no temporary behind
 
@@ -155,8 +180,7 @@ def test_report_and_compare_from_saved_results(tiny_run, tmp_path, capsys):
     doc = load_results(out / "results.json")
     assert main(["compare", str(out / "results.json"), str(out / "results.json")]) == 0
     rows = compare_results(doc, doc)
-    assert all(r["ratio"] == pytest.approx(1.0) and r["verdict"].startswith("same")
-               for r in rows)
+    assert all(r["ratio"] == pytest.approx(1.0) and r["verdict"].startswith("same") for r in rows)
 
 
 def test_compare_flags_changes_outside_the_intervals(tiny_run):
@@ -175,9 +199,22 @@ def test_a_failing_tier_gets_no_speed_and_the_run_exits_non_zero(tmp_path):
     from slimbench.impls import registered
 
     with registered(DropsLastItem):
-        code = main(["run", "--dataset", TINY, "--tiers", "cython-rand,faulty-drops-last-item",
-                     "--budget", "0.3", "--rounds", "2", "--out", str(tmp_path),
-                     "--no-annotate"])
+        code = main(
+            [
+                "run",
+                "--dataset",
+                TINY,
+                "--tiers",
+                "cython-rand,faulty-drops-last-item",
+                "--budget",
+                "0.3",
+                "--rounds",
+                "2",
+                "--out",
+                str(tmp_path),
+                "--no-annotate",
+            ]
+        )
     assert code == 1
     doc = load_results(tmp_path / "results.json")
     bad = next(t for t in doc["tiers"] if t["name"] == "faulty-drops-last-item")
@@ -197,8 +234,22 @@ def test_interrupted_run_keeps_what_was_measured(tmp_path, monkeypatch):
         return original(self, name, clock)
 
     monkeypatch.setattr(runner_module.Runner, "_round", interrupt_on_fourth)
-    code = main(["run", "--dataset", TINY, "--tiers", "cython-typed,cython-rand", "--budget",
-                 "0.5", "--rounds", "5", "--out", str(tmp_path), "--no-annotate"])
+    code = main(
+        [
+            "run",
+            "--dataset",
+            TINY,
+            "--tiers",
+            "cython-typed,cython-rand",
+            "--budget",
+            "0.5",
+            "--rounds",
+            "5",
+            "--out",
+            str(tmp_path),
+            "--no-annotate",
+        ]
+    )
     assert code == 130
     doc = load_results(tmp_path / "results.json")
     assert doc["status"] == "interrupted"
@@ -223,9 +274,17 @@ def test_unknown_tier_fails_before_measuring(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
-@pytest.mark.parametrize("flag,value", [("--budget", "0"), ("--budget", "-3"),
-                                        ("--rounds", "0"), ("--rounds", "x"),
-                                        ("--epochs", "0"), ("--threads", "0")])
+@pytest.mark.parametrize(
+    "flag,value",
+    [
+        ("--budget", "0"),
+        ("--budget", "-3"),
+        ("--rounds", "0"),
+        ("--rounds", "x"),
+        ("--epochs", "0"),
+        ("--threads", "0"),
+    ],
+)
 def test_non_positive_options_are_refused(flag, value, capsys):
     with pytest.raises(SystemExit) as info:
         main(["run", flag, value])
@@ -250,8 +309,7 @@ def test_results_file_errors(tmp_path):
         load_results(pb)
 
 
-def test_dataset_too_large_for_memory_is_refused_before_allocating(tmp_path, monkeypatch,
-                                                                   capsys):
+def test_dataset_too_large_for_memory_is_refused_before_allocating(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(runner_module, "available_memory", lambda: 100_000)
     code = main(["run", "--dataset", TINY, "--tiers", "cython-rand", "--out", str(tmp_path)])
     assert code == 2
@@ -260,8 +318,8 @@ def test_dataset_too_large_for_memory_is_refused_before_allocating(tmp_path, mon
 
 
 def test_tiers_run_one_at_a_time_when_they_do_not_fit_together(tmp_path, monkeypatch):
-    from slimbench.impls import prepare_urm
     from slimbench.datasets import load_dataset
+    from slimbench.impls import prepare_urm
 
     data = prepare_urm(load_dataset(TINY).urm)
     one = runner_module.tier_memory_bytes("cython-rand", data)
@@ -274,8 +332,10 @@ def test_tiers_run_one_at_a_time_when_they_do_not_fit_together(tmp_path, monkeyp
 
 
 def test_step_loop_is_found_by_marker_or_seed_loop():
-    src = "def f():\n    x = 1\n    for sample_num in range(3):\n        a = 1\n\n" \
-          "        # c\n        b = 2\n    return x\n"
+    src = (
+        "def f():\n    x = 1\n    for sample_num in range(3):\n        a = 1\n\n"
+        "        # c\n        b = 2\n    return x\n"
+    )
     assert step_loop_lines(src) == [3, 4, 7]
     marked = "cdef f():\n    # step loop\n    for k in range(3):\n        a = 1\n    y = 2\n"
     assert step_loop_lines(marked) == [3, 4]

@@ -40,7 +40,8 @@ def pytest_generate_tests(metafunc):
     if "dataset" in metafunc.fixturenames:
         config = metafunc.config
         spec = config.getoption("--bench-dataset") or (
-            "synthetic-tiny" if config.getoption("benchmark_disable", False)
+            "synthetic-tiny"
+            if config.getoption("benchmark_disable", False)
             else "synthetic-ml10m:scale=0.1"
         )
         metafunc.parametrize("dataset", [spec], scope="session")
@@ -81,20 +82,31 @@ def _benchmark_tier(benchmark, bench_data, verdicts, tier):
     def fresh():
         return (create(tier, data, seed=SEED, learning_rate=LEARNING_RATE), steps), {}
 
-    result = benchmark.pedantic(lambda t, n: t.run(n), setup=fresh, rounds=5,
-                                warmup_rounds=1, iterations=1)
+    result = benchmark.pedantic(
+        lambda t, n: t.run(n), setup=fresh, rounds=5, warmup_rounds=1, iterations=1
+    )
     assert result.steps == steps
     info = benchmark.extra_info
-    info.update(tier=tier, exactness=get_tier(tier).exactness,
-                description=get_tier(tier).description, check=verdict.verdict, steps=steps,
-                dataset=spec, train_nnz=data.nnz, epochs=EPOCHS, seed=SEED,
-                learning_rate=LEARNING_RATE, setup_seconds=setup_seconds,
-                slimbench_version=__version__)
+    info.update(
+        tier=tier,
+        exactness=get_tier(tier).exactness,
+        description=get_tier(tier).description,
+        check=verdict.verdict,
+        steps=steps,
+        dataset=spec,
+        train_nnz=data.nnz,
+        epochs=EPOCHS,
+        seed=SEED,
+        learning_rate=LEARNING_RATE,
+        setup_seconds=setup_seconds,
+        slimbench_version=__version__,
+    )
     if benchmark.stats is not None:
         median = benchmark.stats.stats.median
         info["samples_per_second"] = steps / median
         info["training_time_seconds"] = extrapolate_training_time(
-            steps / median, data.nnz, EPOCHS, setup_seconds=setup_seconds).seconds
+            steps / median, data.nnz, EPOCHS, setup_seconds=setup_seconds
+        ).seconds
 
 
 def _make_test(tier: str):
