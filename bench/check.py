@@ -7,8 +7,11 @@ the selected tiers before timing anything: a tier that fails gets no speed figur
 - close:   max|S - S_ref| <= tolerance * max|S_ref|.
 - replay:  the tier's compiled loop fed the reference's interaction indices gives the
            reference's S bitwise (its own sampler is tested apart).
-For every class the summed squared error of each epoch must match the reference's to a
-relative 1e-9: tiers that sum the loss in another order are exact in S, not in the loss.
+- baseline: the floor, which trains nothing: the entries it read must be exactly the
+           entries of the drawn interactions' profiles (count and sum of item ids equal,
+           sum of ratings to a relative 1e-9); there is no S to compare.
+For every trainer the summed squared error of each epoch must match the reference's to a
+relative 1e-9 (class "close": to the tier's tolerance, as its arithmetic is not float64).
 """
 
 from __future__ import annotations
@@ -131,7 +134,7 @@ def _check_one(
                 losses.append(tier.replay(indices).loss)
             else:
                 losses.append(tier.run(data.nnz).loss)
-        S = np.asarray(tier.similarity(), dtype=np.float64)
+        S = None if cls.exactness == "baseline" else np.asarray(tier.similarity(), np.float64)
     except TrainingDiverged as exc:
         result.verdict, result.detail = "diverged", str(exc)
         return result
@@ -139,6 +142,8 @@ def _check_one(
         result.verdict, result.detail = "error", f"{type(exc).__name__}: {exc}"
         return result
     result.seconds = time.perf_counter() - start
+    if cls.exactness == "baseline":
+        return _check_baseline(result, tier, ref.epoch_indices)
 
     if S.shape != ref.S.shape:
         result.verdict, result.detail = "fail", f"S has shape {S.shape}, expected {ref.S.shape}"
@@ -165,9 +170,27 @@ def _check_one(
         result.detail = seen
         if result.passed and not sampler_ok:
             result.verdict = "fail"
-    if result.passed and not result.loss_rel_diff <= LOSS_RTOL:
+    loss_rtol = max(LOSS_RTOL, cls.tolerance) if cls.exactness == "close" else LOSS_RTOL
+    if result.passed and not result.loss_rel_diff <= loss_rtol:
         result.verdict = "fail"
         result.detail = f"epoch loss differs from the reference by {result.loss_rel_diff:.3g}"
+    return result
+
+
+def _check_baseline(result: CheckResult, tier: object, draws: list[np.ndarray]) -> CheckResult:
+    """The floor's verdict: did it read every entry of every drawn profile, and no other?"""
+    expected = [tier.expected_checksums(d) for d in draws]
+    ratings = sum(e[0] for e in expected)
+    ids = sum(e[1] for e in expected)
+    entries = sum(e[2] for e in expected)
+    rel = abs(tier.rating_checksum - ratings) / max(abs(ratings), 1e-300)
+    result.loss_rel_diff = rel
+    result.detail = f"read {tier.entries_read:,} of {entries:,} profile entries"
+    if tier.entries_read != entries or tier.index_checksum != ids or not rel <= LOSS_RTOL:
+        result.verdict = "fail"
+        result.detail += (
+            f"; item-id sum {tier.index_checksum:,} vs {ids:,}, rating sum off by {rel:.3g}"
+        )
     return result
 
 
