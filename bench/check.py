@@ -118,7 +118,8 @@ def _reference(data: TrainingData, seed: int, epochs: int, lr: float) -> _Refere
 def _check_one(
     name: str, data: TrainingData, ref: _Reference, seed: int, lr: float, options: dict
 ) -> CheckResult:
-    cls = get_tier(name)
+    tier_name, options = _split_threads(name, options)
+    cls = get_tier(tier_name)
     result = CheckResult(tier=name, exactness=cls.exactness, verdict="pass")
     reason = cls.unavailable_reason()
     if reason is not None:
@@ -126,7 +127,7 @@ def _check_one(
         return result
     start = time.perf_counter()
     try:
-        tier = create(name, data, seed=seed, learning_rate=lr, **options.get(name, {}))
+        tier = create(tier_name, data, seed=seed, learning_rate=lr, **options.get(tier_name, {}))
         losses = []
         for indices in ref.epoch_indices:  # one call per epoch: continuation is checked too
             if cls.exactness == "replay":
@@ -177,6 +178,16 @@ def _check_one(
     return result
 
 
+def _split_threads(name: str, options: dict) -> tuple[str, dict]:
+    """``"cython-parallel@3"`` is cython-parallel with ``threads=3``."""
+    if "@" not in name:
+        return name, options
+    base, _, threads = name.partition("@")
+    if not threads.isdigit():
+        raise SlimBenchError(f"{name!r}: expected TIER@THREADS with a positive thread count")
+    return base, {**options, base: {**options.get(base, {}), "threads": int(threads)}}
+
+
 def _check_baseline(result: CheckResult, tier: object, draws: list[np.ndarray]) -> CheckResult:
     """The floor's verdict: did it read every entry of every drawn profile, and no other?"""
     expected = [tier.expected_checksums(d) for d in draws]
@@ -207,12 +218,13 @@ def check_tiers(
 
     Each tier runs ``epochs`` epochs of nnz steps, one ``run`` call per epoch, from the
     same seed as the reference. ``options`` maps a tier name to extra keyword arguments
-    (threads, for example). The reference itself is reported as passing by definition.
+    (threads, for example); a name ``tier@N`` checks that tier with ``threads=N``. The
+    reference itself is reported as passing by definition.
     """
     data = check_dataset() if data is None else prepare_urm(data)
     names = list(tier_names() if names is None else names)
     for name in names:
-        get_tier(name)  # unknown names fail before any work
+        get_tier(_split_threads(name, {})[0])  # unknown names fail before any work
     ref = _reference(data, seed, epochs, learning_rate)
     results = []
     for name in names:
