@@ -70,6 +70,9 @@ EXTENSIONS = [
     extension("_cython_untyped"),
     extension("_cython_typed"),
     extension("_cython_rand"),
+    extension("_cython_transposed"),
+    extension("_cython_bucketed"),
+    extension("_cython_parallel", openmp=True),
 ]
 
 setup(

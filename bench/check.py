@@ -7,8 +7,11 @@ the selected tiers before timing anything: a tier that fails gets no speed figur
 - close:   max|S - S_ref| <= tolerance * max|S_ref|.
 - replay:  the tier's compiled loop fed the reference's interaction indices gives the
            reference's S bitwise (its own sampler is tested apart).
-For every class the summed squared error of each epoch must match the reference's to a
-relative 1e-9: tiers that sum the loss in another order are exact in S, not in the loss.
+- baseline: the floor, which trains nothing: the entries it read must be exactly the
+           entries of the drawn interactions' profiles (count and sum of item ids equal,
+           sum of ratings to a relative 1e-9); there is no S to compare.
+For every trainer the summed squared error of each epoch must match the reference's to a
+relative 1e-9 (class "close": to the tier's tolerance, as its arithmetic is not float64).
 """
 
 from __future__ import annotations
@@ -115,7 +118,8 @@ def _reference(data: TrainingData, seed: int, epochs: int, lr: float) -> _Refere
 def _check_one(
     name: str, data: TrainingData, ref: _Reference, seed: int, lr: float, options: dict
 ) -> CheckResult:
-    cls = get_tier(name)
+    tier_name, options = _split_threads(name, options)
+    cls = get_tier(tier_name)
     result = CheckResult(tier=name, exactness=cls.exactness, verdict="pass")
     reason = cls.unavailable_reason()
     if reason is not None:
@@ -123,7 +127,7 @@ def _check_one(
         return result
     start = time.perf_counter()
     try:
-        tier = create(name, data, seed=seed, learning_rate=lr, **options.get(name, {}))
+        tier = create(tier_name, data, seed=seed, learning_rate=lr, **options.get(tier_name, {}))
         losses = []
         for indices in ref.epoch_indices:  # one call per epoch: continuation is checked too
             if cls.exactness == "replay":
@@ -131,7 +135,7 @@ def _check_one(
                 losses.append(tier.replay(indices).loss)
             else:
                 losses.append(tier.run(data.nnz).loss)
-        S = np.asarray(tier.similarity(), dtype=np.float64)
+        S = None if cls.exactness == "baseline" else np.asarray(tier.similarity(), np.float64)
     except TrainingDiverged as exc:
         result.verdict, result.detail = "diverged", str(exc)
         return result
@@ -139,6 +143,8 @@ def _check_one(
         result.verdict, result.detail = "error", f"{type(exc).__name__}: {exc}"
         return result
     result.seconds = time.perf_counter() - start
+    if cls.exactness == "baseline":
+        return _check_baseline(result, tier, ref.epoch_indices)
 
     if S.shape != ref.S.shape:
         result.verdict, result.detail = "fail", f"S has shape {S.shape}, expected {ref.S.shape}"
@@ -165,9 +171,37 @@ def _check_one(
         result.detail = seen
         if result.passed and not sampler_ok:
             result.verdict = "fail"
-    if result.passed and not result.loss_rel_diff <= LOSS_RTOL:
+    loss_rtol = max(LOSS_RTOL, cls.tolerance) if cls.exactness == "close" else LOSS_RTOL
+    if result.passed and not result.loss_rel_diff <= loss_rtol:
         result.verdict = "fail"
         result.detail = f"epoch loss differs from the reference by {result.loss_rel_diff:.3g}"
+    return result
+
+
+def _split_threads(name: str, options: dict) -> tuple[str, dict]:
+    """``"cython-parallel@3"`` is cython-parallel with ``threads=3``."""
+    if "@" not in name:
+        return name, options
+    base, _, threads = name.partition("@")
+    if not threads.isdigit():
+        raise SlimBenchError(f"{name!r}: expected TIER@THREADS with a positive thread count")
+    return base, {**options, base: {**options.get(base, {}), "threads": int(threads)}}
+
+
+def _check_baseline(result: CheckResult, tier: object, draws: list[np.ndarray]) -> CheckResult:
+    """The floor's verdict: did it read every entry of every drawn profile, and no other?"""
+    expected = [tier.expected_checksums(d) for d in draws]
+    ratings = sum(e[0] for e in expected)
+    ids = sum(e[1] for e in expected)
+    entries = sum(e[2] for e in expected)
+    rel = abs(tier.rating_checksum - ratings) / max(abs(ratings), 1e-300)
+    result.loss_rel_diff = rel
+    result.detail = f"read {tier.entries_read:,} of {entries:,} profile entries"
+    if tier.entries_read != entries or tier.index_checksum != ids or not rel <= LOSS_RTOL:
+        result.verdict = "fail"
+        result.detail += (
+            f"; item-id sum {tier.index_checksum:,} vs {ids:,}, rating sum off by {rel:.3g}"
+        )
     return result
 
 
@@ -184,12 +218,13 @@ def check_tiers(
 
     Each tier runs ``epochs`` epochs of nnz steps, one ``run`` call per epoch, from the
     same seed as the reference. ``options`` maps a tier name to extra keyword arguments
-    (threads, for example). The reference itself is reported as passing by definition.
+    (threads, for example); a name ``tier@N`` checks that tier with ``threads=N``. The
+    reference itself is reported as passing by definition.
     """
     data = check_dataset() if data is None else prepare_urm(data)
     names = list(tier_names() if names is None else names)
     for name in names:
-        get_tier(name)  # unknown names fail before any work
+        get_tier(_split_threads(name, {})[0])  # unknown names fail before any work
     ref = _reference(data, seed, epochs, learning_rate)
     results = []
     for name in names:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 from collections.abc import Sequence
 
@@ -57,25 +58,42 @@ def _share(text: str) -> float:
     return value
 
 
+def _takes_threads(cls: type) -> bool:
+    return "threads" in inspect.signature(cls).parameters
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Cross-check tiers against python-naive on the built-in check dataset."""
     from .check import check_dataset, check_tiers
+    from .impls import get_tier
 
     data = check_dataset()
+    names = list(tier_names() if args.tiers is None else args.tiers)
+    threaded = [n for n in names if _takes_threads(get_tier(n.partition("@")[0]))]
+    options = {n: {"threads": args.threads} for n in threaded if args.threads is not None}
+    if args.tiers is None and "cython-parallel" in threaded:
+        # the same S at any thread count: checked, not assumed
+        names += [f"cython-parallel@{t}" for t in (1, 2, 3)]
     print(
         f"cross-check on the built-in dataset: {data.n_users} users x {data.n_items} items, "
         f"{data.nnz:,} interactions, {args.epochs} epochs, seed {args.seed}, "
         f"learning rate {args.learning_rate:g}; reference python-naive"
     )
     results = check_tiers(
-        args.tiers,
+        names,
         data=data,
         seed=args.seed,
         epochs=args.epochs,
         learning_rate=args.learning_rate,
+        options=options,
     )
     for result in results:
         print(result.line())
+    if threaded:
+        from .impls.cython_parallel import available_cores, openmp_enabled
+
+        openmp = "on" if openmp_enabled() else "off (parallel tiers run on 1 thread)"
+        print(f"OpenMP {openmp}; {available_cores()} cores available")
     failed = [r.tier for r in results if r.failed]
     if failed:
         print(f"FAILED: {', '.join(failed)}")
@@ -188,6 +206,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--seed", type=_non_negative_int, default=0)
     check.add_argument("--epochs", type=_positive_int, default=3)
     check.add_argument("--learning-rate", type=_positive_float, default=CHECK_LEARNING_RATE)
+    check.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=None,
+        help="threads for the tiers that take them (default: all cores)",
+    )
     check.set_defaults(func=cmd_check)
 
     from .dataset_commands import add_dataset_commands

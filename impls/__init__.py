@@ -8,7 +8,7 @@
 
 import importlib
 
-from .base import EXACTNESS_CLASSES, ReplayTier, RunResult, Tier, make_rng
+from .base import EXACTNESS_CLASSES, ReplayTier, RunResult, StreamBlockTier, Tier, make_rng
 from .errors import (
     InvalidInputError,
     SlimBenchError,
@@ -25,6 +25,11 @@ TIER_MODULES: tuple[str, ...] = (
     "python_indptr",  # python-indptr (In [29]) and cython-untyped (In [31])
     "cython_typed",  # cython-typed (In [34])
     "cython_rand",  # cython-rand (In [40])
+    "numba_loop",  # numba: In [40] under numba.njit
+    "cython_transposed",  # cython-transposed: W = S^T
+    "cython_bucketed",  # cython-bucketed: draws grouped by item, 1 thread
+    "cython_parallel",  # cython-parallel, cython-parallel-f32: OpenMP over items
+    "floor",  # floor: reads the profiles only (the bound, not a trainer)
 )
 for _module in TIER_MODULES:
     importlib.import_module(f"{__name__}.{_module}")
@@ -35,6 +40,7 @@ __all__ = [
     "InvalidInputError",
     "ReplayTier",
     "RunResult",
+    "StreamBlockTier",
     "SlimBenchError",
     "Tier",
     "TierUnavailableError",

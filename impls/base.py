@@ -24,8 +24,9 @@ import numpy as np
 from .errors import InvalidInputError, TrainingDiverged
 from .urm import TrainingData, prepare_urm
 
-Exactness = Literal["bitwise", "close", "replay"]
-EXACTNESS_CLASSES: tuple[str, ...] = ("bitwise", "close", "replay")
+Exactness = Literal["bitwise", "close", "replay", "baseline"]
+#: "baseline" is the floor: not a trainer, checked by what it read (entries, checksums)
+EXACTNESS_CLASSES: tuple[str, ...] = ("bitwise", "close", "replay", "baseline")
 
 
 def make_rng(seed: int) -> np.random.Generator:
@@ -85,7 +86,7 @@ class Tier(abc.ABC):
 
     #: registry name, e.g. ``"cython-rand"``
     name: ClassVar[str]
-    #: "bitwise", "close" or "replay" (see DESIGN.md, "Exactness classes")
+    #: "bitwise", "close", "replay" or "baseline" (see DESIGN.md, "Exactness classes")
     exactness: ClassVar[Exactness]
     #: one line naming the seed cell the tier reproduces, or what it adds
     description: ClassVar[str]
@@ -146,6 +147,35 @@ class Tier(abc.ABC):
             f"<{type(self).__name__} {self.name!r} on {d.n_users}x{d.n_items} nnz={d.nnz}, "
             f"steps_done={self.steps_done}>"
         )
+
+
+class StreamBlockTier(Tier):
+    """A tier that draws the contract's stream in blocks of at most ``max_block`` indices.
+
+    ``_run(n)`` hands the kernel one block after another; a block's size changes nothing
+    in the results, only the memory the draws take (8 bytes each, more for bucketed tiers).
+    """
+
+    #: the most indices drawn (and held) at once
+    max_block: ClassVar[int] = 1 << 22
+
+    def _setup_stream(self) -> None:
+        self.rng = make_rng(self.seed)
+
+    @abc.abstractmethod
+    def _steps(self, draws: np.ndarray) -> tuple[float, int]:
+        """One step per index of ``draws`` (int64); (loss, steps before non-finite loss)."""
+
+    def _run(self, n_steps: int) -> tuple[float, int]:
+        loss, done = 0.0, 0
+        while done < n_steps:
+            draws = self.rng.integers(0, self.data.nnz, size=min(self.max_block, n_steps - done))
+            block_loss, block_done = self._steps(draws)
+            loss += block_loss
+            done += block_done
+            if block_done < draws.shape[0]:
+                break
+        return loss, done
 
 
 class ReplayTier(Tier):
