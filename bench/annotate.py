@@ -27,13 +27,19 @@ class AnnotateError(SlimBenchError, RuntimeError):
 
 
 def tier_source(name: str) -> Path | None:
-    """The Cython source holding tier ``name``'s step loop, or None for pure-Python tiers."""
+    """The Cython source tier ``name`` compiles, or None for tiers that are not Cython."""
     cls = get_tier(name)
     source = getattr(cls, "cython_source", None)
     if source is None:
         return None
-    module_dir = Path(sys.modules[cls.__module__].__file__).parent
-    return module_dir / source
+    return Path(sys.modules[cls.__module__].__file__).parent / source
+
+
+def tier_loop_source(name: str) -> Path | None:
+    """The file holding the tier's step loop: its source, or a file that source includes."""
+    source = tier_source(name)
+    loop = getattr(get_tier(name), "cython_loop_source", None)
+    return source.parent / loop if source is not None and loop else source
 
 
 def step_loop_lines(source_text: str) -> list[int]:
@@ -85,12 +91,15 @@ def annotate_tiers(names: Sequence[str], out_dir: Path) -> dict[str, dict]:
             continue
         if not source.exists():
             raise AnnotateError(f"the source of tier {name!r} is not installed: {source}")
-        html = annotate_source(source, out_dir, name)
-        scores = annotation_scores(html.read_text(encoding="utf-8"))
-        loop = step_loop_lines(source.read_text(encoding="utf-8"))
+        html = annotate_source(source, out_dir / name, name)
+        loop_source = tier_loop_source(name)
+        # cython -a writes an included file's annotation beside the module's, by its stem
+        loop_html = html if loop_source == source else html.with_name(f"{loop_source.stem}.html")
+        scores = annotation_scores(loop_html.read_text(encoding="utf-8"))
+        loop = step_loop_lines(loop_source.read_text(encoding="utf-8"))
         yellow = [n for n in loop if scores.get(n, 0) > 0]
         results[name] = {
-            "html": str(html),
+            "html": str(loop_html),
             "yellow_lines": len(yellow),
             "yellow_score": sum(scores.get(n, 0) for n in loop),
             "loop_lines": len(loop),

@@ -32,6 +32,7 @@ PROTOCOL_TEXT = (
 )
 
 MIN_ROUNDS_WANTED = 5
+MIN_ROUND_SHARE = 0.1  # a round shorter than this share of the planned one is not worth it
 MIN_WARMUP_CHUNKS = 3  # one slow first call (lazy imports, page faults) must not calibrate
 
 
@@ -129,7 +130,8 @@ class TierClock:
         if not self.warmup:
             self.warm_up()
         target = self._round_target()
-        if target <= 0 or (self.rounds and target < 0.5 * self.rounds[-1].seconds):
+        nominal = max(self.plan.budget_seconds - self.plan.warmup, 0.0) / self.plan.rounds
+        if target <= 0 or target < MIN_ROUND_SHARE * nominal:  # budget spent by slow rounds
             self._stop()
             return None
         steps = max(1, int(self._rate * target))

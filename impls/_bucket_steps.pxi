@@ -21,6 +21,7 @@ cdef inline void item_steps(
     cdef int pos, user, start, end
     cdef long long k
     cdef floating pred, err, gradient
+    # step loop
     for s in range(s_begin, s_end):
         pos = order[s]
         k = draws[pos]

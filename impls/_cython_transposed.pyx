@@ -21,6 +21,7 @@ def train_steps(const int[::1] draw_user, const int[::1] draw_item,
     cdef Py_ssize_t done = n_steps
 
     with nogil:
+        # step loop
         for step in range(n_steps):
             k = draws[step]
             user = draw_user[k]

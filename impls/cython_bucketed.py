@@ -114,6 +114,8 @@ class CythonBucketed(BucketedTier):
     name = "cython-bucketed"
     exactness = "bitwise"
     description = "draws grouped by target item (stable), W = S^T row hot in cache; 1 thread"
+    cython_source = "_cython_bucketed.pyx"
+    cython_loop_source = "_bucket_steps.pxi"  # the step loop, included by the module
 
     def _setup(self) -> None:
         self._kernel = require_compiled("_cython_bucketed")

@@ -96,6 +96,8 @@ class CythonParallel(ParallelTier):
     name = "cython-parallel"
     exactness = "bitwise"
     description = "cython-bucketed with items spread over OpenMP threads (dynamic schedule)"
+    cython_source = "_cython_parallel.pyx"
+    cython_loop_source = "_bucket_steps.pxi"
 
 
 @register
@@ -103,6 +105,8 @@ class CythonParallelF32(ParallelTier):
     name = "cython-parallel-f32"
     exactness = "close"
     description = "cython-parallel with float32 S and ratings (half the memory of S)"
+    cython_source = "_cython_parallel.pyx"
+    cython_loop_source = "_bucket_steps.pxi"
     # Measured on the check dataset (3 epochs, lr 5e-5, seeds 0-2): max|dS| / max|S_ref| =
     # 2.4e-7 to 4.0e-7, a few float32 epsilons (6e-8). 1e-4 leaves room for longer runs
     # (rounding accumulates per step) and still fails any wrong update, which is O(1).

@@ -20,6 +20,7 @@ class CythonTransposed(StreamBlockTier):
     name = "cython-transposed"
     exactness = "bitwise"
     description = "seed In [40] loop on W = S^T (column i contiguous), numpy stream in blocks"
+    cython_source = "_cython_transposed.pyx"
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
