@@ -353,6 +353,15 @@ class Runner:
                                 entry["notes"].extend(clocks[name].notes)
                     self._derive()
                     self._write()
+                    if not c.is_terminal:  # no live bar in a log: one line per pass instead
+                        c.print(
+                            "  pass done: "
+                            + ", ".join(
+                                f"{n} {len(self.entries[n]['rounds'])}/{self.plan.rounds}"
+                                for n in clocks
+                            ),
+                            highlight=False,
+                        )
                 for clock in clocks.values():
                     del clock.tier
                 clocks.clear()

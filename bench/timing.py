@@ -131,9 +131,11 @@ class TierClock:
             self.warm_up()
         target = self._round_target()
         nominal = max(self.plan.budget_seconds - self.plan.warmup, 0.0) / self.plan.rounds
-        if target <= 0 or target < MIN_ROUND_SHARE * nominal:  # budget spent by slow rounds
+        if self.rounds and target < MIN_ROUND_SHARE * nominal:  # budget spent by slow rounds
             self._stop()
             return None
+        # a warm-up that overran the budget still leaves one (short) round to report
+        target = max(target, MIN_ROUND_SHARE * nominal)
         steps = max(1, int(self._rate * target))
         record = self._timed(steps)
         self.rounds.append(record)

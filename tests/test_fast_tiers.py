@@ -181,8 +181,20 @@ def test_check_fails_a_floor_that_skips_entries(check_urm):
 def test_check_cli_lists_the_fast_tiers_and_thread_counts(capsys):
     from slimbench.cli import main
 
-    assert main(["check", "--epochs", "1", "--threads", "2", "--tiers",
-                 "cython-bucketed,cython-parallel,cython-parallel@3,floor"]) == 0
+    assert (
+        main(
+            [
+                "check",
+                "--epochs",
+                "1",
+                "--threads",
+                "2",
+                "--tiers",
+                "cython-bucketed,cython-parallel,cython-parallel@3,floor",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     for name in ["cython-bucketed", "cython-parallel", "cython-parallel@3", "floor"]:
         assert any(line.startswith(name + " ") and "PASS" in line for line in out.splitlines())
