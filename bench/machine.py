@@ -12,6 +12,8 @@ from pathlib import Path
 
 import psutil
 
+from .impls.cython_parallel import available_cores
+
 _PACKAGES = ("numpy", "scipy", "Cython", "numba", "pandas", "matplotlib", "slim-mse-bench")
 _THREAD_VARS = (
     "OMP_NUM_THREADS",
@@ -24,10 +26,7 @@ _THREAD_VARS = (
 
 def usable_cores() -> int:
     """Cores this process may run on (affinity where the OS has it)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
+    return available_cores()
 
 
 def available_memory() -> int:

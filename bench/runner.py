@@ -33,7 +33,7 @@ from .impls import (
     prepare_urm,
     tier_names,
 )
-from .machine import available_memory, machine_metadata, usable_cores
+from .machine import available_memory, machine_metadata
 from .results import SCHEMA, SCHEMA_VERSION, new_tier_entry, now_iso, write_results
 from .summary import summarize
 from .timing import PROTOCOL_TEXT, TierClock, TimingPlan
@@ -286,10 +286,6 @@ class Runner:
         entry["threads"] = int(getattr(tier, "threads", 1))
         entry["compile_seconds"] = getattr(tier, "compile_seconds", None)
         entry["notes"].extend(getattr(tier, "notes", []))
-        if entry["threads"] > usable_cores():
-            entry["notes"].append(
-                f"{entry['threads']} threads on {usable_cores()} usable cores: oversubscribed"
-            )
         return TierClock(tier, self.plan)
 
     def _round(self, name: str, clock: TierClock) -> bool:
