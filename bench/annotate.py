@@ -69,6 +69,7 @@ def annotation_scores(html: str) -> dict[int, int]:
 
 def annotate_source(source: Path, out_dir: Path, stem: str) -> Path:
     """Run ``cython -a`` on ``source``; return the HTML written into ``out_dir``."""
+    out_dir = out_dir.resolve()  # cython runs in the source's folder: relative paths break
     out_dir.mkdir(parents=True, exist_ok=True)
     c_file = out_dir / f"{stem}.c"
     cmd = [sys.executable, "-m", "cython", "-a", "-3", str(source), "-o", str(c_file)]

@@ -341,8 +341,9 @@ def test_step_loop_is_found_by_marker_or_seed_loop():
     assert step_loop_lines(marked) == [3, 4]
 
 
-def test_annotate_counts_yellow_lines(tmp_path):
-    counts = annotate_tiers(["python-naive", "cython-untyped", "cython-rand"], tmp_path)
+def test_annotate_counts_yellow_lines(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a relative output folder, as `slimbench run` gives by default
+    counts = annotate_tiers(["python-naive", "cython-untyped", "cython-rand"], Path("out"))
     assert set(counts) == {"cython-untyped", "cython-rand"}  # python-naive is not Cython
     untyped, rand = counts["cython-untyped"], counts["cython-rand"]
     assert Path(untyped["html"]).exists()
