@@ -10,10 +10,13 @@ matplotlib.use("Agg")  # files only: no display needed, none assumed
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter  # noqa: E402
 
 from .extrapolate import human_duration, human_rate  # noqa: E402
 
+# ticks a person reads at a glance, a decade (or so) apart
+NICE_DURATIONS = {1: "1 s", 10: "10 s", 60: "1 min", 600: "10 min", 3600: "1 hour",
+                  36000: "10 hours", 360000: "4 days"}
 CLASS_COLORS = {
     "bitwise": "#2b6cb0",
     "replay": "#805ad5",
@@ -83,7 +86,9 @@ def plot_training_time(results: dict, path: Path) -> Path:
     ax.set_xscale("log")
     if len(sec):
         ax.set_xlim(sec.min() / 2, sec.max() * 8)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: human_duration(v)))
+    ax.xaxis.set_major_locator(FixedLocator(list(NICE_DURATIONS)))
+    ax.xaxis.set_minor_locator(FixedLocator([]))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: NICE_DURATIONS.get(round(v), "")))
     ax.set_xlabel(f"time for {epochs} epochs of the training split, setup included (log scale)")
     ax.set_title(
         f"Extrapolated training time ({epochs} epochs)\n" + _subtitle(results), fontsize=10
