@@ -24,7 +24,7 @@ test: $(STAMP)
 # The main job: cross-check, then time every tier on the embedded synthetic-ml10m default
 # (about 5 minutes on 2 cores); writes reports/<date>-<time>/ with the HTML report.
 bench: $(STAMP)
-	$(BIN)/slimbench run --budget 17 --rounds 9 $(BENCH_ARGS)
+	$(BIN)/slimbench run --budget 16 --rounds 9 $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
