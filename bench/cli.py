@@ -18,8 +18,9 @@ def _tier_list(text: str) -> list[str]:
     return names
 
 
-def _number(convert: Callable[[str], float], accept: Callable[[float], bool],
-            expected: str) -> Callable[[str], float]:
+def _number(
+    convert: Callable[[str], float], accept: Callable[[float], bool], expected: str
+) -> Callable[[str], float]:
     """An argparse type: ``convert`` the text, and refuse what ``accept`` rejects."""
 
     def parse(text: str) -> float:

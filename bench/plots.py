@@ -15,8 +15,15 @@ from matplotlib.ticker import FixedLocator, FuncFormatter  # noqa: E402
 from .extrapolate import human_duration, human_rate  # noqa: E402
 
 # ticks a person reads at a glance, a decade (or so) apart
-NICE_DURATIONS = {1: "1 s", 10: "10 s", 60: "1 min", 600: "10 min", 3600: "1 hour",
-                  36000: "10 hours", 360000: "4 days"}
+NICE_DURATIONS = {
+    1: "1 s",
+    10: "10 s",
+    60: "1 min",
+    600: "10 min",
+    3600: "1 hour",
+    36000: "10 hours",
+    360000: "4 days",
+}
 CLASS_COLORS = {
     "bitwise": "#2b6cb0",
     "replay": "#805ad5",
@@ -130,9 +137,10 @@ def plot_rounds(results: dict, path: Path) -> Path:
 
 
 def plot_mse(results: dict, path: Path) -> Path:
-    """Mean squared error per round: the training is really happening."""
+    """Mean squared error per round: the training is really happening (trainers only)."""
+    trainers = {**results, "tiers": [t for t in results["tiers"] if t["exactness"] != "baseline"]}
     fig, ax = _per_round(
-        results,
+        trainers,
         lambda r: r["loss"] / r["steps"] if r["steps"] and r.get("loss") is not None else np.nan,
     )
     ax.set_ylabel("mean squared error of the round's steps")

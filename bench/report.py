@@ -34,6 +34,18 @@ def _fmt_bytes(n: float | None) -> str:
     return str(n)
 
 
+def _fmt_number(value: object) -> object:
+    """A statistic as a person reads it: 69,878 / 143.1 / 0.5731 / 1.34e-02."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    v = float(value)
+    if v.is_integer():
+        return f"{int(v):,}"
+    if abs(v) >= 100:
+        return f"{v:,.1f}"
+    return f"{v:.4g}" if abs(v) >= 0.01 else f"{v:.3e}"
+
+
 def render_report(results: dict, images: dict[str, Path]) -> str:
     """The report's HTML text for ``results`` and the plot files in ``images``."""
     env = Environment(
@@ -43,6 +55,7 @@ def render_report(results: dict, images: dict[str, Path]) -> str:
         lstrip_blocks=True,
     )
     env.filters["bytes"] = _fmt_bytes
+    env.filters["number"] = _fmt_number
     template = env.get_template("report.html")
     plots = [
         {"uri": _data_uri(p), "caption": PLOT_CAPTIONS.get(name, name), "name": name}
