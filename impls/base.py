@@ -21,6 +21,7 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
+from ._compiled import load_compiled
 from .errors import InvalidInputError, TrainingDiverged
 from .urm import TrainingData, prepare_urm
 
@@ -94,10 +95,16 @@ class Tier(abc.ABC):
     tolerance: ClassVar[float] = 0.0
     #: bytes of S per matrix element
     similarity_itemsize: ClassVar[int] = 8
+    #: compiled modules (in slimbench.impls) the tier needs; missing ones make it unavailable
+    compiled_modules: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
         """Why the tier cannot run here (None where it can)."""
+        for module in cls.compiled_modules:
+            reason = load_compiled(module)[1]
+            if reason is not None:
+                return reason
         return None
 
     def __init__(self, urm: object, *, seed: int = 0, learning_rate: float = 1e-6) -> None:

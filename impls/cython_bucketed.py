@@ -21,7 +21,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ._compiled import load_compiled, require_compiled
+from ._compiled import require_compiled
 from .base import StreamBlockTier, make_rng
 from .registry import register
 
@@ -51,15 +51,7 @@ class BucketedTier(StreamBlockTier):
     max_block: ClassVar[int] = 1 << 24
     #: element type of S (W) and of the ratings the kernel reads
     dtype: ClassVar[type] = np.float64
-    _modules: ClassVar[tuple[str, ...]] = ("_cython_bucketed",)
-
-    @classmethod
-    def unavailable_reason(cls) -> str | None:
-        for module in cls._modules:
-            reason = load_compiled(module)[1]
-            if reason is not None:
-                return reason
-        return None
+    compiled_modules: ClassVar[tuple[str, ...]] = ("_cython_bucketed",)
 
     def _setup(self) -> None:
         d = self.data

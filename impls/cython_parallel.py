@@ -62,7 +62,7 @@ def resolve_threads(threads: object) -> tuple[int, list[str]]:
 class ParallelTier(BucketedTier):
     """A bucketed tier whose block runs on ``threads`` OpenMP threads."""
 
-    _modules: ClassVar[tuple[str, ...]] = ("_cython_bucketed", "_cython_parallel")
+    compiled_modules: ClassVar[tuple[str, ...]] = ("_cython_bucketed", "_cython_parallel")
 
     def __init__(
         self,

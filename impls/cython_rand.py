@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._compiled import load_compiled, require_compiled
+from ._compiled import require_compiled
 from .base import ReplayTier, touched_zeros
 from .errors import InvalidInputError
 from .registry import register
@@ -31,9 +31,7 @@ class CythonRand(ReplayTier):
     description = "seed In [40]: all typed, libc rand() % nnz drawn in C"
     cython_source = "_cython_rand.pyx"
 
-    @classmethod
-    def unavailable_reason(cls) -> str | None:
-        return load_compiled("_cython_rand")[1]
+    compiled_modules = ("_cython_rand",)
 
     @classmethod
     def check_sampler(cls, nnz: int, draws: int = 400_000) -> tuple[bool, str]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._compiled import load_compiled, require_compiled
-from .base import StreamBlockTier
+from ._compiled import require_compiled
+from .base import StreamBlockTier, touched_zeros
 from .registry import register
 
 
@@ -22,16 +22,13 @@ class CythonTransposed(StreamBlockTier):
     description = "seed In [40] loop on W = S^T (column i contiguous), numpy stream in blocks"
     cython_source = "_cython_transposed.pyx"
 
-    @classmethod
-    def unavailable_reason(cls) -> str | None:
-        return load_compiled("_cython_transposed")[1]
+    compiled_modules = ("_cython_transposed",)
 
     def _setup(self) -> None:
         self._kernel = require_compiled("_cython_transposed")
         d = self.data
         self._arrays = (d.rows, d.indices, d.ratings, d.indptr, d.indices, d.ratings)
-        self.W = np.empty((d.n_items, d.n_items), dtype=np.float64)
-        self.W.fill(0.0)  # first touch now: np.zeros maps pages lazily, faults would be timed
+        self.W = touched_zeros((d.n_items, d.n_items))
         self._setup_stream()
 
     def _steps(self, draws: np.ndarray) -> tuple[float, int]:

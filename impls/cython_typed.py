@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._compiled import load_compiled, require_compiled
+from ._compiled import require_compiled
 from .python_indptr import PythonIndptr
 from .registry import register
 
@@ -16,9 +16,7 @@ class CythonTyped(PythonIndptr):
     description = "seed In [34]: typed memoryviews and loops, Python-level draw per step"
     cython_source = "_cython_typed.pyx"
 
-    @classmethod
-    def unavailable_reason(cls) -> str | None:
-        return load_compiled("_cython_typed")[1]
+    compiled_modules = ("_cython_typed",)
 
     @staticmethod
     def _loop():

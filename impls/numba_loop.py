@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .base import StreamBlockTier
+from .base import StreamBlockTier, touched_zeros
 from .registry import register
 
 
@@ -96,8 +96,7 @@ class NumbaLoop(StreamBlockTier):
         self._kernel = kernel
         d = self.data
         self._arrays = (d.rows, d.indices, d.ratings, d.indptr, d.indices, d.ratings)
-        self.S = np.empty((d.n_items, d.n_items), dtype=np.float64)
-        self.S.fill(0.0)  # first touch in setup, not in the timed steps
+        self.S = touched_zeros((d.n_items, d.n_items))
         self._setup_stream()
 
     def _steps(self, draws: np.ndarray) -> tuple[float, int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _indptr_loop
-from ._compiled import load_compiled, require_compiled
+from ._compiled import require_compiled
 from .base import Tier, make_rng, touched_zeros
 from .registry import register
 
@@ -48,9 +48,7 @@ class CythonUntyped(PythonIndptr):
     description = "seed In [31]: the python-indptr loop compiled by Cython, no cdef"
     cython_source = "_indptr_loop.py"  # what Cython compiles (through _cython_untyped.pyx)
 
-    @classmethod
-    def unavailable_reason(cls) -> str | None:
-        return load_compiled("_cython_untyped")[1]
+    compiled_modules = ("_cython_untyped",)
 
     @staticmethod
     def _loop():

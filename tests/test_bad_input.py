@@ -158,3 +158,20 @@ def test_replay_indices_are_validated():
         tier.replay(np.array([0, tier.data.nnz]))
     with pytest.raises(InvalidInputError, match="1-D integer array"):
         tier.replay(np.array([0.5]))
+
+
+def test_a_tier_whose_extension_is_not_built_is_unavailable_not_broken():
+    from slimbench.check import check_tiers
+    from slimbench.impls import TierUnavailableError, registered
+    from slimbench.impls.cython_typed import CythonTyped
+
+    class NotBuilt(CythonTyped):
+        name = "not-built"
+        compiled_modules = ("_cython_typed", "_never_built")
+
+    with registered(NotBuilt):
+        assert "slimbench.impls._never_built is not built" in NotBuilt.unavailable_reason()
+        with pytest.raises(TierUnavailableError, match="'not-built' is unavailable here"):
+            create("not-built", random_urm(0, 5, 5, 0.5))
+        (result,) = check_tiers(["not-built"], data=random_urm(0, 20, 10, 0.5))
+    assert result.verdict == "unavailable" and not result.failed
