@@ -140,10 +140,14 @@ class Tier(abc.ABC):
         n_steps = check_count(n_steps, "n_steps")
         if n_steps == 0:
             return RunResult(0, 0.0)
+        return self._account(n_steps, self._run, n_steps)
+
+    def _account(self, asked: int, loop, *args: object) -> RunResult:
+        """Run ``loop(*args)``, count its steps, and raise if it stopped on divergence."""
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
-            loss, done = self._run(n_steps)
+            loss, done = loop(*args)
         self.steps_done += done
-        if done < n_steps or not math.isfinite(loss):
+        if done < asked or not math.isfinite(loss):
             raise TrainingDiverged(self.name, self.steps_done + 1)
         self.loss += loss
         return RunResult(done, loss)
@@ -217,10 +221,4 @@ class ReplayTier(Tier):
                 f"[{idx.min()}, {idx.max()}]."
             )
         idx = np.ascontiguousarray(idx, dtype=np.int64)
-        with np.errstate(over="ignore", invalid="ignore"):
-            loss, done = self._replay(idx)
-        self.steps_done += done
-        if done < idx.size or not math.isfinite(loss):
-            raise TrainingDiverged(self.name, self.steps_done + 1)
-        self.loss += loss
-        return RunResult(done, loss)
+        return self._account(idx.size, self._replay, idx)
