@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import inspect
 import sys
 from collections.abc import Callable, Sequence
 
@@ -41,18 +40,14 @@ _positive_float = _number(float, lambda v: 0 < v < float("inf"), "a positive fin
 _share = _number(float, lambda v: 0 < v <= 1, "a number in (0, 1]")
 
 
-def _takes_threads(cls: type) -> bool:
-    return "threads" in inspect.signature(cls).parameters
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     """Cross-check tiers against python-naive on the built-in check dataset."""
     from .check import check_dataset, check_tiers
-    from .impls import get_tier
+    from .impls import accepts_option
 
     data = check_dataset()
     names = list(tier_names() if args.tiers is None else args.tiers)
-    threaded = [n for n in names if _takes_threads(get_tier(n.partition("@")[0]))]
+    threaded = [n for n in names if accepts_option(n.partition("@")[0], "threads")]
     options = {n: {"threads": args.threads} for n in threaded if args.threads is not None}
     if args.tiers is None and "cython-parallel" in threaded:
         # the same S at any thread count: checked, not assumed

@@ -10,10 +10,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .extrapolate import extrapolate_training_time
-from .results import SCHEMA, SCHEMA_VERSION, ResultsFileError, new_tier_entry, now_iso
-from .runner import SPEEDUP_BASELINES
-from .summary import summarize
+from .results import (
+    SCHEMA,
+    SCHEMA_VERSION,
+    ResultsFileError,
+    derive_ratios,
+    new_tier_entry,
+    now_iso,
+    summarize_entry,
+)
 
 
 def results_from_pytest_benchmark(path: str | Path) -> dict:
@@ -39,31 +44,15 @@ def results_from_pytest_benchmark(path: str | Path) -> dict:
             info["tier"], info.get("exactness", "?"), info.get("description", "")
         )
         steps = int(info["steps"])
-        rounds = [
-            {"steps": steps, "seconds": float(t), "loss": float("nan")}
-            for t in b["stats"].get("data", [])
-        ]
-        if not rounds:  # saved without --benchmark-save-data: only the summary exists
-            rounds = [
-                {"steps": steps, "seconds": float(b["stats"]["median"]), "loss": float("nan")}
-            ]
-        entry["rounds"] = [{**r, "loss": None} for r in rounds]
+        # per-round times where saved (--benchmark-save-data), else only the median exists
+        times = b["stats"].get("data") or [b["stats"]["median"]]
+        entry["rounds"] = [{"steps": steps, "seconds": float(t), "loss": None} for t in times]
         entry["status"] = "measured"
-        entry["check"] = {"verdict": "pass" if info.get("check") == "pass" else info.get("check")}
+        entry["check"] = {"verdict": info.get("check")}
         entry["setup_seconds"] = info.get("setup_seconds")
-        s = summarize([steps / r["seconds"] for r in rounds])
-        entry["samples_per_second"] = s.to_dict()
-        entry["training_time"] = extrapolate_training_time(
-            s.median, int(info["train_nnz"]), int(info["epochs"]), interval=(s.ci_low, s.ci_high)
-        ).to_dict()
+        summarize_entry(entry, int(info["train_nnz"]), int(info["epochs"]))
         tiers.append(entry)
-    medians = {t["name"]: t["samples_per_second"]["median"] for t in tiers}
-    for t in tiers:
-        t["speedup"] = {
-            b: medians[t["name"]] / medians[b] for b in SPEEDUP_BASELINES if b in medians
-        }
-        if "floor" in medians and t["name"] != "floor":
-            t["percent_of_floor"] = 100 * medians[t["name"]] / medians["floor"]
+    derive_ratios(tiers)
     machine = doc.get("machine_info", {})
     return {
         "schema": SCHEMA,

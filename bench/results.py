@@ -28,10 +28,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from .extrapolate import extrapolate_training_time
 from .impls import SlimBenchError
+from .summary import summarize
 
 SCHEMA = "slimbench.results"
 SCHEMA_VERSION = 1
+#: the tiers every measured tier is compared with, and the tier that bounds them all
+SPEEDUP_BASELINES = ("python-naive", "cython-rand")
+FLOOR = "floor"
 
 
 class ResultsFileError(SlimBenchError, ValueError):
@@ -74,6 +79,42 @@ def new_tier_entry(name: str, exactness: str, description: str) -> dict:
         "yellow_lines": None,
         "error": None,
     }
+
+
+def summarize_entry(entry: dict, train_nnz: int, epochs: int) -> None:
+    """Fill a tier entry's ``samples_per_second`` and ``training_time`` from its rounds.
+
+    A tier that diverged or failed keeps no figure, whatever rounds it ran.
+    """
+    speeds = [r["steps"] / r["seconds"] for r in entry["rounds"] if r["seconds"] > 0]
+    if not speeds or entry["status"] in ("diverged", "error"):
+        entry["samples_per_second"] = entry["training_time"] = None
+        return
+    s = summarize(speeds)
+    entry["samples_per_second"] = s.to_dict()
+    entry["training_time"] = extrapolate_training_time(
+        s.median,
+        train_nnz,
+        epochs,
+        setup_seconds=entry["setup_seconds"] or 0.0,
+        interval=(s.ci_low, s.ci_high),
+    ).to_dict()
+
+
+def derive_ratios(tiers: list[dict]) -> None:
+    """Speedups over the baselines and % of the floor, between tiers of one document."""
+    median = {
+        t["name"]: t["samples_per_second"]["median"] for t in tiers if t["samples_per_second"]
+    }
+    for t in tiers:
+        if t["name"] not in median:
+            continue
+        t["speedup"] = {b: median[t["name"]] / median[b] for b in SPEEDUP_BASELINES if b in median}
+        t["percent_of_floor"] = (
+            100.0 * median[t["name"]] / median[FLOOR]
+            if FLOOR in median and t["name"] != FLOOR
+            else None
+        )
 
 
 def _atomic_write_text(path: Path, text: str) -> None:

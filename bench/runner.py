@@ -8,7 +8,6 @@ after every round so that an interrupted run keeps what it measured.
 from __future__ import annotations
 
 import gc
-import inspect
 import os
 import sys
 import time
@@ -22,24 +21,29 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import __version__
 from .check import REFERENCE, check_tiers
-from .extrapolate import extrapolate_training_time
 from .impls import (
     InvalidInputError,
     SlimBenchError,
     TrainingData,
     TrainingDiverged,
+    accepts_option,
     create,
     get_tier,
     prepare_urm,
     tier_names,
 )
 from .machine import available_memory, machine_metadata
-from .results import SCHEMA, SCHEMA_VERSION, new_tier_entry, now_iso, write_results
-from .summary import summarize
+from .results import (
+    SCHEMA,
+    SCHEMA_VERSION,
+    derive_ratios,
+    new_tier_entry,
+    now_iso,
+    summarize_entry,
+    write_results,
+)
 from .timing import PROTOCOL_TEXT, TierClock, TimingPlan
 
-SPEEDUP_BASELINES = ("python-naive", "cython-rand")
-FLOOR = "floor"
 MEMORY_HEADROOM = 0.85  # share of the available memory the tiers may take together
 
 
@@ -95,14 +99,9 @@ def tier_memory_bytes(name: str, data: TrainingData) -> int:
     return cls.similarity_itemsize * data.n_items * data.n_items + 16 * data.nnz
 
 
-def _accepts(cls: type, option: str) -> bool:
-    return option in inspect.signature(cls.__init__).parameters
-
-
 def tier_options(name: str, threads: int | None) -> dict:
     """Keyword arguments for ``create`` that this tier understands."""
-    cls = get_tier(name)
-    return {"threads": threads} if threads is not None and _accepts(cls, "threads") else {}
+    return {"threads": threads} if threads is not None and accepts_option(name, "threads") else {}
 
 
 def memory_plan(names: Sequence[str], data: TrainingData, available: int) -> str:
@@ -368,38 +367,11 @@ class Runner:
     # -- derived figures --------------------------------------------------------------
 
     def _summarize(self, name: str) -> None:
-        entry = self.entries[name]
-        speeds = [r["steps"] / r["seconds"] for r in entry["rounds"] if r["seconds"] > 0]
-        if not speeds or entry["status"] in ("diverged", "error"):
-            entry["samples_per_second"] = None
-            return
-        s = summarize(speeds)
-        entry["samples_per_second"] = s.to_dict()
-        tt = extrapolate_training_time(
-            s.median,
-            self.results["dataset"]["train_nnz"],
-            self.o.epochs,
-            setup_seconds=entry["setup_seconds"] or 0.0,
-            interval=(s.ci_low, s.ci_high),
-        )
-        entry["training_time"] = tt.to_dict()
+        summarize_entry(self.entries[name], self.results["dataset"]["train_nnz"], self.o.epochs)
 
     def _derive(self) -> None:
         """Speedups and % of floor between tiers measured in this run."""
-        median = {
-            n: e["samples_per_second"]["median"]
-            for n, e in self.entries.items()
-            if e["samples_per_second"]
-        }
-        for name, entry in self.entries.items():
-            if name not in median:
-                continue
-            entry["speedup"] = {
-                b: median[name] / median[b] for b in SPEEDUP_BASELINES if b in median
-            }
-            entry["percent_of_floor"] = (
-                100.0 * median[name] / median[FLOOR] if FLOOR in median and name != FLOOR else None
-            )
+        derive_ratios(self.results["tiers"])
 
     def _finish(self, status: str) -> None:
         for entry in self.entries.values():

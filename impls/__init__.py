@@ -16,7 +16,7 @@ from .errors import (
     TrainingDiverged,
     UnknownTierError,
 )
-from .registry import create, get_tier, register, registered, tier_names
+from .registry import accepts_option, create, get_tier, register, registered, tier_names
 from .urm import TrainingData, prepare_urm
 
 #: The tier modules, slowest first; importing one registers its tiers in this order.
@@ -47,6 +47,7 @@ __all__ = [
     "TrainingData",
     "TrainingDiverged",
     "UnknownTierError",
+    "accepts_option",
     "create",
     "get_tier",
     "make_rng",

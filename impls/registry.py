@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -37,6 +38,11 @@ def get_tier(name: str) -> type[Tier]:
         raise UnknownTierError(
             f"unknown tier {name!r}.{hint} Known tiers: {', '.join(_TIERS)}."
         ) from None
+
+
+def accepts_option(name: str, option: str) -> bool:
+    """True where tier ``name``'s constructor takes the keyword ``option`` (e.g. threads)."""
+    return option in inspect.signature(get_tier(name)).parameters
 
 
 def create(name: str, urm: object, **options: object) -> Tier:

@@ -382,3 +382,37 @@ def test_scale_cli_refuses_bad_lists(capsys):
     with pytest.raises(SystemExit):
         main(["scale", "--scales", "0.1,-1"])
     assert "expected positive numbers" in capsys.readouterr().err
+
+
+def test_pytest_benchmark_json_becomes_a_report(tmp_path):
+    def bench(tier, seconds):
+        info = {
+            "tier": tier,
+            "exactness": "bitwise",
+            "check": "pass",
+            "steps": 1000,
+            "train_nnz": 8000,
+            "epochs": 10,
+            "dataset": "synthetic-tiny",
+        }
+        return {"extra_info": info, "stats": {"data": seconds, "median": float(np.median(seconds))}}
+
+    path = tmp_path / "bench.json"
+    path.write_text(
+        json.dumps(
+            {
+                "benchmarks": [
+                    bench("python-naive", [0.5, 0.4, 0.6]),
+                    bench("cython-rand", [0.01, 0.02, 0.01]),
+                ]
+            }
+        )
+    )
+    assert main(["report", "--pytest-benchmark", str(path), "--out", str(tmp_path / "r")]) == 0
+    doc = load_results(tmp_path / "r" / "results.json")
+    naive, rand = doc["tiers"]
+    assert naive["samples_per_second"]["median"] == pytest.approx(2000.0)
+    assert rand["samples_per_second"]["median"] == pytest.approx(100_000.0)
+    assert rand["speedup"] == {"python-naive": pytest.approx(50.0), "cython-rand": 1.0}
+    assert rand["training_time"]["seconds"] == pytest.approx(10 * 8000 / 100_000)
+    assert (tmp_path / "r" / "report.html").exists()
