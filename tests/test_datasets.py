@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from slimbench.dataset_commands import add_dataset_commands
+from slimbench.commands import datasets as datasets_command
+from slimbench.commands import stats as stats_command
 from slimbench.datasets import holdout_split, list_datasets, load_dataset, parse_spec
 from slimbench.impls import InvalidInputError
 from slimbench.movielens import fetch_archive, read_movielens, write_dat
@@ -249,7 +250,9 @@ def test_offline_download_message(tmp_path, monkeypatch):
 
 def test_cli_handlers():
     parser = argparse.ArgumentParser()
-    add_dataset_commands(parser.add_subparsers())
+    sub = parser.add_subparsers()
+    datasets_command.add_parser(sub)
+    stats_command.add_parser(sub)
     out = io.StringIO()
     with redirect_stdout(out):
         args = parser.parse_args(["stats", "synthetic-tiny"])

@@ -1,4 +1,4 @@
-"""CLI handlers: ``slimbench datasets`` and ``slimbench stats DATASET``."""
+"""``slimbench stats DATASET``: a dataset's statistics, as the seed prints them."""
 
 from __future__ import annotations
 
@@ -7,18 +7,11 @@ import json
 import sys
 import time
 
-from slimbench.impls import SlimBenchError
-
-from .datasets import list_datasets, load_dataset
-from .movielens import write_dat
-from .stats import dataset_stats, format_stats
+from ..impls import SlimBenchError
 
 
-def add_dataset_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Register the ``datasets`` and ``stats`` subcommands on an argparse subparsers object."""
-    listing = subparsers.add_parser("datasets", help="list dataset specs and file formats")
-    listing.set_defaults(func=cmd_datasets)
-    stats = subparsers.add_parser("stats", help="print a dataset's statistics")
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    stats = sub.add_parser("stats", help="print a dataset's statistics")
     stats.add_argument(
         "dataset",
         nargs="?",
@@ -31,24 +24,15 @@ def add_dataset_commands(subparsers: argparse._SubParsersAction) -> None:
         metavar="PATH",
         help="also write the ratings as a MovieLens ratings.dat ('::') file",
     )
-    stats.set_defaults(func=cmd_stats)
+    stats.set_defaults(func=handle)
 
 
-def cmd_datasets(args: argparse.Namespace) -> int:
-    """Print every dataset spec pattern with its description."""
-    rows = list_datasets()
-    width = max(len(spec) for spec, _ in rows if len(spec) < 40)
-    for spec, description in rows:
-        if len(spec) > width:
-            print(spec)
-            print(" " * (width + 2) + description)
-        else:
-            print(f"{spec:<{width}}  {description}")
-    return 0
-
-
-def cmd_stats(args: argparse.Namespace) -> int:
+def handle(args: argparse.Namespace) -> int:
     """Load ``args.dataset`` and print its statistics (or JSON); 2 on a bad dataset."""
+    from ..datasets import load_dataset
+    from ..movielens import write_dat
+    from ..stats import dataset_stats, format_stats
+
     start = time.perf_counter()
     try:
         dataset = load_dataset(args.dataset)

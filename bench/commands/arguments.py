@@ -1,0 +1,50 @@
+"""argparse types shared by the commands: numbers with a range, lists of tier names."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+
+def tier_list(text: str) -> list[str]:
+    """``A,B,C`` -> ["A", "B", "C"]; an empty list is refused."""
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected a comma-separated list of tier names")
+    return names
+
+
+def number(
+    convert: Callable[[str], float], accept: Callable[[float], bool], expected: str
+) -> Callable[[str], float]:
+    """An argparse type: ``convert`` the text, and refuse what ``accept`` rejects."""
+
+    def parse(text: str) -> float:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text}")
+        return value
+
+    return parse
+
+
+positive_int = number(int, lambda v: v > 0, "a positive integer")
+non_negative_int = number(int, lambda v: v >= 0, "an integer >= 0")
+positive_float = number(float, lambda v: 0 < v < float("inf"), "a positive finite number")
+share = number(float, lambda v: 0 < v <= 1, "a number in (0, 1]")
+
+
+def float_list(text: str) -> list[float]:
+    """``0.1,0.5`` -> [0.1, 0.5]; every value must be positive."""
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers, got {text!r}"
+        ) from None
+    if not values or any(not v > 0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected positive numbers, got {text!r}")
+    return values

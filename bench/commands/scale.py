@@ -1,0 +1,72 @@
+"""``slimbench scale``: samples/s and ns per profile entry over growing datasets."""
+
+from __future__ import annotations
+
+import argparse
+
+from .arguments import float_list, non_negative_int, positive_float, positive_int, tier_list
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    scale = sub.add_parser(
+        "scale", help="samples/s and ns per profile entry over growing datasets (plots)"
+    )
+    scale.add_argument(
+        "--tiers",
+        type=tier_list,
+        default=None,
+        help="default: cython-rand, cython-bucketed, cython-parallel, floor",
+    )
+    scale.add_argument("--sweep", choices=("size", "profile", "both"), default="both")
+    scale.add_argument(
+        "--scales",
+        type=float_list,
+        default=[0.05, 0.1, 0.25, 0.5, 1.0],
+        help="scales of synthetic-ml10m for the size sweep",
+    )
+    scale.add_argument(
+        "--means",
+        type=lambda t: [int(v) for v in float_list(t)],
+        default=[20, 50, 100, 200, 400],
+        help="mean profile lengths for the profile sweep",
+    )
+    scale.add_argument(
+        "--budget",
+        type=positive_float,
+        default=4.0,
+        help="seconds per tier and dataset (default 4)",
+    )
+    scale.add_argument("--rounds", type=positive_int, default=5)
+    scale.add_argument("--seed", type=non_negative_int, default=0)
+    scale.add_argument("--threads", type=positive_int, default=None)
+    scale.add_argument(
+        "--out", default=None, help="output folder (default: reports/<date>-<time>/scale)"
+    )
+    scale.set_defaults(func=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Measure tiers over datasets of growing size and profile length; plot the cost."""
+    from pathlib import Path
+
+    from ..runner import default_out_dir, prepare_out_dir, wide_console
+    from ..scale import DEFAULT_TIERS, profile_sweep, run_scale, size_sweep
+
+    out = prepare_out_dir(Path(args.out) if args.out else default_out_dir() / "scale")
+    sweeps = {}
+    if args.sweep in ("size", "both"):
+        sweeps["size"] = size_sweep(args.scales)
+    if args.sweep in ("profile", "both"):
+        sweeps["profile"] = profile_sweep(args.means)
+    run_scale(
+        args.tiers or list(DEFAULT_TIERS),
+        sweeps,
+        out,
+        budget_seconds=args.budget,
+        rounds=args.rounds,
+        seed=args.seed,
+        threads=args.threads,
+        console=wide_console(),
+    )
+    print(f"plots and scale.json in {out}")
+    return 0
