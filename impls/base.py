@@ -97,6 +97,9 @@ class Tier(abc.ABC):
     similarity_itemsize: ClassVar[int] = 8
     #: compiled modules (in slimbench.impls) the tier needs; missing ones make it unavailable
     compiled_modules: ClassVar[tuple[str, ...]] = ()
+    #: where the tier comes from: {"kind": "built-in"}, or "file" (path, sha256), "class"
+    #: (module:Class spec) or "plugin" (distribution, entry point) for tiers from outside
+    origin: ClassVar[dict] = {"kind": "built-in"}
 
     @classmethod
     def unavailable_reason(cls) -> str | None:

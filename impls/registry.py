@@ -11,6 +11,17 @@ from .base import EXACTNESS_CLASSES, Tier
 from .errors import TierUnavailableError, UnknownTierError
 
 _TIERS: dict[str, type[Tier]] = {}
+_PLUGINS_LOADED = False
+
+
+def _load_plugins() -> None:
+    """Register the installed packages' tiers (entry points), once, on first demand."""
+    global _PLUGINS_LOADED
+    if not _PLUGINS_LOADED:
+        _PLUGINS_LOADED = True
+        from .plugins import load_entry_points
+
+        load_entry_points()
 
 
 def register(cls: type[Tier]) -> type[Tier]:
@@ -24,12 +35,14 @@ def register(cls: type[Tier]) -> type[Tier]:
 
 
 def tier_names() -> list[str]:
-    """Every registered tier name, slowest family first (registration order)."""
+    """Every registered tier name: built-ins slowest family first, then tiers from outside."""
+    _load_plugins()
     return list(_TIERS)
 
 
 def get_tier(name: str) -> type[Tier]:
     """The tier class registered as ``name``; an unknown name lists the known ones."""
+    _load_plugins()
     try:
         return _TIERS[name]
     except (KeyError, TypeError):
