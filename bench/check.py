@@ -74,6 +74,8 @@ class CheckResult:
     loss_rel_diff: float | None = None
     detail: str = ""
     seconds: float = 0.0
+    #: where a failing tier first departs from the reference (slimbench.diagnose)
+    first_difference: dict | None = None
 
     @property
     def passed(self) -> bool:
@@ -126,8 +128,11 @@ def _check_one(
         result.verdict, result.detail = "unavailable", reason
         return result
     start = time.perf_counter()
+    tier = None
     try:
         tier = create(tier_name, data, seed=seed, learning_rate=lr, **options.get(tier_name, {}))
+        if hasattr(tier, "watch_samples"):  # a user loop: also check it leaves samples alone
+            tier.watch_samples = True
         losses = []
         for indices in ref.epoch_indices:  # one call per epoch: continuation is checked too
             if cls.exactness == "replay":
@@ -136,15 +141,31 @@ def _check_one(
             else:
                 losses.append(tier.run(data.nnz).loss)
         S = None if cls.exactness == "baseline" else np.asarray(tier.similarity(), np.float64)
-    except TrainingDiverged as exc:
-        result.verdict, result.detail = "diverged", str(exc)
+    except TrainingDiverged as exc:  # the reference's loss stays finite over the same steps
+        returned = getattr(tier, "last_returned_loss", None) if tier is not None else None
+        result.verdict = "fail"
+        result.detail = (
+            f"the loss became non-finite at step {exc.step:,}"
+            + (f" (train_steps returned {returned!r})" if returned is not None else "")
+            + " where the reference's loss stays finite over the same steps"
+        )
         return result
-    except (SlimBenchError, ArithmeticError, ValueError, TypeError, MemoryError) as exc:
+    except SlimBenchError as exc:  # says what went wrong, where (a user's file and line)
+        result.verdict, result.detail = "error", str(exc)
+        return result
+    except (ArithmeticError, ValueError, TypeError, MemoryError) as exc:
         result.verdict, result.detail = "error", f"{type(exc).__name__}: {exc}"
         return result
     result.seconds = time.perf_counter() - start
     if cls.exactness == "baseline":
         return _check_baseline(result, tier, ref.epoch_indices)
+    modified = tier.modified_inputs() if hasattr(tier, "modified_inputs") else []
+    if modified:
+        result.verdict = "fail"
+        result.detail = (
+            f"the step loop wrote into its input array(s) {', '.join(modified)}; only S may change"
+        )
+        return result
 
     if S.shape != ref.S.shape:
         result.verdict, result.detail = "fail", f"S has shape {S.shape}, expected {ref.S.shape}"
@@ -175,7 +196,37 @@ def _check_one(
     if result.passed and not result.loss_rel_diff <= loss_rtol:
         result.verdict = "fail"
         result.detail = f"epoch loss differs from the reference by {result.loss_rel_diff:.3g}"
+    if result.verdict == "fail" and cls.exactness in ("bitwise", "close"):
+        _diagnose(result, tier_name, data, seed, lr, len(ref.epoch_indices), options)
     return result
+
+
+def _diagnose(
+    result: CheckResult,
+    name: str,
+    data: TrainingData,
+    seed: int,
+    lr: float,
+    epochs: int,
+    options: dict,
+) -> None:
+    """Add the first differing step to a failed verdict (see slimbench.diagnose)."""
+    from .diagnose import first_difference
+
+    found = first_difference(
+        name,
+        data,
+        seed=seed,
+        learning_rate=lr,
+        steps=epochs * data.nnz,
+        tolerance=get_tier(name).tolerance,
+        options=options.get(name, {}),
+    )
+    if isinstance(found, str):
+        result.detail += f"; {found}"
+    else:
+        result.first_difference = found.to_dict()
+        result.detail += f"; {found.sentence()}"
 
 
 def _split_threads(name: str, options: dict) -> tuple[str, dict]:
