@@ -3,8 +3,9 @@
 The seed's step 4: Cython's annotation colours each source line by how much Python C-API
 work it compiles to. A line of a tier's step loop that is not white still calls into the
 interpreter on every step. The step loop is the block that starts at the line marked
-``# step loop`` (or, in the seed's kernels, at ``for sample_num in range(``) and runs
-while the indentation is deeper. Besides the count, the sum of the loop's scores says how
+``# step loop`` (or, in the seed's kernels, at ``for sample_num in range(``; in a user's
+file without either, at the first ``for`` of ``train_steps``) and runs while the
+indentation is deeper. Besides the count, the sum of the loop's scores says how
 yellow: a bounds check scores 2, a Python call 10 to 30.
 """
 
@@ -20,6 +21,8 @@ from .impls import SlimBenchError, get_tier
 
 _LINE = re.compile(r'<pre class="cython line score-(\d+)"[^>]*>.*?<span class="">(\d+)</span>')
 _LOOP_START = re.compile(r"#\s*step loop\b|for\s+sample_num\s+in\s+")
+_CONTRACT_DEF = re.compile(r"^\s*(?:c?p?def)\s+(?:\w+\s+)?train_steps\s*\(")
+_FOR = re.compile(r"^\s*for\s")
 
 
 class AnnotateError(SlimBenchError, RuntimeError):
@@ -29,6 +32,9 @@ class AnnotateError(SlimBenchError, RuntimeError):
 def tier_source(name: str) -> Path | None:
     """The Cython source tier ``name`` compiles, or None for tiers that are not Cython."""
     cls = get_tier(name)
+    path = getattr(cls, "cython_source_path", None)  # a user's .pyx, wherever it lives
+    if path is not None:
+        return Path(path)
     source = getattr(cls, "cython_source", None)
     if source is None:
         return None
@@ -46,6 +52,10 @@ def step_loop_lines(source_text: str) -> list[int]:
     """1-based numbers of the code lines in the step loop (comments and blanks excluded)."""
     lines = source_text.splitlines()
     start = next((i for i, line in enumerate(lines) if _LOOP_START.search(line)), None)
+    if start is None:  # a user's file in the contract form: the first loop of train_steps
+        fn = next((i for i, line in enumerate(lines) if _CONTRACT_DEF.match(line)), None)
+        if fn is not None:
+            start = next((i for i in range(fn + 1, len(lines)) if _FOR.match(lines[i])), None)
     if start is None:
         return []
     if lines[start].strip().startswith("#"):  # a marker comment: the loop is the next line

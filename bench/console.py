@@ -7,6 +7,9 @@ from rich.table import Table
 
 from .extrapolate import human_rate
 
+#: how a tier from outside the project is marked beside its name
+ORIGIN_MARKS = {"file": " (user)", "class": " (user class)", "plugin": " (plugin)"}
+
 
 def _ratio(value: float | None) -> str:
     if value is None:
@@ -31,9 +34,10 @@ def table_rows(results: dict) -> list[dict]:
             rand = _ratio(t["speedup"].get("cython-rand"))
             floor = "" if t.get("percent_of_floor") is None else f"{t['percent_of_floor']:.0f}%"
             train = t["training_time"]["human"] if t.get("training_time") else ""
+        kind = (t.get("origin") or {}).get("kind", "built-in")
         rows.append(
             {
-                "tier": t["name"],
+                "tier": t["name"] + ORIGIN_MARKS.get(kind, ""),
                 "class": t["exactness"],
                 "check": check,
                 "status": t["status"],

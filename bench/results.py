@@ -56,8 +56,9 @@ def new_tier_entry(name: str, exactness: str, description: str) -> dict:
     (lists of {steps, seconds, loss}), ``samples_per_second`` (slimbench.summary.Summary
     as a dict), ``speedup`` ({"python-naive": x, "cython-rand": y}), ``percent_of_floor``,
     ``training_time`` (slimbench.extrapolate.TrainingTime as a dict), ``yellow_lines``,
-    ``error``. ``status`` ends as "measured", "failed-check", "diverged", "error",
-    "unavailable" or "interrupted".
+    ``error``, ``origin`` (where the tier comes from: {"kind": "built-in"}, or a user's
+    "file" with its path and sha256, a "class" spec, a "plugin" entry point). ``status``
+    ends as "measured", "failed-check", "diverged", "error", "unavailable" or "interrupted".
     """
     return {
         "name": name,
@@ -78,6 +79,7 @@ def new_tier_entry(name: str, exactness: str, description: str) -> dict:
         "training_time": None,
         "yellow_lines": None,
         "error": None,
+        "origin": {"kind": "built-in"},
     }
 
 

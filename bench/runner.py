@@ -226,6 +226,7 @@ class Runner:
         for name in self.names:
             cls = get_tier(name)
             entry = new_tier_entry(name, cls.exactness, cls.description)
+            entry["origin"] = dict(cls.origin)
             entry["memory_bytes"] = tier_memory_bytes(name, data)
             self.entries[name] = entry
             self.results["tiers"].append(entry)
@@ -300,6 +301,9 @@ class Runner:
             record = clock.next_round()
         except TrainingDiverged as exc:
             entry["status"], entry["error"] = "diverged", str(exc)
+            return False
+        except SlimBenchError as exc:  # e.g. a user's loop that raises on the timing data
+            entry["status"], entry["error"] = "error", str(exc)
             return False
         if record is None:
             return False

@@ -9,6 +9,8 @@ assembles them in the order of :data:`COMMANDS`.
 COMMANDS: tuple[str, ...] = (
     "run",
     "check",
+    "tiers",
+    "new_tier",
     "datasets",
     "stats",
     "report",

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import tier_list
+from .arguments import add_tier_arguments
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     annotate = sub.add_parser("annotate", help="`cython -a` per Cython tier; count yellow lines")
-    annotate.add_argument("--tiers", type=tier_list, default=None)
+    add_tier_arguments(
+        annotate,
+        "comma-separated tier names or package.module:ClassName specs (default: every Cython "
+        "tier; with --tier-file, the user's files only)",
+    )
     annotate.add_argument(
         "--out", default=None, help="output folder (default: reports/<date>-<time>/annotate)"
     )
@@ -21,11 +25,12 @@ def handle(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..annotate import annotate_tiers
-    from ..impls import tier_names
     from ..runner import default_out_dir, prepare_out_dir
+    from ..tier_selection import select_tiers
 
+    names = select_tiers(args.tiers, args.tier_file, companions=False)
     out = prepare_out_dir(Path(args.out) if args.out else default_out_dir() / "annotate")
-    counts = annotate_tiers(args.tiers or tier_names(), out)
+    counts = annotate_tiers(names, out)
     print(f"{'tier':<22} {'yellow lines':>12} {'of loop':>8} {'score':>6}  annotation")
     for name, info in counts.items():
         print(

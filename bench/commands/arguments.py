@@ -48,3 +48,24 @@ def float_list(text: str) -> list[float]:
     if not values or any(not v > 0 for v in values):
         raise argparse.ArgumentTypeError(f"expected positive numbers, got {text!r}")
     return values
+
+
+TIERS_HELP = (
+    "comma-separated tier names, package.module:ClassName specs of Tier subclasses, or "
+    "'all'. Default: every tier; with --tier-file, the user's tiers plus python-naive, "
+    "cython-rand and the fastest exact built-in tier"
+)
+
+
+def add_tier_arguments(parser: argparse.ArgumentParser, tiers_help: str = TIERS_HELP) -> None:
+    """``--tiers`` and the repeatable ``--tier-file`` (a user's .pyx or .py loop)."""
+    parser.add_argument("--tiers", type=tier_list, default=None, help=tiers_help)
+    parser.add_argument(
+        "--tier-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a .pyx (compiled on the fly) or .py file defining train_steps(samples, coo_row, "
+        "coo_col, coo_data, indptr, indices, data, S, learning_rate); repeatable. "
+        "`slimbench new-tier NAME` writes one",
+    )

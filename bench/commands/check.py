@@ -5,17 +5,15 @@ from __future__ import annotations
 import argparse
 
 from ..check import CHECK_LEARNING_RATE
-from ..impls import tier_names
-from .arguments import non_negative_int, positive_float, positive_int, tier_list
+from .arguments import add_tier_arguments, non_negative_int, positive_float, positive_int
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     check = sub.add_parser("check", help="cross-check every tier against python-naive")
-    check.add_argument(
-        "--tiers",
-        type=tier_list,
-        default=None,
-        help=f"comma-separated tiers (default all: {', '.join(tier_names())})",
+    add_tier_arguments(
+        check,
+        "comma-separated tier names, package.module:ClassName specs, or 'all' (default: every "
+        "tier; with --tier-file, the user's tiers only: the reference always runs)",
     )
     check.add_argument("--seed", type=non_negative_int, default=0)
     check.add_argument("--epochs", type=positive_int, default=3)
@@ -33,12 +31,13 @@ def handle(args: argparse.Namespace) -> int:
     """Cross-check tiers against python-naive on the built-in check dataset."""
     from ..check import check_dataset, check_tiers
     from ..impls import accepts_option
+    from ..tier_selection import select_tiers
 
     data = check_dataset()
-    names = list(tier_names() if args.tiers is None else args.tiers)
+    names = select_tiers(args.tiers, args.tier_file, companions=False)
     threaded = [n for n in names if accepts_option(n.partition("@")[0], "threads")]
     options = {n: {"threads": args.threads} for n in threaded if args.threads is not None}
-    if args.tiers is None and "cython-parallel" in threaded:
+    if args.tiers is None and not args.tier_file and "cython-parallel" in threaded:
         # the same S at any thread count: checked, not assumed
         names += [f"cython-parallel@{t}" for t in (1, 2, 3)]
     print(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .arguments import non_negative_int, positive_float, positive_int, share, tier_list
+from .arguments import add_tier_arguments, non_negative_int, positive_float, positive_int, share
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,12 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="synthetic-ml10m",
         help="dataset spec (default: synthetic-ml10m); see `slimbench datasets`",
     )
-    run.add_argument(
-        "--tiers",
-        type=tier_list,
-        default=None,
-        help="comma-separated tiers (default: all available)",
-    )
+    add_tier_arguments(run)
     run.add_argument(
         "--seed",
         type=non_negative_int,
@@ -87,10 +82,11 @@ def handle(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..runner import Runner, RunOptions
+    from ..tier_selection import select_tiers
 
     options = RunOptions(
         dataset=args.dataset,
-        tiers=args.tiers,
+        tiers=select_tiers(args.tiers, args.tier_file),
         seed=args.seed,
         learning_rate=args.learning_rate,
         budget_seconds=args.budget,

@@ -1,0 +1,68 @@
+"""``slimbench tiers``: every available tier, built-in and from outside, with its origin."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    tiers = sub.add_parser(
+        "tiers", help="list every tier (built-in, plugin, user file) with class and origin"
+    )
+    tiers.add_argument(
+        "--tier-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="also load a user's .pyx or .py tier (repeatable)",
+    )
+    tiers.add_argument(
+        "--tiers",
+        default=None,
+        metavar="SPECS",
+        help="also load package.module:ClassName specs (comma-separated)",
+    )
+    tiers.set_defaults(func=handle)
+
+
+def origin_text(origin: dict) -> str:
+    """A tier's origin in a few words."""
+    kind = origin.get("kind", "built-in")
+    if kind == "file":
+        return f"file {origin.get('path')} (sha256 {str(origin.get('sha256'))[:12]})"
+    if kind == "class":
+        return f"class {origin.get('spec')}"
+    if kind == "plugin":
+        return f"plugin {origin.get('distribution')}: {origin.get('entry_point')}"
+    return kind
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Print one line per tier; plugins that failed to load are listed after."""
+    from ..impls import get_tier, tier_names
+    from ..impls.plugins import PLUGIN_ERRORS
+    from ..tier_selection import select_tiers
+    from .arguments import tier_list
+
+    extra = tier_list(args.tiers) if args.tiers else None
+    select_tiers(extra, args.tier_file)  # registers them
+    rows = []
+    for name in tier_names():
+        cls = get_tier(name)
+        reason = cls.unavailable_reason()
+        rows.append(
+            (
+                name,
+                cls.exactness,
+                "available" if reason is None else "unavailable",
+                origin_text(cls.origin),
+                cls.description,
+            )
+        )
+    width = max(len(r[0]) for r in rows)
+    print(f"{'tier':<{width}}  {'class':<8}  {'here':<11}  origin / description")
+    for name, exactness, here, origin, description in rows:
+        print(f"{name:<{width}}  {exactness:<8}  {here:<11}  {origin}: {description}")
+    for where, error in PLUGIN_ERRORS.items():
+        print(f"plugin not loaded: {where}: {error}")
+    return 0

@@ -1,0 +1,68 @@
+"""Which tiers a command works on: names, ``module:Class`` specs, ``all``, user files.
+
+Without ``--tiers``, every tier; with a user's tier (``--tier-file``, or a
+``module:Class`` spec) and no ``--tiers``, the user's tiers beside python-naive (the
+reference), cython-rand (the seed's best) and the fastest exact built-in tier, so the
+user's loop is placed on the seed's scale without timing everything. ``--tiers all`` keeps
+every tier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .impls import get_tier, tier_names
+from .impls.user_tier import load_tier_file
+
+#: the built-in tiers a user's tier is shown beside by default (plus the fastest exact one)
+USER_COMPANIONS = ("python-naive", "cython-rand")
+
+
+def fastest_exact_builtin() -> str | None:
+    """The fastest available built-in bitwise tier (the registry lists built-ins slowest first)."""
+    exact = [
+        name
+        for name in tier_names()
+        if get_tier(name).origin.get("kind") == "built-in"
+        and get_tier(name).exactness == "bitwise"
+        and get_tier(name).unavailable_reason() is None
+    ]
+    return exact[-1] if exact else None
+
+
+def resolve_tier(name: str) -> str:
+    """A registry name for ``name``: a ``module:Class`` spec is imported and registered."""
+    if ":" in name:
+        from .impls.plugins import load_class_spec
+
+        return load_class_spec(name)
+    get_tier(name.partition("@")[0])  # an unknown name fails here, with a suggestion
+    return name
+
+
+def select_tiers(
+    tiers: Sequence[str] | None, tier_files: Sequence[str] = (), *, companions: bool = True
+) -> list[str]:
+    """The tiers to work on, in order, without duplicates.
+
+    ``tiers`` is what ``--tiers`` gave (None: the default), ``tier_files`` what
+    ``--tier-file`` gave. ``companions`` False (``slimbench check``) keeps a user's tiers
+    alone by default, since the reference is always run.
+    """
+    user = [load_tier_file(path) for path in tier_files]
+    if tiers is not None and list(tiers) == ["all"]:
+        chosen = tier_names()
+    elif tiers is not None:
+        chosen = [resolve_tier(t) for t in tiers]
+        user = [u for u in user if u not in chosen]
+        chosen += user
+    else:
+        if not user:
+            chosen = tier_names()
+        elif companions:
+            fastest = fastest_exact_builtin()
+            builtins = [*USER_COMPANIONS, *([fastest] if fastest else [])]
+            chosen = [b for b in builtins if b in tier_names()] + user
+        else:
+            chosen = user
+    return list(dict.fromkeys(chosen))
