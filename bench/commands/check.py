@@ -30,7 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     """Cross-check tiers against python-naive on the built-in check dataset."""
     from ..check import check_dataset, check_tiers
-    from ..impls import accepts_option
+    from ..impls import accepts_option, get_tier
     from ..tier_selection import select_tiers
 
     data = check_dataset()
@@ -45,6 +45,15 @@ def handle(args: argparse.Namespace) -> int:
         f"{data.nnz:,} interactions, {args.epochs} epochs, seed {args.seed}, "
         f"learning rate {args.learning_rate:g}; reference python-naive"
     )
+    for name in names:  # where each tier from outside comes from, and what its build cost
+        cls = get_tier(name.partition("@")[0])
+        if cls.origin.get("kind") == "file" and cls.origin.get("language") == "cython":
+            build = (
+                "build cache hit"
+                if cls.build_cache_hit
+                else f"compiled in {cls.compile_seconds:.1f} s (cached for the next run)"
+            )
+            print(f"{name}: {cls.origin['path']}, {build}")
     results = check_tiers(
         names,
         data=data,
