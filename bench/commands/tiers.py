@@ -50,19 +50,13 @@ def handle(args: argparse.Namespace) -> int:
     for name in tier_names():
         cls = get_tier(name)
         reason = cls.unavailable_reason()
-        rows.append(
-            (
-                name,
-                cls.exactness,
-                "available" if reason is None else "unavailable",
-                origin_text(cls.origin),
-                cls.description,
-            )
-        )
+        here = "available" if reason is None else f"unavailable ({reason})"
+        python_class = f"{cls.__module__}.{cls.__qualname__}"
+        rows.append((name, cls.exactness, origin_text(cls.origin), python_class, here))
     width = max(len(r[0]) for r in rows)
-    print(f"{'tier':<{width}}  {'class':<8}  {'here':<11}  origin / description")
-    for name, exactness, here, origin, description in rows:
-        print(f"{name:<{width}}  {exactness:<8}  {here:<11}  {origin}: {description}")
+    print(f"{'tier':<{width}}  {'class':<8}  origin; Python class; availability")
+    for name, exactness, origin, python_class, here in rows:
+        print(f"{name:<{width}}  {exactness:<8}  {origin}; {python_class}; {here}")
     for where, error in PLUGIN_ERRORS.items():
         print(f"plugin not loaded: {where}: {error}")
     return 0
