@@ -156,6 +156,9 @@ def _check_one(
     except (ArithmeticError, ValueError, TypeError, MemoryError) as exc:
         result.verdict, result.detail = "error", f"{type(exc).__name__}: {exc}"
         return result
+    finally:
+        if tier is not None:
+            tier.close()
     result.seconds = time.perf_counter() - start
     if cls.exactness == "baseline":
         return _check_baseline(result, tier, ref.epoch_indices)
@@ -230,13 +233,11 @@ def _diagnose(
 
 
 def _split_threads(name: str, options: dict) -> tuple[str, dict]:
-    """``"cython-parallel@3"`` is cython-parallel with ``threads=3``."""
-    if "@" not in name:
-        return name, options
-    base, _, threads = name.partition("@")
-    if not threads.isdigit():
-        raise SlimBenchError(f"{name!r}: expected TIER@THREADS with a positive thread count")
-    return base, {**options, base: {**options.get(base, {}), "threads": int(threads)}}
+    """``"cython-parallel@3"`` is cython-parallel with ``threads=3`` (see split_width)."""
+    from .tier_selection import split_width
+
+    base, width = split_width(name)
+    return base, {**options, base: {**options.get(base, {}), **width}}
 
 
 def _check_baseline(result: CheckResult, tier: object, draws: list[np.ndarray]) -> CheckResult:

@@ -139,8 +139,11 @@ def first_difference(
     def probe(n: int) -> tuple[np.ndarray, float]:
         if n not in probes:
             tier = create(name, data, seed=seed, learning_rate=learning_rate, **(options or {}))
-            loss = tier.run(n).loss
-            probes[n] = (np.array(tier.similarity(), dtype=np.float64, copy=True), loss)
+            try:
+                loss = tier.run(n).loss
+                probes[n] = (np.array(tier.similarity(), dtype=np.float64, copy=True), loss)
+            finally:
+                tier.close()
         return probes[n]
 
     def s_differs(n: int) -> bool:

@@ -26,7 +26,6 @@ from .impls import (
     SlimBenchError,
     TrainingData,
     TrainingDiverged,
-    accepts_option,
     create,
     get_tier,
     prepare_urm,
@@ -42,6 +41,7 @@ from .results import (
     summarize_entry,
     write_results,
 )
+from .tier_selection import split_width, tier_options
 from .timing import PROTOCOL_TEXT, TierClock, TimingPlan
 
 MEMORY_HEADROOM = 0.85  # share of the available memory the tiers may take together
@@ -64,6 +64,8 @@ class RunOptions:
     out_dir: Path | None = None
     annotate: bool = True
     plots: bool = True
+    #: Dask options of the dask tiers: workers, threads_per_worker, scheduler (address)
+    dask: dict = field(default_factory=dict)
     command: list[str] = field(default_factory=lambda: list(sys.argv))
 
 
@@ -93,29 +95,28 @@ def prepare_out_dir(path: Path) -> Path:
     return path
 
 
-def tier_memory_bytes(name: str, data: TrainingData) -> int:
-    """Memory a prepared tier holds beyond the shared URM: its dense S and its copies."""
-    cls = get_tier(name)
-    return cls.similarity_itemsize * data.n_items * data.n_items + 16 * data.nnz
+def tier_memory_bytes(name: str, data: TrainingData, options: dict | None = None) -> int:
+    """Memory a prepared tier holds on this machine beyond the shared URM (its S, copies)."""
+    base, _ = split_width(name)
+    return get_tier(base).memory_bytes(data, **(options or {}))
 
 
-def tier_options(name: str, threads: int | None) -> dict:
-    """Keyword arguments for ``create`` that this tier understands."""
-    return {"threads": threads} if threads is not None and accepts_option(name, "threads") else {}
-
-
-def memory_plan(names: Sequence[str], data: TrainingData, available: int) -> str:
+def memory_plan(
+    names: Sequence[str], data: TrainingData, available: int, options: dict | None = None
+) -> str:
     """'round-robin' where every tier fits at once, 'sequential' where one at a time does.
 
     Raises InvalidInputError, before anything is allocated, where even one tier's S does
     not fit, with the bytes it would need.
     """
-    needs = {name: tier_memory_bytes(name, data) for name in names}
+    options = options or {}
+    needs = {name: tier_memory_bytes(name, data, options.get(name)) for name in names}
     biggest = max(needs, key=needs.get)
     if needs[biggest] > MEMORY_HEADROOM * available:
+        itemsize = get_tier(split_width(biggest)[0]).similarity_itemsize
         raise InvalidInputError(
             f"the dataset has {data.n_items:,} items: tier {biggest!r} needs a dense S of "
-            f"{data.n_items:,}^2 x {get_tier(biggest).similarity_itemsize} bytes, about "
+            f"{data.n_items:,}^2 x {itemsize} bytes, about "
             f"{needs[biggest] / 2**30:.2f} GiB with its copies, but only "
             f"{available / 2**30:.2f} GiB is available. Use a smaller dataset "
             "(e.g. synthetic-ml10m:scale=0.3) or a machine with more memory."
@@ -132,7 +133,7 @@ class Runner:
         self.plan = TimingPlan(options.budget_seconds, options.rounds, options.warmup_seconds)
         self.names = list(options.tiers) if options.tiers else tier_names()
         for name in self.names:
-            get_tier(name)  # unknown names fail before any work
+            get_tier(split_width(name)[0])  # unknown names fail before any work
         if options.threads is not None and options.threads < 1:
             raise InvalidInputError(f"--threads must be a positive integer, got {options.threads}")
         self.out = prepare_out_dir(options.out_dir or default_out_dir())
@@ -155,7 +156,9 @@ class Runner:
         train, test = holdout_split(dataset.urm, train_share=self.o.train_share, seed=self.o.seed)
         data = prepare_urm(train, name=f"{dataset.name} (train)")
         del train
-        scheduling = memory_plan(self.names, data, available_memory())
+        scheduling = memory_plan(
+            self.names, data, available_memory(), {n: self._options(n) for n in self.names}
+        )
         self._start_results(dataset, stats, data, int(test.nnz), scheduling)
         c.print(
             f"train split: {data.nnz:,} interactions ({self.o.train_share:.0%}); tiers "
@@ -224,10 +227,10 @@ class Runner:
             "caveats": [],
         }
         for name in self.names:
-            cls = get_tier(name)
+            cls = get_tier(split_width(name)[0])
             entry = new_tier_entry(name, cls.exactness, cls.description)
             entry["origin"] = dict(cls.origin)
-            entry["memory_bytes"] = tier_memory_bytes(name, data)
+            entry["memory_bytes"] = tier_memory_bytes(name, data, self._options(name))
             self.entries[name] = entry
             self.results["tiers"].append(entry)
         self._write()
@@ -238,7 +241,7 @@ class Runner:
     def _check(self) -> list[str]:
         c = self.console
         c.print("\n[bold]cross-check[/] against python-naive (built-in dataset):")
-        options = {n: tier_options(n, self.o.threads) for n in self.names}
+        options = {split_width(n)[0]: self._options(split_width(n)[0]) for n in self.names}
         results = check_tiers(self.names, seed=self.o.seed, options=options)
         passing = []
         for r in results:
@@ -273,11 +276,11 @@ class Runner:
         try:
             start = time.perf_counter()
             tier = create(
-                name,
+                split_width(name)[0],
                 data,
                 seed=self.o.seed,
                 learning_rate=self.o.learning_rate,
-                **tier_options(name, self.o.threads),
+                **self._options(name),
             )
             entry["setup_seconds"] = time.perf_counter() - start
         except (SlimBenchError, MemoryError, ValueError) as exc:
@@ -364,9 +367,23 @@ class Runner:
                             ),
                             highlight=False,
                         )
-                for clock in clocks.values():
-                    del clock.tier
+                for name, clock in clocks.items():
+                    self._release(name, clock)
                 clocks.clear()
+
+    def _options(self, name: str) -> dict:
+        return tier_options(name, self.o.threads, self.o.dask)
+
+    def _release(self, name: str, clock: TierClock) -> None:
+        """Record what only the live tier knows (its workers' peak memory), then free it."""
+        peaks = getattr(clock.tier, "worker_peak_memory", None)
+        if peaks is not None:
+            try:
+                self.entries[name]["worker_peak_memory_bytes"] = peaks()
+            except SlimBenchError as exc:
+                self.entries[name]["notes"].append(f"worker memory not read: {exc}")
+        clock.tier.close()
+        del clock.tier
 
     # -- derived figures --------------------------------------------------------------
 

@@ -25,6 +25,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import psutil  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -68,6 +69,9 @@ class ScalePoint:
     ci: tuple[float, float] | None
     ns_per_entry: float | None
     status: str
+    #: memory per process: each Dask worker's peak resident bytes, or for a tier in this
+    #: process the resident bytes its setup added (S and its copies)
+    memory_bytes: list[int] | None = None
 
 
 def run_scale(
@@ -83,12 +87,16 @@ def run_scale(
     console: Console | None = None,
 ) -> list[ScalePoint]:
     """Measure ``tiers`` on every dataset of ``sweeps``; write JSON and plots to ``out_dir``."""
-    from .runner import tier_options
+    from .tier_selection import split_width, tier_options
 
     console = console or Console()
     verdicts = {
         r.tier: r
-        for r in check_tiers(tiers, seed=seed, options={t: tier_options(t, threads) for t in tiers})
+        for r in check_tiers(
+            tiers,
+            seed=seed,
+            options={split_width(t)[0]: tier_options(split_width(t)[0], threads) for t in tiers},
+        )
     }
     for r in verdicts.values():
         console.print("  " + r.line(), highlight=False)
@@ -106,19 +114,22 @@ def run_scale(
                 point = ScalePoint(
                     sweep, spec, tier, int(urm.nnz), urm.shape[1], epl, None, None, None, "measured"
                 )
+                live = None
                 try:
-                    clock = TierClock(
-                        create(
-                            tier,
-                            urm,
-                            seed=seed,
-                            learning_rate=learning_rate,
-                            **tier_options(tier, threads),
-                        ),
-                        plan,
+                    before = psutil.Process().memory_info().rss
+                    live = create(
+                        split_width(tier)[0],
+                        urm,
+                        seed=seed,
+                        learning_rate=learning_rate,
+                        **tier_options(tier, threads),
                     )
+                    point.memory_bytes = [psutil.Process().memory_info().rss - before]
+                    clock = TierClock(live, plan)
                     while clock.next_round() is not None:
                         pass
+                    if hasattr(live, "worker_peak_memory"):
+                        point.memory_bytes = live.worker_peak_memory()
                     s = summarize([r.samples_per_second for r in clock.rounds])
                     point.samples_per_second, point.ci = s.median, (s.ci_low, s.ci_high)
                     point.ns_per_entry = 1e9 / (s.median * epl)
@@ -127,7 +138,9 @@ def run_scale(
                 except (SlimBenchError, MemoryError) as exc:
                     point.status = f"error: {exc}"
                 finally:
-                    clock = None  # free S before the next tier allocates its own
+                    if live is not None:
+                        live.close()
+                    clock = live = None  # free S before the next tier allocates its own
                 points.append(point)
                 console.print(
                     f"  {sweep:<8} {spec:<62} {tier:<20} "
@@ -194,7 +207,7 @@ def _plot(points: list[ScalePoint], out_dir: Path) -> None:
 
 def _table(points: list[ScalePoint], console: Console) -> None:
     table = Table(title="slimbench scale")
-    for col in ("sweep", "dataset", "nnz", "profile", "tier", "samples/s", "ns/entry"):
+    for col in ("sweep", "dataset", "nnz", "profile", "tier", "samples/s", "ns/entry", "memory"):
         table.add_column(col, justify="left" if col in ("sweep", "dataset", "tier") else "right")
     for p in points:
         table.add_row(
@@ -205,5 +218,6 @@ def _table(points: list[ScalePoint], console: Console) -> None:
             p.tier,
             human_rate(p.samples_per_second) if p.samples_per_second else p.status,
             f"{p.ns_per_entry:.2f}" if p.ns_per_entry else "",
+            ", ".join(f"{m / 2**30:.2f} GiB" for m in p.memory_bytes or []),
         )
     console.print(table)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .impls import get_tier, tier_names
+from .impls import SlimBenchError, accepts_option, get_tier, tier_names
 from .impls.user_tier import load_tier_file
 
 #: the built-in tiers a user's tier is shown beside by default (plus the fastest exact one)
@@ -66,3 +66,31 @@ def select_tiers(
         else:
             chosen = user
     return list(dict.fromkeys(chosen))
+
+
+def split_width(name: str) -> tuple[str, dict]:
+    """``"cython-parallel@3"`` -> ("cython-parallel", {"threads": 3}); ``"dask-bucketed@2"``
+    -> ("dask-bucketed", {"workers": 2}): N sets the tier's ``parallel_option``."""
+    if "@" not in name:
+        return name, {}
+    base, _, width = name.partition("@")
+    option = get_tier(base).parallel_option
+    if option is None or not width.isdigit() or int(width) < 1:
+        raise SlimBenchError(
+            f"{name!r}: expected TIER@N with a positive N, for a tier that runs in parallel "
+            "(cython-parallel@2 for 2 threads, dask-bucketed@2 for 2 workers)"
+        )
+    return base, {option: int(width)}
+
+
+def tier_options(name: str, threads: int | None, extra: dict | None = None) -> dict:
+    """Keyword arguments for ``create`` that tier ``name`` (maybe ``tier@N``) understands.
+
+    ``threads`` goes to the tiers that take threads; ``extra`` (e.g. the Dask options
+    ``workers``, ``threads_per_worker``, ``scheduler``) to those that take each key;
+    ``@N`` in the name wins over both.
+    """
+    base, width = split_width(name)
+    given = {"threads": threads, **(extra or {})}
+    options = {k: v for k, v in given.items() if v is not None and accepts_option(base, k)}
+    return {**options, **width}

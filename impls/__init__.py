@@ -28,6 +28,7 @@ TIER_MODULES: tuple[str, ...] = (
     "numba_loop",  # numba: In [40] under numba.njit
     "cython_transposed",  # cython-transposed: W = S^T
     "cython_bucketed",  # cython-bucketed: draws grouped by item, 1 thread
+    "dask_bucketed",  # dask-bucketed(-f32): column blocks on Dask workers (optional extra)
     "cython_parallel",  # cython-parallel, cython-parallel-f32: OpenMP over items
     "floor",  # floor: reads the profiles only (the bound, not a trainer)
 )

@@ -100,6 +100,14 @@ class Tier(abc.ABC):
     #: where the tier comes from: {"kind": "built-in"}, or "file" (path, sha256), "class"
     #: (module:Class spec) or "plugin" (distribution, entry point) for tiers from outside
     origin: ClassVar[dict] = {"kind": "built-in"}
+    #: the keyword that sets how wide the tier runs ("threads", "workers"), None if it
+    #: runs on one thread; ``tier@N`` in a check sets it to N
+    parallel_option: ClassVar[str | None] = None
+
+    @classmethod
+    def memory_bytes(cls, data: TrainingData, **options: object) -> int:
+        """Memory a prepared tier holds on this machine beyond the shared URM: S and copies."""
+        return cls.similarity_itemsize * data.n_items * data.n_items + 16 * data.nnz
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
@@ -133,6 +141,9 @@ class Tier(abc.ABC):
     @abc.abstractmethod
     def similarity(self) -> np.ndarray:
         """S as a float array of shape (n_items, n_items), indexed ``S[j, i]``."""
+
+    def close(self) -> None:  # noqa: B027 - a no-op by default, not abstract
+        """Release what the tier holds outside this process (a cluster); idempotent."""
 
     def run(self, n_steps: int) -> RunResult:
         """Run ``n_steps`` more SGD steps, continuing this tier's stream and S.

@@ -63,6 +63,7 @@ class ParallelTier(BucketedTier):
     """A bucketed tier whose block runs on ``threads`` OpenMP threads."""
 
     compiled_modules: ClassVar[tuple[str, ...]] = ("_cython_bucketed", "_cython_parallel")
+    parallel_option: ClassVar[str] = "threads"
 
     def __init__(
         self,

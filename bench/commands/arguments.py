@@ -69,3 +69,36 @@ def add_tier_arguments(parser: argparse.ArgumentParser, tiers_help: str = TIERS_
         "coo_col, coo_data, indptr, indices, data, S, learning_rate); repeatable. "
         "`slimbench new-tier NAME` writes one",
     )
+
+
+def add_dask_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the dask tiers (dask-bucketed, dask-bucketed-f32)."""
+    group = parser.add_argument_group("Dask (the dask-bucketed tiers)")
+    group.add_argument(
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: start a "
+        "LocalCluster on this machine, shut down at the end)",
+    )
+    group.add_argument(
+        "--dask-workers",
+        type=positive_int,
+        default=None,
+        help="workers, one block of S each (default: the usable cores)",
+    )
+    group.add_argument(
+        "--dask-threads-per-worker",
+        type=positive_int,
+        default=None,
+        help="OpenMP threads of the kernel in each worker (default 1)",
+    )
+
+
+def dask_options(args: argparse.Namespace) -> dict:
+    """The Dask options as the dask tiers' keyword arguments."""
+    return {
+        "scheduler": args.dask_scheduler,
+        "workers": args.dask_workers,
+        "threads_per_worker": args.dask_threads_per_worker,
+    }

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 
 from ..check import CHECK_LEARNING_RATE
-from .arguments import add_tier_arguments, non_negative_int, positive_float, positive_int
+from .arguments import (
+    add_dask_arguments,
+    add_tier_arguments,
+    dask_options,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,6 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="threads for the tiers that take them (default: all cores)",
     )
+    add_dask_arguments(check)
     check.set_defaults(func=handle)
 
 
@@ -31,15 +39,19 @@ def handle(args: argparse.Namespace) -> int:
     """Cross-check tiers against python-naive on the built-in check dataset."""
     from ..check import check_dataset, check_tiers
     from ..impls import accepts_option, get_tier
-    from ..tier_selection import select_tiers
+    from ..tier_selection import select_tiers, split_width, tier_options
 
     data = check_dataset()
     names = select_tiers(args.tiers, args.tier_file, companions=False)
-    threaded = [n for n in names if accepts_option(n.partition("@")[0], "threads")]
-    options = {n: {"threads": args.threads} for n in threaded if args.threads is not None}
-    if args.tiers is None and not args.tier_file and "cython-parallel" in threaded:
-        # the same S at any thread count: checked, not assumed
-        names += [f"cython-parallel@{t}" for t in (1, 2, 3)]
+    bases = [split_width(n)[0] for n in names]
+    threaded = [b for b in bases if accepts_option(b, "threads")]
+    options = {b: tier_options(b, args.threads, dask_options(args)) for b in bases}
+    if args.tiers is None and not args.tier_file:
+        # the same S at any thread or worker count: checked, not assumed
+        widths = {"cython-parallel": (1, 2, 3), "dask-bucketed": (1, 2)}
+        for base, counts in widths.items():
+            if base in names and get_tier(base).unavailable_reason() is None:
+                names += [f"{base}@{n}" for n in counts]
     print(
         f"cross-check on the built-in dataset: {data.n_users} users x {data.n_items} items, "
         f"{data.nnz:,} interactions, {args.epochs} epochs, seed {args.seed}, "

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .arguments import add_tier_arguments, non_negative_int, positive_float, positive_int, share
+from .arguments import (
+    add_dask_arguments,
+    add_tier_arguments,
+    dask_options,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    share,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -74,6 +82,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--no-annotate", action="store_true", help="skip `cython -a` (its yellow-line counts)"
     )
+    add_dask_arguments(run)
     run.set_defaults(func=handle)
 
 
@@ -97,6 +106,7 @@ def handle(args: argparse.Namespace) -> int:
         train_share=args.train_share,
         out_dir=Path(args.out) if args.out else None,
         annotate=not args.no_annotate,
+        dask=dask_options(args),
         command=["slimbench", *sys.argv[1:]],
     )
     return Runner(options).execute()

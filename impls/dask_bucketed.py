@@ -1,0 +1,426 @@
+"""dask-bucketed and dask-bucketed-f32: blocks of columns of S on Dask workers.
+
+A step reads and writes one column of S only, so columns are independent problems (the
+fact that makes the bucketed tiers exact). The items are split into one block per worker,
+balanced by expected work (the summed profile length of the training interactions that
+target each item) with an equal share of rows each; a worker holds the URM (sent once) and
+only its own rows of W = S^T, in a Dask actor that lives across ``run`` calls.
+
+Per block of the stream every worker regenerates the contract's PCG64 draws itself (the
+same block sizes everywhere, so the same sequence), keeps the draws whose item is in its
+block, in stream order, and runs the existing bucketed kernel (``_cython_parallel``'s
+``train_block``, on ``threads_per_worker`` threads) on them. Nothing else crosses the
+network during training but each step's squared error, which the driver sums in stream
+order: the loss is the reference's to the bit, and divergence is found at the reference's
+step (all workers then rebuild their block up to the step before, as the bucketed tiers do).
+
+The engine is ``dask.distributed``: a LocalCluster the tier starts (and always shuts
+down), or a running cluster given by its scheduler address.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import numbers
+import os
+import resource
+import sys
+import weakref
+from typing import ClassVar
+
+import numpy as np
+
+from ._compiled import require_compiled
+from .base import Tier, make_rng
+from .errors import InvalidInputError, SlimBenchError, TierUnavailableError
+from .registry import register
+
+#: seconds to wait for the workers of a LocalCluster, or for a remote scheduler
+CONNECT_TIMEOUT = 60
+
+
+class DistributedTierError(SlimBenchError, RuntimeError):
+    """A Dask worker died or could not be reached: the tier's S is incomplete."""
+
+
+def dask_unavailable_reason() -> str | None:
+    """Why the dask tiers cannot run here (None where they can)."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return "dask.distributed is not installed (pip install 'slim-mse-bench[dask]')"
+    return None
+
+
+def balanced_item_blocks(work: np.ndarray, n_blocks: int) -> list[np.ndarray]:
+    """Split item ids into ``n_blocks`` blocks of nearly equal work and equal row counts.
+
+    Longest-processing-time first: the heaviest item goes to the least loaded block that
+    still has room (a block holds at most ceil(n / n_blocks) items), so both the step work
+    and the memory of W's rows are shared out evenly. Items within a block are sorted.
+    """
+    n = work.shape[0]
+    cap = -(-n // n_blocks)
+    load = np.zeros(n_blocks)
+    members: list[list[int]] = [[] for _ in range(n_blocks)]
+    for item in np.argsort(-work, kind="stable"):
+        open_blocks = [b for b in range(n_blocks) if len(members[b]) < cap]
+        b = min(open_blocks, key=lambda b: (load[b], b))
+        members[b].append(int(item))
+        load[b] += work[item]
+    return [np.array(sorted(m), dtype=np.int32) for m in members]
+
+
+def item_work(indptr: np.ndarray, indices: np.ndarray, n_items: int) -> np.ndarray:
+    """Expected work of each target item: summed profile length of its interactions."""
+    lengths = np.diff(indptr)
+    per_entry = np.repeat(lengths, lengths).astype(np.float64)
+    return np.bincount(indices, weights=per_entry, minlength=n_items)
+
+
+class BlockTrainer:
+    """The state of one worker (a Dask actor): the URM, its items, its rows of W, its stream.
+
+    Runs in the worker process; the driver calls its methods through the actor handle.
+    """
+
+    def __init__(
+        self,
+        indptr,
+        indices,
+        ratings,
+        rows,
+        items,
+        n_items,
+        seed,
+        learning_rate,
+        dtype,
+        threads,
+        max_block,
+    ):
+        self.kernel = require_compiled("_cython_bucketed")
+        self.parallel = require_compiled("_cython_parallel")
+        self.dtype = np.dtype(dtype)
+        self.indptr, self.indices, self.rows = indptr, indices, rows
+        self.ratings = np.ascontiguousarray(ratings, dtype=self.dtype)
+        self.items = items
+        self.seed, self.learning_rate = seed, learning_rate
+        self.threads, self.max_block = threads, max_block
+        local = np.full(n_items, -1, dtype=np.int32)
+        local[items] = np.arange(items.shape[0], dtype=np.int32)
+        #: local row of the item of interaction k, -1 where another worker owns it
+        self.local_item = local[indices]
+        self.W = np.empty((items.shape[0], n_items), dtype=self.dtype)
+        self.reset()
+
+    def reset(self) -> None:
+        """Zero W (touching every page) and restart the stream."""
+        self.parallel.first_touch(self.W, self.threads)
+        self.rng = make_rng(self.seed)
+
+    def run_block(self, size: int):
+        """Draw the stream's next ``size`` indices, train the own ones; (positions, errors)."""
+        draws = self.rng.integers(0, self.indices.shape[0], size=size)
+        positions = np.flatnonzero(self.local_item[draws] >= 0).astype(np.int32)
+        mine = np.ascontiguousarray(draws[positions])
+        order, item_ptr = self._bucket(mine)
+        squared_errors = np.empty(mine.shape[0], dtype=np.float64)
+        if mine.shape[0]:
+            self.parallel.train_block(
+                self.rows,
+                self.ratings,
+                self.indptr,
+                self.indices,
+                self.ratings,
+                self.W,
+                self.learning_rate,
+                mine,
+                order,
+                item_ptr,
+                squared_errors,
+                self.threads,
+            )
+        return positions, squared_errors
+
+    def _bucket(self, draws: np.ndarray):
+        order = np.empty(draws.shape[0], dtype=np.int32)
+        item_ptr = np.empty(self.items.shape[0] + 1, dtype=np.int64)
+        self.kernel.bucket_by_item(draws, self.local_item, self.items.shape[0], order, item_ptr)
+        return order, item_ptr
+
+    def rebuild(self, n_good: int) -> None:
+        """Restart and replay the stream's first ``n_good`` steps (after a divergence)."""
+        self.reset()
+        done = 0
+        while done < n_good:
+            size = min(self.max_block, n_good - done)
+            self.run_block(size)
+            done += size
+
+    def rows_of_s(self):
+        """(items, W rows): this block of S^T, for checks on small data."""
+        return self.items, self.W
+
+    def top_k(self, k: int):
+        """Per own column i of S: the k largest S[j, i] (items, indices, values)."""
+        k = min(k, self.W.shape[1])
+        idx = np.argpartition(-self.W, k - 1, axis=1)[:, :k] if k else np.empty((0, 0), int)
+        return self.items, idx.astype(np.int32), np.take_along_axis(self.W, idx, axis=1)
+
+    def peak_memory(self) -> int:
+        """Peak resident memory of this worker process, in bytes."""
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return int(peak if sys.platform == "darwin" else peak * 1024)
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
+_CLUSTERS: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _close_clusters() -> None:  # a cluster the harness started never outlives it
+    for cluster in list(_CLUSTERS):
+        try:
+            cluster.close()
+        except Exception:
+            pass
+
+
+def _quiet_dask_logs() -> None:
+    # a worker that dies is reported once, by the tier, not by every Dask component
+    for name in ("distributed", "bokeh", "tornado"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _positive(value: object, what: str, default: int) -> int:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise InvalidInputError(f"{what} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+class DaskBucketedTier(Tier):
+    """Blocks of W = S^T on Dask workers, trained by the bucketed kernel (see module doc)."""
+
+    compiled_modules: ClassVar[tuple[str, ...]] = ("_cython_bucketed", "_cython_parallel")
+    #: steps per block of the stream (each worker holds 8 + 4 + 8 bytes per step of it)
+    max_block: ClassVar[int] = 1 << 24
+    dtype: ClassVar[type] = np.float64
+    parallel_option: ClassVar[str] = "workers"
+
+    @classmethod
+    def memory_bytes(cls, data, *, workers=None, scheduler=None, **options) -> int:
+        """On this machine: all of S for a LocalCluster (its workers live here), plus a URM
+        copy per worker; with a remote scheduler only the driver's share of the loss."""
+        from .cython_parallel import available_cores
+
+        if scheduler:
+            return 20 * cls.max_block
+        n_workers = workers or available_cores()
+        return cls.similarity_itemsize * data.n_items**2 + 20 * data.nnz * n_workers
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        return dask_unavailable_reason() or super().unavailable_reason()
+
+    def __init__(
+        self,
+        urm: object,
+        *,
+        seed: int = 0,
+        learning_rate: float = 1e-6,
+        workers: int | None = None,
+        threads_per_worker: int | None = None,
+        scheduler: str | None = None,
+    ) -> None:
+        from .cython_parallel import available_cores
+
+        self.n_workers = _positive(workers, "workers", available_cores())
+        self.threads_per_worker = _positive(threads_per_worker, "threads_per_worker", 1)
+        self.scheduler = scheduler
+        self.notes: list[str] = []
+        self.client = self.cluster = None
+        try:
+            super().__init__(urm, seed=seed, learning_rate=learning_rate)
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def threads(self) -> int:
+        """Cores the tier keeps busy (workers x threads per worker)."""
+        return self.n_workers * self.threads_per_worker
+
+    def _setup(self) -> None:
+        reason = dask_unavailable_reason()
+        if reason is not None:
+            raise TierUnavailableError(reason)
+        self._connect()
+        d = self.data
+        blocks = balanced_item_blocks(item_work(d.indptr, d.indices, d.n_items), self.n_workers)
+        addresses = sorted(self.client.scheduler_info()["workers"])
+        if len(addresses) < self.n_workers:
+            raise DistributedTierError(
+                f"the cluster has {len(addresses)} worker(s), {self.n_workers} asked for; "
+                "start more workers or pass fewer (--dask-workers)."
+            )
+        urm = self.client.scatter(
+            [d.indptr, d.indices, d.ratings, d.rows], broadcast=True, hash=False
+        )  # sent once to every worker
+        self.blocks = blocks
+        futures = [
+            self.client.submit(
+                BlockTrainer,
+                *urm,
+                block,
+                d.n_items,
+                self.seed,
+                self.learning_rate,
+                np.dtype(self.dtype).str,
+                self.threads_per_worker,
+                self.max_block,
+                actor=True,
+                workers=[address],
+                allow_other_workers=False,
+                pure=False,
+            )
+            for block, address in zip(blocks, addresses, strict=False)
+        ]
+        self.actors = self._wait(futures, "starting the block trainers")
+        self.notes.append(
+            f"{self.n_workers} Dask worker(s) x {self.threads_per_worker} thread(s); "
+            f"items per worker {', '.join(str(b.shape[0]) for b in blocks)}"
+            + (f"; dashboard {self.dashboard}" if self.dashboard else "")
+        )
+
+    def _connect(self) -> None:
+        from distributed import Client, LocalCluster
+
+        _quiet_dask_logs()
+        try:
+            if self.scheduler:
+                self.client = Client(self.scheduler, timeout=CONNECT_TIMEOUT)
+            else:
+                import dask
+
+                # W is actor state, not task data: the memory manager must not pause or
+                # kill a worker for holding its block
+                dask.config.set(
+                    {
+                        "distributed.worker.memory.target": False,
+                        "distributed.worker.memory.spill": False,
+                        "distributed.worker.memory.pause": False,
+                        "distributed.worker.memory.terminate": False,
+                    }
+                )
+                self.cluster = LocalCluster(
+                    n_workers=self.n_workers,
+                    threads_per_worker=self.threads_per_worker,
+                    processes=True,
+                    dashboard_address=":0",
+                    memory_limit=0,
+                    silence_logs=logging.ERROR,
+                )
+                _CLUSTERS.add(self.cluster)
+                self.client = Client(self.cluster, timeout=CONNECT_TIMEOUT)
+        except OSError as exc:
+            where = self.scheduler or "a LocalCluster"
+            raise DistributedTierError(f"cannot reach Dask at {where}: {exc}") from None
+        try:
+            self.dashboard = self.client.dashboard_link
+        except Exception:
+            self.dashboard = None
+
+    def _wait(self, futures, what: str):
+        try:
+            return [f.result() for f in futures]
+        except Exception as exc:  # a worker died or the cluster went away
+            raise DistributedTierError(
+                f"{self.name}: {what} failed on a Dask worker ({type(exc).__name__}: {exc}); "
+                "S is incomplete, the tier stops here."
+            ) from None
+
+    def _run(self, n_steps: int) -> tuple[float, int]:
+        loss, done = 0.0, 0
+        while done < n_steps:
+            size = min(self.max_block, n_steps - done)
+            parts = self._wait([a.run_block(size) for a in self.actors], "a block of steps")
+            squared_errors = np.empty(size, dtype=np.float64)
+            covered = 0
+            for positions, errors in parts:
+                squared_errors[positions] = errors
+                covered += positions.shape[0]
+            if covered != size:
+                raise DistributedTierError(
+                    f"{self.name}: the workers trained {covered:,} of {size:,} steps; "
+                    "their item blocks do not cover the catalog."
+                )
+            # summed in stream order, exactly as the serial loop adds them
+            running = np.cumsum(squared_errors)
+            bad = np.flatnonzero(~np.isfinite(running))
+            if bad.size:
+                n_good = self.steps_done + done + int(bad[0])
+                self._wait([a.rebuild(n_good) for a in self.actors], "rebuilding S")
+                return loss + (float(running[bad[0] - 1]) if bad[0] else 0.0), done + int(bad[0])
+            loss += float(running[-1])
+            done += size
+        return loss, done
+
+    def similarity(self) -> np.ndarray:
+        """S gathered from the workers (dense: for checks on small data only)."""
+        n = self.data.n_items
+        S = np.empty((n, n), dtype=self.dtype)
+        for items, rows in self._wait([a.rows_of_s() for a in self.actors], "gathering S"):
+            S[:, items] = rows.T
+        return S
+
+    def top_k(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per column i of S, the k rows j with the largest S[j, i]: (indices, values).
+
+        Gathered per worker without ever forming the dense S.
+        """
+        n = self.data.n_items
+        k = min(k, n)
+        indices = np.empty((n, k), dtype=np.int32)
+        values = np.empty((n, k), dtype=self.dtype)
+        for items, idx, val in self._wait([a.top_k(k) for a in self.actors], "top-k"):
+            indices[items], values[items] = idx, val
+        return indices, values
+
+    def worker_peak_memory(self) -> list[int]:
+        """Peak resident bytes of each worker process so far."""
+        return self._wait([a.peak_memory() for a in self.actors], "reading memory")
+
+    def close(self) -> None:
+        """Shut down the cluster this tier started (a remote one is only disconnected)."""
+        for thing in (self.client, self.cluster):
+            if thing is not None:
+                try:
+                    thing.close()
+                except Exception:
+                    pass
+        self.client = self.cluster = None
+
+    def __del__(self) -> None:
+        self.close()
+
+
+@register
+class DaskBucketed(DaskBucketedTier):
+    name = "dask-bucketed"
+    exactness = "bitwise"
+    description = "column blocks of W = S^T on Dask workers, each trained by the bucketed kernel"
+
+
+@register
+class DaskBucketedF32(DaskBucketedTier):
+    name = "dask-bucketed-f32"
+    exactness = "close"
+    description = "dask-bucketed with float32 W and ratings (the cython-parallel-f32 kernel)"
+    tolerance = 1e-4  # as cython-parallel-f32: the same kernel, the same rounding
+    similarity_itemsize = 4
+    dtype = np.float32
