@@ -376,10 +376,10 @@ class Runner:
 
     def _release(self, name: str, clock: TierClock) -> None:
         """Record what only the live tier knows (its workers' peak memory), then free it."""
-        peaks = getattr(clock.tier, "worker_peak_memory", None)
-        if peaks is not None:
+        memory = getattr(clock.tier, "worker_memory", None)
+        if memory is not None:
             try:
-                self.entries[name]["worker_peak_memory_bytes"] = peaks()
+                self.entries[name]["workers"] = memory()
             except SlimBenchError as exc:
                 self.entries[name]["notes"].append(f"worker memory not read: {exc}")
         clock.tier.close()

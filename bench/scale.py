@@ -16,6 +16,7 @@ The figure of merit besides samples/s is nanoseconds per profile entry:
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,9 +70,39 @@ class ScalePoint:
     ci: tuple[float, float] | None
     ns_per_entry: float | None
     status: str
-    #: memory per process: each Dask worker's peak resident bytes, or for a tier in this
-    #: process the resident bytes its setup added (S and its copies)
+    #: memory per process at its peak, less what the process held before the tier existed:
+    #: for each Dask worker from its own peak; for a tier in this process sampled (PeakResident)
     memory_bytes: list[int] | None = None
+
+
+class PeakResident:
+    """The most resident memory this process adds within a ``with`` block.
+
+    Sampled every 10 ms by a thread (the kernels release the GIL, so sampling goes on
+    while they run); transient buffers shorter than that can be missed.
+    """
+
+    def __enter__(self) -> PeakResident:
+        self._process = psutil.Process()
+        self.start = self._process.memory_info().rss
+        self.peak = self.start
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.01):
+            self.peak = max(self.peak, self._process.memory_info().rss)
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._process.memory_info().rss)
+
+    @property
+    def added(self) -> int:
+        return self.peak - self.start
 
 
 def run_scale(
@@ -116,20 +147,22 @@ def run_scale(
                 )
                 live = None
                 try:
-                    before = psutil.Process().memory_info().rss
-                    live = create(
-                        split_width(tier)[0],
-                        urm,
-                        seed=seed,
-                        learning_rate=learning_rate,
-                        **tier_options(tier, threads),
-                    )
-                    point.memory_bytes = [psutil.Process().memory_info().rss - before]
-                    clock = TierClock(live, plan)
-                    while clock.next_round() is not None:
-                        pass
-                    if hasattr(live, "worker_peak_memory"):
-                        point.memory_bytes = live.worker_peak_memory()
+                    with PeakResident() as peak:
+                        live = create(
+                            split_width(tier)[0],
+                            urm,
+                            seed=seed,
+                            learning_rate=learning_rate,
+                            **tier_options(tier, threads),
+                        )
+                        clock = TierClock(live, plan)
+                        while clock.next_round() is not None:
+                            pass
+                    point.memory_bytes = [peak.added]
+                    if hasattr(live, "worker_memory"):  # the block's cost at its peak
+                        point.memory_bytes = [
+                            w["peak_bytes"] - w["start_bytes"] for w in live.worker_memory()
+                        ]
                     s = summarize([r.samples_per_second for r in clock.rounds])
                     point.samples_per_second, point.ci = s.median, (s.ci_low, s.ci_high)
                     point.ns_per_entry = 1e9 / (s.median * epl)

@@ -99,6 +99,8 @@ class BlockTrainer:
         threads,
         max_block,
     ):
+        self.start_rss = _resident_bytes()  # before this block's W and copies exist
+        _reset_peak_resident()
         self.kernel = require_compiled("_cython_bucketed")
         self.parallel = require_compiled("_cython_parallel")
         self.dtype = np.dtype(dtype)
@@ -122,7 +124,7 @@ class BlockTrainer:
     def run_block(self, size: int):
         """Draw the stream's next ``size`` indices, train the own ones; (positions, errors)."""
         draws = self.rng.integers(0, self.indices.shape[0], size=size)
-        positions = np.flatnonzero(self.local_item[draws] >= 0).astype(np.int32)
+        positions = np.flatnonzero(self.local_item[draws] >= 0).astype(np.int32, copy=False)
         mine = np.ascontiguousarray(draws[positions])
         order, item_ptr = self._bucket(mine)
         squared_errors = np.empty(mine.shape[0], dtype=np.float64)
@@ -168,13 +170,43 @@ class BlockTrainer:
         idx = np.argpartition(-self.W, k - 1, axis=1)[:, :k] if k else np.empty((0, 0), int)
         return self.items, idx.astype(np.int32), np.take_along_axis(self.W, idx, axis=1)
 
-    def peak_memory(self) -> int:
-        """Peak resident memory of this worker process, in bytes."""
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return int(peak if sys.platform == "darwin" else peak * 1024)
+    def memory(self) -> dict:
+        """This worker process's peak resident bytes since the trainer was created, and its
+        resident bytes then (the interpreter, numpy, Dask, the URM): the difference is what
+        the block of W and the per-block buffers cost at their peak."""
+        return {"peak_bytes": _peak_resident(), "start_bytes": self.start_rss, "pid": os.getpid()}
 
     def pid(self) -> int:
         return os.getpid()
+
+
+def _resident_bytes() -> int:
+    import psutil
+
+    return int(psutil.Process().memory_info().rss)
+
+
+def _reset_peak_resident() -> None:
+    """Restart the kernel's peak-RSS count (Linux): a spawned worker inherits its parent's,
+    which for the harness includes generating the dataset."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        pass
+
+
+def _peak_resident() -> int:
+    """Peak resident bytes of this process (since the last reset, on Linux)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)
 
 
 _CLUSTERS: weakref.WeakSet = weakref.WeakSet()
@@ -208,7 +240,10 @@ class DaskBucketedTier(Tier):
 
     compiled_modules: ClassVar[tuple[str, ...]] = ("_cython_bucketed", "_cython_parallel")
     #: steps per block of the stream (each worker holds 8 + 4 + 8 bytes per step of it)
-    max_block: ClassVar[int] = 1 << 24
+    #: steps per block of the stream: every worker draws the whole block (8 bytes a step)
+    #: and sends back 12 bytes per own step, so blocks are smaller than the bucketed
+    #: tiers' 2^24; 2^22 steps still hold ~400 draws per item of a 10k-item catalog
+    max_block: ClassVar[int] = 1 << 22
     dtype: ClassVar[type] = np.float64
     parallel_option: ClassVar[str] = "workers"
 
@@ -262,12 +297,15 @@ class DaskBucketedTier(Tier):
         self._connect()
         d = self.data
         blocks = balanced_item_blocks(item_work(d.indptr, d.indices, d.n_items), self.n_workers)
-        addresses = sorted(self.client.scheduler_info()["workers"])
+        workers = self.client.scheduler_info()["workers"]
+        addresses = sorted(workers)
         if len(addresses) < self.n_workers:
             raise DistributedTierError(
                 f"the cluster has {len(addresses)} worker(s), {self.n_workers} asked for; "
                 "start more workers or pass fewer (--dask-workers)."
             )
+        limits = [workers[a].get("memory_limit") or 0 for a in addresses[: self.n_workers]]
+        self._check_worker_memory(max(b.shape[0] for b in blocks), min(limits))
         urm = self.client.scatter(
             [d.indptr, d.indices, d.ratings, d.rows], broadcast=True, hash=False
         )  # sent once to every worker
@@ -296,6 +334,30 @@ class DaskBucketedTier(Tier):
             f"items per worker {', '.join(str(b.shape[0]) for b in blocks)}"
             + (f"; dashboard {self.dashboard}" if self.dashboard else "")
         )
+
+    def _check_worker_memory(self, rows: int, limit: int) -> None:
+        """Refuse, before allocating, a block of W that does not fit a worker's memory limit."""
+        d = self.data
+        itemsize = np.dtype(self.dtype).itemsize
+        fixed = 24 * d.nnz + 20 * self.max_block  # URM copy, item map, per-block buffers
+        need = rows * d.n_items * itemsize + fixed
+        if limit and need > limit:
+            head = (
+                f"{self.name}: each worker needs about {need / 2**30:.2f} GiB for its "
+                f"{rows:,} rows of W ({d.n_items:,} items, {itemsize}-byte values) but the "
+                f"workers have {limit / 2**30:.2f} GiB"
+            )
+            if fixed >= limit:
+                raise InvalidInputError(
+                    f"{head}; the URM copy and the block buffers alone take "
+                    f"{fixed / 2**30:.2f} GiB, so no number of such workers is enough: give "
+                    "the workers more memory."
+                )
+            workers = -(-d.n_items * d.n_items * itemsize // (limit - fixed))
+            raise InvalidInputError(
+                f"{head}; it would take {workers:,} workers of that size (or workers with "
+                "more memory)."
+            )
 
     def _connect(self) -> None:
         from distributed import Client, LocalCluster
@@ -391,9 +453,9 @@ class DaskBucketedTier(Tier):
             indices[items], values[items] = idx, val
         return indices, values
 
-    def worker_peak_memory(self) -> list[int]:
-        """Peak resident bytes of each worker process so far."""
-        return self._wait([a.peak_memory() for a in self.actors], "reading memory")
+    def worker_memory(self) -> list[dict]:
+        """Per worker: peak resident bytes so far, and resident bytes before its trainer."""
+        return self._wait([a.memory() for a in self.actors], "reading memory")
 
     def close(self) -> None:
         """Shut down the cluster this tier started (a remote one is only disconnected)."""

@@ -8,10 +8,11 @@ import signal
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from slimbench.check import check_dataset, check_tiers
 from slimbench.cli import main
-from slimbench.impls import TrainingDiverged, create
+from slimbench.impls import InvalidInputError, TrainingDiverged, create
 from slimbench.impls.dask_bucketed import (
     DistributedTierError,
     balanced_item_blocks,
@@ -117,10 +118,28 @@ def test_run_records_each_workers_peak_memory(tmp_path):
     doc = json.loads((out / "results.json").read_text())
     dask = next(t for t in doc["tiers"] if t["name"] == "dask-bucketed@2")
     assert dask["status"] == "measured" and dask["threads"] == 2
-    peaks = dask["worker_peak_memory_bytes"]
-    assert len(peaks) == 2 and all(p > 10 * 2**20 for p in peaks)
+    workers = dask["workers"]
+    assert len(workers) == 2 and len({w["pid"] for w in workers}) == 2
+    assert all(w["peak_bytes"] > w["start_bytes"] > 10 * 2**20 for w in workers)
 
 
 def test_width_suffix_needs_a_parallel_tier(capsys):
     assert main(["check", "--tiers", "cython-rand@2"]) == 2
     assert "expected TIER@N" in capsys.readouterr().err
+
+
+def test_a_block_that_does_not_fit_a_worker_is_refused_with_the_workers_it_needs():
+    from distributed import LocalCluster
+
+    # 3,000 items: W is 72 MB; the block buffers take 84 MB; workers of 120 MB hold 36 MB
+    # of W each, so it takes 2 of them
+    urm = sp.random(50, 3000, density=0.01, format="csr", random_state=0, dtype=np.float64)
+    urm.data[:] = 4.0
+    cluster = LocalCluster(
+        n_workers=1, threads_per_worker=1, memory_limit=120 * 2**20, processes=False
+    )
+    try:
+        with pytest.raises(InvalidInputError, match=r"it would take 2 workers of that size"):
+            create("dask-bucketed", urm, workers=1, scheduler=cluster.scheduler_address)
+    finally:
+        cluster.close()
