@@ -292,6 +292,8 @@ class Runner:
             tier, "compile_seconds", None
         )
         entry["notes"].extend(getattr(tier, "notes", []))
+        for note in getattr(tier, "notes", []):  # e.g. a Dask cluster's dashboard address
+            self.console.print(f"  {name}: {note}", highlight=False, markup=False)
         return TierClock(tier, self.plan)
 
     def _round(self, name: str, clock: TierClock) -> bool:
