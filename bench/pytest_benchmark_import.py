@@ -52,7 +52,7 @@ def results_from_pytest_benchmark(path: str | Path) -> dict:
         entry["setup_seconds"] = info.get("setup_seconds")
         summarize_entry(entry, int(info["train_nnz"]), int(info["epochs"]))
         tiers.append(entry)
-    derive_ratios(tiers)
+    derive_ratios(tiers, paired=False)  # pytest-benchmark times one tier after another
     machine = doc.get("machine_info", {})
     return {
         "schema": SCHEMA,

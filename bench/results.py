@@ -30,6 +30,7 @@ import pandas as pd
 
 from .extrapolate import extrapolate_training_time
 from .impls import SlimBenchError
+from .paired import paired_ratio, pass_speeds
 from .summary import summarize
 
 SCHEMA = "slimbench.results"
@@ -103,20 +104,40 @@ def summarize_entry(entry: dict, train_nnz: int, epochs: int) -> None:
     ).to_dict()
 
 
-def derive_ratios(tiers: list[dict]) -> None:
-    """Speedups over the baselines and % of the floor, between tiers of one document."""
+def derive_ratios(tiers: list[dict], *, paired: bool = True) -> None:
+    """Speedups over the baselines and % of the floor, between tiers of one document.
+
+    ``paired`` (round-robin runs): each figure is the median of the per-pass ratios, with
+    its interval in ``speedup_interval`` / ``percent_of_floor_interval`` (slimbench.paired);
+    the ratio of medians is kept in ``speedup_ratio_of_medians`` and
+    ``percent_of_floor_ratio_of_medians``. Unpaired (tiers timed one after another): the
+    ratio of medians is the figure, and no interval is given.
+    """
     median = {
         t["name"]: t["samples_per_second"]["median"] for t in tiers if t["samples_per_second"]
     }
+    speeds = {t["name"]: pass_speeds(t) for t in tiers if t["name"] in median}
     for t in tiers:
-        if t["name"] not in median:
+        name = t["name"]
+        if name not in median:
             continue
-        t["speedup"] = {b: median[t["name"]] / median[b] for b in SPEEDUP_BASELINES if b in median}
-        t["percent_of_floor"] = (
-            100.0 * median[t["name"]] / median[FLOOR]
-            if FLOOR in median and t["name"] != FLOOR
-            else None
-        )
+        targets = [(b, b, 1.0) for b in SPEEDUP_BASELINES if b in median]
+        if FLOOR in median and name != FLOOR:
+            targets.append(("floor", FLOOR, 100.0))
+        by_median, by_pass = {}, {}
+        for key, base, scale in targets:
+            by_median[key] = scale * median[name] / median[base]
+            if paired:
+                by_pass[key] = paired_ratio(speeds[name], speeds[base], scale=scale)
+        figure = {
+            k: (by_pass[k] or {}).get("median", v) if paired else v for k, v in by_median.items()
+        }
+        t["speedup"] = {b: figure[b] for b in SPEEDUP_BASELINES if b in figure}
+        t["speedup_ratio_of_medians"] = {b: by_median[b] for b in SPEEDUP_BASELINES if b in figure}
+        t["speedup_interval"] = {b: by_pass.get(b) for b in SPEEDUP_BASELINES if b in figure}
+        t["percent_of_floor"] = figure.get("floor")
+        t["percent_of_floor_ratio_of_medians"] = by_median.get("floor")
+        t["percent_of_floor_interval"] = by_pass.get("floor")
 
 
 def _atomic_write_text(path: Path, text: str) -> None:

@@ -394,7 +394,9 @@ class Runner:
 
     def _derive(self) -> None:
         """Speedups and % of floor between tiers measured in this run."""
-        derive_ratios(self.results["tiers"])
+        derive_ratios(
+            self.results["tiers"], paired=self.results["options"]["scheduling"] == "round-robin"
+        )
 
     def _finish(self, status: str) -> None:
         for entry in self.entries.values():
