@@ -1,7 +1,8 @@
-"""``slimbench compare OLD NEW``: per-tier ratios between two runs, flagging real changes.
+"""``slimbench compare OLD NEW``: per tier, did the speed change between two runs?
 
-A change is flagged where the two medians' confidence intervals do not overlap; within
-overlapping intervals the ratio is shown but called noise.
+Each tier measured in both runs gets a verdict from its per-round samples/s
+(slimbench.verdict: Mann-Whitney U, two-sided, p < 0.05): "faster", "slower" or "no
+detectable change", with the ratio of medians new/old as the size of the change.
 """
 
 from __future__ import annotations
@@ -10,28 +11,42 @@ from rich.console import Console
 from rich.table import Table
 
 from .extrapolate import human_rate
-from .summary import intervals_overlap
+from .paired import pass_speeds
+from .verdict import compare_rounds
 
 
 def compare_results(old: dict, new: dict) -> list[dict]:
-    """One row per tier present in either run: medians, ratio new/old, verdict."""
+    """One row per tier present in either run: medians, ratio new/old, p-value, verdict."""
     old_t = {t["name"]: t for t in old["tiers"]}
     new_t = {t["name"]: t for t in new["tiers"]}
     rows = []
     for name in list(dict.fromkeys([*old_t, *new_t])):
         a = (old_t.get(name) or {}).get("samples_per_second")
         b = (new_t.get(name) or {}).get("samples_per_second")
-        row = {"tier": name, "old": a and a["median"], "new": b and b["median"], "ratio": None}
+        row = {
+            "tier": name,
+            "old": a and a["median"],
+            "new": b and b["median"],
+            "ratio": None,
+            "p_value": None,
+            "verdict_detail": None,
+        }
         if a and b:
-            row["ratio"] = b["median"] / a["median"]
-            same = intervals_overlap((a["ci_low"], a["ci_high"]), (b["ci_low"], b["ci_high"]))
-            row["verdict"] = (
-                "same (intervals overlap)" if same else ("faster" if row["ratio"] > 1 else "slower")
-            )
+            v = compare_rounds(pass_speeds(old_t[name]), pass_speeds(new_t[name]))
+            row.update(ratio=v.ratio, p_value=v.p_value, verdict=v.verdict, verdict_detail=v)
         else:
             row["verdict"] = "only in " + ("new" if b else "old") if (a or b) else "not measured"
         rows.append(row)
     return rows
+
+
+def slower_tiers(rows: list[dict], percent: float) -> list[str]:
+    """Tiers significantly slower by more than ``percent`` % (``--fail-slower``)."""
+    return [
+        r["tier"]
+        for r in rows
+        if r["verdict_detail"] is not None and r["verdict_detail"].slower_by_more_than(percent)
+    ]
 
 
 def print_comparison(old: dict, new: dict, console: Console | None = None) -> list[dict]:
@@ -47,7 +62,7 @@ def print_comparison(old: dict, new: dict, console: Console | None = None) -> li
     if old["dataset"]["name"] != new["dataset"]["name"]:
         console.print("[yellow]the two runs used different datasets: ratios mix workloads[/]")
     table = Table()
-    for col in ("tier", "old samples/s", "new samples/s", "new/old", "verdict"):
+    for col in ("tier", "old samples/s", "new samples/s", "new/old", "p", "verdict"):
         table.add_column(col, justify="left" if col in ("tier", "verdict") else "right")
     for r in rows:
         style = {"faster": "green", "slower": "red"}.get(r["verdict"], "")
@@ -56,6 +71,7 @@ def print_comparison(old: dict, new: dict, console: Console | None = None) -> li
             human_rate(r["old"]) if r["old"] else "-",
             human_rate(r["new"]) if r["new"] else "-",
             f"{r['ratio']:.2f}" if r["ratio"] else "-",
+            f"{r['p_value']:.3f}" if r["p_value"] is not None else "-",
             r["verdict"],
             style=style,
         )

@@ -180,17 +180,47 @@ def test_report_and_compare_from_saved_results(tiny_run, tmp_path, capsys):
     doc = load_results(out / "results.json")
     assert main(["compare", str(out / "results.json"), str(out / "results.json")]) == 0
     rows = compare_results(doc, doc)
-    assert all(r["ratio"] == pytest.approx(1.0) and r["verdict"].startswith("same") for r in rows)
+    assert all(r["ratio"] == pytest.approx(1.0) for r in rows)
+    assert all(r["verdict"] == "no detectable change" for r in rows)
 
 
-def test_compare_flags_changes_outside_the_intervals(tiny_run):
-    doc = load_results(tiny_run[1] / "results.json")
-    faster = json.loads(json.dumps(doc))
-    for t in faster["tiers"]:
+def _scaled(doc: dict, factors: dict[str, float]) -> dict:
+    """A copy of a run whose tiers' rounds ran ``factor`` times as fast (a test double)."""
+    other = json.loads(json.dumps(doc))
+    for t in other["tiers"]:
+        f = factors.get(t["name"], 1.0)
+        for r in t["rounds"]:
+            r["seconds"] /= f
         for key in ("median", "ci_low", "ci_high"):
-            t["samples_per_second"][key] *= 10
-    rows = compare_results(doc, faster)
+            t["samples_per_second"][key] *= f
+    return other
+
+
+def test_compare_gives_verdicts_from_the_rounds(tiny_run):
+    doc = load_results(tiny_run[1] / "results.json")
+    rows = compare_results(doc, _scaled(doc, {t["name"]: 10.0 for t in doc["tiers"]}))
     assert all(r["verdict"] == "faster" and r["ratio"] == pytest.approx(10) for r in rows)
+    assert all(r["p_value"] < 0.05 for r in rows)
+
+
+def test_compare_fail_slower_gates_a_slowed_tier(tiny_run, tmp_path, capsys):
+    doc = load_results(tiny_run[1] / "results.json")
+    slowed = _scaled(doc, {"cython-rand": 0.9})  # 10% slower, every round
+    (tmp_path / "new.json").write_text(json.dumps(slowed))
+    old = str(tiny_run[1] / "results.json")
+    assert main(["compare", old, str(tmp_path / "new.json"), "--fail-slower", "5"]) == 1
+    out = capsys.readouterr().out
+    assert "slower by more than 5%: cython-rand" in out
+    # a 10% slowdown does not fail a 20% gate, and an unchanged run passes any gate
+    assert main(["compare", old, str(tmp_path / "new.json"), "--fail-slower", "20"]) == 0
+    assert main(["compare", old, old, "--fail-slower", "1"]) == 0
+    # noise of the same size as the change is not called a change
+    noisy = json.loads(json.dumps(doc))
+    rand = next(t for t in noisy["tiers"] if t["name"] == "cython-rand")
+    for k, r in enumerate(rand["rounds"]):
+        r["seconds"] *= 1.1 if k % 2 else 1 / 1.1
+    row = next(r for r in compare_results(doc, noisy) if r["tier"] == "cython-rand")
+    assert row["verdict"] == "no detectable change"
 
 
 def test_a_failing_tier_gets_no_speed_and_the_run_exits_non_zero(tmp_path):
