@@ -19,7 +19,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import __version__
+from . import __version__, noise
 from .check import REFERENCE, check_tiers
 from .impls import (
     InvalidInputError,
@@ -31,7 +31,7 @@ from .impls import (
     prepare_urm,
     tier_names,
 )
-from .machine import available_memory, machine_metadata
+from .machine import available_memory, machine_metadata, usable_cores
 from .results import (
     SCHEMA,
     SCHEMA_VERSION,
@@ -169,6 +169,7 @@ class Runner:
             passing = self._check()
             if self.o.annotate:
                 self._annotate()
+            self._noise_before = noise.snapshot()
             self._measure(passing, data, scheduling)
         except KeyboardInterrupt:
             self._finish("interrupted")
@@ -406,6 +407,14 @@ class Runner:
             self._summarize(name)
         self._derive()
         self.results["status"] = status
+        if getattr(self, "_noise_before", None) is not None:
+            record = noise.diagnose(
+                self._noise_before, noise.snapshot(), self.results["tiers"], usable_cores()
+            )
+            self.results["noise"] = record
+            for name, share in record["noisy_tiers"].items():
+                self.entries[name]["noise"] = {"iqr_share": share}
+            self.results["caveats"].extend(f"Noise: {w}." for w in record["warnings"])
         self.results["caveats"].extend(caveats(self.results))
         self._write()
         if self.o.plots:
@@ -416,6 +425,8 @@ class Runner:
         from .console import print_table
 
         print_table(self.results, self.console)
+        for warning in (self.results.get("noise") or {}).get("warnings", []):
+            self.console.print(f"noise: {warning}", style="yellow", highlight=False, markup=False)
 
 
 def caveats(results: dict) -> list[str]:

@@ -130,6 +130,13 @@ def tiny_run(tmp_path_factory):
     return code, out
 
 
+def test_run_records_noise_diagnostics(tiny_run):
+    doc = json.loads((tiny_run[1] / "results.json").read_text())
+    record = doc["noise"]
+    assert record["before"]["time"] < record["after"]["time"]
+    assert isinstance(record["warnings"], list) and "other_cpu_share" in record
+
+
 def test_run_writes_every_output(tiny_run):
     code, out = tiny_run
     assert code == 0

@@ -1,0 +1,124 @@
+"""Noise diagnostics, in the spirit of pyperf's: what else the machine was doing.
+
+A run records, before timing and after it: the load average, the CPU seconds that other
+processes used in between (psutil: every process but this one and its children, so a
+LocalCluster's workers are not "other"), and the CPU frequency governor and turbo state
+where the OS exposes them (Linux sysfs; a VM often does not). A tier whose rounds' IQR
+exceeds NOISY_IQR_SHARE of their median is flagged. Warnings go to results.json
+(``noise``, and ``noise`` in each flagged tier), the console and the report's caveats.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import psutil
+
+#: a tier whose interquartile range of samples/s exceeds this share of its median is noisy
+NOISY_IQR_SHARE = 0.10
+#: other processes' CPU use during the run above this share of the machine is reported
+BUSY_SHARE = 0.10
+
+_CPUFREQ = Path("/sys/devices/system/cpu")
+
+
+def _own_family() -> set[int]:
+    me = psutil.Process()
+    try:
+        return {me.pid, *(c.pid for c in me.children(recursive=True))}
+    except psutil.Error:
+        return {me.pid}
+
+
+def other_cpu_seconds() -> float:
+    """CPU seconds (user + system) used so far by every process outside this one's family."""
+    mine = _own_family()
+    total = 0.0
+    for proc in psutil.process_iter(["pid", "cpu_times"]):
+        times = proc.info.get("cpu_times")
+        if proc.info["pid"] in mine or times is None:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def frequency_settings() -> dict:
+    """The CPU frequency governor(s) and turbo state, None where not exposed."""
+    governors = sorted(
+        {
+            p.read_text().strip()
+            for p in _CPUFREQ.glob("cpu[0-9]*/cpufreq/scaling_governor")
+            if p.is_file()
+        }
+    )
+    turbo = None
+    no_turbo = _CPUFREQ / "intel_pstate" / "no_turbo"
+    boost = _CPUFREQ / "cpufreq" / "boost"
+    if no_turbo.is_file():
+        turbo = no_turbo.read_text().strip() == "0"
+    elif boost.is_file():
+        turbo = boost.read_text().strip() == "1"
+    return {"governors": governors or None, "turbo": turbo}
+
+
+def snapshot() -> dict:
+    """The state to record before and after timing."""
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {
+        "time": time.time(),
+        "load_average": list(load) if load else None,
+        "other_cpu_seconds": other_cpu_seconds(),
+        **frequency_settings(),
+    }
+
+
+def noisy_tiers(tiers: list[dict]) -> dict[str, float]:
+    """Tier name -> IQR / median of its samples/s, for tiers above NOISY_IQR_SHARE."""
+    out = {}
+    for t in tiers:
+        sps = t.get("samples_per_second")
+        if sps and sps.get("n", 0) >= 4 and sps["median"] > 0:
+            share = sps["iqr"] / sps["median"]
+            if share > NOISY_IQR_SHARE:
+                out[t["name"]] = share
+    return out
+
+
+def diagnose(before: dict, after: dict, tiers: list[dict], cores: int) -> dict:
+    """The run's noise record and its warnings (sentences)."""
+    warnings = []
+    seconds = max(after["time"] - before["time"], 1e-9)
+    other = after["other_cpu_seconds"] - before["other_cpu_seconds"]
+    busy = other / (seconds * max(cores, 1))
+    if busy > BUSY_SHARE:
+        warnings.append(
+            f"other processes used {other:.0f} CPU seconds during the {seconds:.0f} s of "
+            f"timing, {busy:.0%} of the machine's {cores} core(s): figures may be low and "
+            "noisy"
+        )
+    load = after.get("load_average")
+    if load and load[0] > cores:
+        warnings.append(f"the load average was {load[0]:.2f} on {cores} core(s) after timing")
+    governors = after.get("governors") or []
+    if any(g != "performance" for g in governors):
+        warnings.append(
+            f"CPU frequency governor {', '.join(governors)} (not 'performance'): clock "
+            "speed may change during the run"
+        )
+    if after.get("turbo"):
+        warnings.append("turbo boost is on: the clock depends on temperature and load")
+    noisy = noisy_tiers(tiers)
+    for name, share in noisy.items():
+        warnings.append(
+            f"{name}: its rounds' IQR is {share:.0%} of the median (above "
+            f"{NOISY_IQR_SHARE:.0%}): a noisy figure"
+        )
+    return {
+        "before": before,
+        "after": after,
+        "other_cpu_share": busy,
+        "noisy_tiers": noisy,
+        "warnings": warnings,
+    }

@@ -1,0 +1,41 @@
+"""Noise diagnostics: what else the machine did, and which tiers' rounds scatter."""
+
+from __future__ import annotations
+
+from slimbench import noise
+
+
+def _tier(name: str, median: float, iqr: float, n: int = 7) -> dict:
+    return {"name": name, "samples_per_second": {"median": median, "iqr": iqr, "n": n}}
+
+
+def test_noisy_tiers_are_those_whose_iqr_exceeds_a_tenth_of_the_median():
+    tiers = [_tier("steady", 1000.0, 50.0), _tier("noisy", 1000.0, 250.0), _tier("few", 1.0, 9, 3)]
+    assert noise.noisy_tiers(tiers) == {"noisy": 0.25}
+
+
+def test_diagnose_reports_other_processes_load_and_frequency_settings():
+    before = {"time": 0.0, "other_cpu_seconds": 10.0, "load_average": [0.1] * 3}
+    after = {
+        "time": 100.0,
+        "other_cpu_seconds": 70.0,  # 60 CPU seconds in 100 s on 2 cores: 30% of the machine
+        "load_average": [2.5, 2.0, 1.0],
+        "governors": ["powersave"],
+        "turbo": True,
+    }
+    record = noise.diagnose(before, after, [_tier("noisy", 100.0, 30.0)], cores=2)
+    text = " | ".join(record["warnings"])
+    assert record["other_cpu_share"] == 0.3
+    assert "other processes used 60 CPU seconds" in text and "30%" in text
+    assert "load average was 2.50 on 2 core(s)" in text
+    assert "governor powersave" in text and "turbo boost is on" in text
+    assert "noisy: its rounds' IQR is 30% of the median" in text
+    quiet = {**after, "other_cpu_seconds": 11.0, "load_average": [0.5] * 3}
+    quiet.update(governors=None, turbo=None)
+    assert noise.diagnose(before, quiet, [_tier("steady", 100.0, 5.0)], cores=2)["warnings"] == []
+
+
+def test_snapshot_reads_this_machine():
+    snap = noise.snapshot()
+    assert snap["other_cpu_seconds"] >= 0.0 and snap["time"] > 0
+    assert set(snap) >= {"load_average", "governors", "turbo"}
