@@ -15,6 +15,7 @@ COMMANDS: tuple[str, ...] = (
     "stats",
     "report",
     "compare",
+    "history",
     "scale",
     "annotate",
 )

@@ -1,0 +1,164 @@
+"""``slimbench history``: each tier's speed across saved runs, as asv shows a benchmark.
+
+Every results.json (``slimbench run``) and pytest-benchmark JSON under the given folders
+is read; runs are grouped into series by machine (CPU model and usable cores) and dataset,
+so that a run on another machine or dataset never joins a line it does not belong to. In
+each series a tier's median samples/s is plotted with its interval against the run's time,
+labelled by the git commit where the run recorded one; a table gives first, last and the
+change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+from .impls import SlimBenchError  # noqa: E402
+from .pytest_benchmark_import import results_from_pytest_benchmark  # noqa: E402
+from .results import SCHEMA, load_results  # noqa: E402
+
+
+@dataclass
+class Point:
+    """One tier in one run."""
+
+    time: datetime
+    commit: str | None
+    median: float
+    ci_low: float
+    ci_high: float
+    source: str
+
+
+@dataclass
+class Series:
+    """The runs of one machine on one dataset."""
+
+    machine: str
+    dataset: str
+    tiers: dict[str, list[Point]] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.dataset} on {self.machine}"
+
+
+def _documents(paths: Sequence[str | Path]) -> Iterable[tuple[Path, dict]]:
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.extend(sorted(path.rglob("*.json")))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise SlimBenchError(f"history: {str(path)!r} is neither a folder nor a file.")
+    for f in files:
+        try:
+            head = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            continue  # not ours: a folder of reports holds other JSON too
+        try:
+            if isinstance(head, dict) and head.get("schema") == SCHEMA:
+                yield f, load_results(f)
+            elif isinstance(head, dict) and "benchmarks" in head:
+                yield f, results_from_pytest_benchmark(f)
+        except SlimBenchError:
+            continue  # another schema version, or benchmarks that are not slimbench's
+
+
+def _time(text: str | None) -> datetime:
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.fromtimestamp(0).astimezone()
+
+
+def collect(paths: Sequence[str | Path]) -> list[Series]:
+    """Every measured tier of every run found, grouped into series."""
+    series: dict[tuple[str, str], Series] = {}
+    for path, doc in _documents(paths):
+        machine = doc.get("machine") or {}
+        machine_key = (
+            f"{machine.get('cpu_model') or '?'}, {machine.get('usable_cores') or '?'} cores"
+        )
+        dataset = (doc.get("dataset") or {}).get("name") or "?"
+        s = series.setdefault((machine_key, dataset), Series(machine_key, dataset))
+        commit = machine.get("git_commit")
+        for t in doc.get("tiers", []):
+            sps = t.get("samples_per_second")
+            if not sps or t.get("status") not in ("measured", "interrupted"):
+                continue
+            s.tiers.setdefault(t["name"], []).append(
+                Point(
+                    _time(doc.get("created")),
+                    commit[:10] if commit else None,
+                    sps["median"],
+                    sps["ci_low"],
+                    sps["ci_high"],
+                    str(path),
+                )
+            )
+    for s in series.values():
+        for points in s.tiers.values():
+            points.sort(key=lambda p: p.time)
+    return sorted(series.values(), key=lambda s: s.key)
+
+
+def plot(series: Series, path: Path) -> Path:
+    """One figure per series: median samples/s with interval bars, per tier, over time."""
+    fig, ax = plt.subplots(figsize=(10, 5))
+    for name, points in series.tiers.items():
+        xs = [p.time for p in points]
+        ys = [p.median for p in points]
+        err = [[p.median - p.ci_low for p in points], [p.ci_high - p.median for p in points]]
+        ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=name)
+        for p in points:
+            if p.commit:
+                ax.annotate(
+                    p.commit[:7],
+                    (p.time, p.median),
+                    fontsize=6,
+                    alpha=0.6,
+                    xytext=(2, 4),
+                    textcoords="offset points",
+                )
+    ax.set_yscale("log")
+    ax.set_ylabel("samples per second (median, interval)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    title = series.key if len(series.key) < 90 else series.key[:87] + "..."
+    ax.set_title(title, fontsize=10)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def table_rows(all_series: Sequence[Series]) -> list[dict]:
+    """Per series and tier: runs, first and last median, last/first."""
+    rows = []
+    for s in all_series:
+        for name, points in s.tiers.items():
+            first, last = points[0], points[-1]
+            rows.append(
+                {
+                    "series": s.key,
+                    "tier": name,
+                    "runs": len(points),
+                    "first": first.median,
+                    "last": last.median,
+                    "last/first": last.median / first.median,
+                    "last commit": last.commit or "",
+                }
+            )
+    return rows

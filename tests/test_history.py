@@ -1,0 +1,105 @@
+"""slimbench history: runs found under folders, kept apart by machine and dataset."""
+
+from __future__ import annotations
+
+import json
+
+from slimbench.cli import main
+from slimbench.history import collect
+
+
+def _run(tmp_path, name, created, commit, cpu, dataset, speeds):
+    doc = {
+        "schema": "slimbench.results",
+        "schema_version": 1,
+        "created": created,
+        "machine": {"cpu_model": cpu, "usable_cores": 2, "git_commit": commit},
+        "dataset": {"name": dataset},
+        "tiers": [
+            {
+                "name": tier,
+                "status": "measured",
+                "samples_per_second": {"median": s, "ci_low": 0.9 * s, "ci_high": 1.1 * s},
+            }
+            for tier, s in speeds.items()
+        ],
+    }
+    folder = tmp_path / name
+    folder.mkdir(parents=True)
+    (folder / "results.json").write_text(json.dumps(doc))
+    (folder / "other.json").write_text('{"not": "ours"}')  # ignored
+
+
+def _pytest_benchmark(tmp_path, cpu):
+    doc = {
+        "datetime": "2026-11-03T10:00:00+00:00",
+        "machine_info": {"cpu": {"brand_raw": cpu, "count": 2}},
+        "benchmarks": [
+            {
+                "extra_info": {
+                    "tier": "cython-rand",
+                    "steps": 40000,
+                    "train_nnz": 1000,
+                    "epochs": 10,
+                    "dataset": "synthetic-tiny",
+                },
+                "stats": {"median": 1.0, "data": [1.0, 1.0, 1.0]},
+            }
+        ],
+    }
+    (tmp_path / "bench.json").write_text(json.dumps(doc))
+
+
+def test_history_groups_by_machine_and_dataset(tmp_path, capsys):
+    _run(
+        tmp_path,
+        "a",
+        "2026-11-01T10:00:00+00:00",
+        "aaaaaaa111",
+        "EPYC",
+        "synthetic-tiny",
+        {"cython-rand": 40000.0, "floor": 1e6},
+    )
+    _run(
+        tmp_path,
+        "b/c",
+        "2026-11-02T10:00:00+00:00",
+        "bbbbbbb222",
+        "EPYC",
+        "synthetic-tiny",
+        {"cython-rand": 44000.0},
+    )
+    _run(
+        tmp_path,
+        "d",
+        "2026-11-02T11:00:00+00:00",
+        "ccccccc333",
+        "Xeon",
+        "synthetic-tiny",
+        {"cython-rand": 90000.0},
+    )
+    _run(
+        tmp_path,
+        "e",
+        "2026-11-02T12:00:00+00:00",
+        None,
+        "EPYC",
+        "synthetic-ml10m",
+        {"cython-rand": 30000.0},
+    )
+    _pytest_benchmark(tmp_path, "EPYC")
+    series = {s.key: s for s in collect([tmp_path])}
+    assert set(series) == {
+        "synthetic-tiny on EPYC, 2 cores",
+        "synthetic-tiny on Xeon, 2 cores",
+        "synthetic-ml10m on EPYC, 2 cores",
+    }
+    rand = series["synthetic-tiny on EPYC, 2 cores"].tiers["cython-rand"]
+    assert [p.median for p in rand] == [40000.0, 44000.0, 40000.0]  # time order; pytest last
+    assert [p.commit for p in rand[:2]] == ["aaaaaaa111", "bbbbbbb222"]
+    out = tmp_path / "hist"
+    assert main(["history", str(tmp_path), "--out", str(out)]) == 0
+    assert len(list(out.glob("history-*.png"))) == 3
+    csv = (out / "history.csv").read_text()
+    assert '"synthetic-tiny on Xeon, 2 cores",cython-rand,1,' in csv
+    assert main(["history", str(tmp_path / "nothing-here")]) == 2
