@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .arguments import (
     add_dask_arguments,
@@ -82,15 +83,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--no-annotate", action="store_true", help="skip `cython -a` (its yellow-line counts)"
     )
+    run.add_argument(
+        "--repeat",
+        type=positive_int,
+        default=1,
+        help="run the whole protocol N times (fresh tiers each time) and report how much "
+        "each tier's samples/s and speedups move across repeats (default 1)",
+    )
     add_dask_arguments(run)
     run.set_defaults(func=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
-    """Check, then time the tiers; write results, plots and the report."""
-    from pathlib import Path
+    """Check, then time the tiers; write results, plots and the report (N times: --repeat)."""
+    from dataclasses import replace
 
-    from ..runner import Runner, RunOptions
+    from ..runner import Runner, RunOptions, default_out_dir
     from ..tier_selection import select_tiers
 
     options = RunOptions(
@@ -109,4 +117,41 @@ def handle(args: argparse.Namespace) -> int:
         dask=dask_options(args),
         command=["slimbench", *sys.argv[1:]],
     )
-    return Runner(options).execute()
+    if args.repeat == 1:
+        return Runner(options).execute()
+    base = options.out_dir or default_out_dir()
+    runners = []
+    for k in range(1, args.repeat + 1):
+        print(f"repeat {k} of {args.repeat}")
+        runner = Runner(replace(options, out_dir=base / f"repeat-{k}"))
+        runner.code = runner.execute()
+        runners.append(runner)
+    _report_stability([r.results for r in runners], base)
+    return max(r.code for r in runners)
+
+
+def _report_stability(runs: list[dict], out: Path) -> None:
+    import json
+
+    from rich.table import Table
+
+    from ..results import _atomic_write_text
+    from ..runner import wide_console
+    from ..stability import RATIOS, stability
+
+    rows = stability(runs)
+    _atomic_write_text(
+        out / "stability.json", json.dumps({"repeats": len(runs), "tiers": rows}, indent=2)
+    )
+    table = Table(title=f"stability across {len(runs)} repeats: max/min - 1")
+    columns = ["samples/s", *(label for label, _ in RATIOS), "% floor"]
+    keys = ["samples_per_second_spread", *(f"{label} spread" for label, _ in RATIOS)]
+    keys.append("% floor spread")
+    table.add_column("tier")
+    for col in columns:
+        table.add_column(col, justify="right")
+    for row in rows:
+        cells = [f"{row[k]:.1%}" if row.get(k) is not None else "" for k in keys]
+        table.add_row(row["tier"], *cells)
+    wide_console().print(table)
+    print(f"stability.json and the repeats' reports in {out}")
