@@ -42,7 +42,7 @@ from .results import (
     write_results,
 )
 from .tier_selection import split_width, tier_options
-from .timing import PROTOCOL_TEXT, TierClock, TimingPlan
+from .timing import PROTOCOL_TEXT, REWARM_TEXT, TierClock, TimingPlan
 
 MEMORY_HEADROOM = 0.85  # share of the available memory the tiers may take together
 
@@ -64,6 +64,8 @@ class RunOptions:
     out_dir: Path | None = None
     annotate: bool = True
     plots: bool = True
+    #: re-warm each tier untimed before each of its rounds (TimingPlan.rewarm)
+    rewarm: bool = True
     #: Dask options of the dask tiers: workers, threads_per_worker, scheduler (address)
     dask: dict = field(default_factory=dict)
     command: list[str] = field(default_factory=lambda: list(sys.argv))
@@ -130,7 +132,9 @@ class Runner:
     def __init__(self, options: RunOptions, console: Console | None = None) -> None:
         self.o = options
         self.console = console or wide_console()
-        self.plan = TimingPlan(options.budget_seconds, options.rounds, options.warmup_seconds)
+        self.plan = TimingPlan(
+            options.budget_seconds, options.rounds, options.warmup_seconds, options.rewarm
+        )
         self.names = list(options.tiers) if options.tiers else tier_names()
         for name in self.names:
             get_tier(split_width(name)[0])  # unknown names fail before any work
@@ -218,9 +222,13 @@ class Runner:
                 "threads": o.threads,
                 "tiers": self.names,
                 "scheduling": scheduling,
+                "rewarm": self.plan.rewarm,
             },
             "protocol": PROTOCOL_TEXT.format(
-                rounds=self.plan.rounds, budget=self.plan.budget_seconds, scheduling=scheduling
+                rounds=self.plan.rounds,
+                budget=self.plan.budget_seconds,
+                scheduling=scheduling,
+                rewarm=REWARM_TEXT if self.plan.rewarm else "",
             ),
             "machine": machine_metadata(),
             "check": [],

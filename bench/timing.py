@@ -28,12 +28,17 @@ PROTOCOL_TEXT = (
     "Each tier is set up once (timed apart), warmed up in growing chunks that are not "
     "counted, then run for up to {rounds} calibrated rounds within a budget of {budget:g} s, "
     "tiers interleaved round by round ({scheduling}); samples/s is the median over rounds "
-    "with an order-statistics confidence interval, from the same seed for every tier."
+    "with an order-statistics confidence interval, from the same seed for every tier.{rewarm}"
+)
+REWARM_TEXT = (
+    " Before each round after the first, an untimed chunk of 5% of the round's steps "
+    "re-warms the tier's caches, which the tier before it in the pass has evicted."
 )
 
 MIN_ROUNDS_WANTED = 5
 MIN_ROUND_SHARE = 0.1  # a round shorter than this share of the planned one is not worth it
 MIN_WARMUP_CHUNKS = 3  # one slow first call (lazy imports, page faults) must not calibrate
+REWARM_SHARE = 0.05  # of a round's steps, run untimed before it (TimingPlan.rewarm)
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,9 @@ class TimingPlan:
     budget_seconds: float = 20.0
     rounds: int = 7
     warmup_seconds: float | None = None  # default: 10 % of the budget, within [0.2, 3] s
+    #: an untimed chunk of REWARM_SHARE of a round's steps before every round but the
+    #: first: in round-robin the tier before has just evicted this one's data from cache
+    rewarm: bool = True
 
     def __post_init__(self) -> None:
         if not (isinstance(self.budget_seconds, (int, float)) and self.budget_seconds > 0):
@@ -69,6 +77,7 @@ class Record:
     steps: int
     seconds: float
     loss: float
+    rewarm_steps: int = 0  # untimed steps run just before this round
 
     @property
     def samples_per_second(self) -> float:
@@ -137,7 +146,11 @@ class TierClock:
         # a warm-up that overran the budget still leaves one (short) round to report
         target = max(target, MIN_ROUND_SHARE * nominal)
         steps = max(1, int(self._rate * target))
+        rewarm = 0
+        if self.plan.rewarm and self.rounds:  # bring this tier's data back into cache
+            rewarm = self._timed(max(1, int(REWARM_SHARE * steps))).steps
         record = self._timed(steps)
+        record.rewarm_steps = rewarm
         self.rounds.append(record)
         if record.seconds > 0:
             self._rate = record.samples_per_second

@@ -87,6 +87,24 @@ def test_clock_calibrates_rounds_to_the_budget(small_urm):
         assert r.seconds == pytest.approx(9.0 / 5, rel=0.25)
 
 
+@pytest.mark.parametrize("rewarm", [True, False])
+def test_rounds_after_the_first_are_rewarmed_untimed(small_urm, rewarm):
+    tier = create("cython-rand", small_urm)
+    plan = TimingPlan(budget_seconds=10.0, rounds=4, warmup_seconds=1.0, rewarm=rewarm)
+    clock = TierClock(tier, plan, clock=FakeClock(tier, 1e-4))
+    while clock.next_round() is not None:
+        pass
+    first, *later = clock.rounds
+    assert first.rewarm_steps == 0
+    for r in later:
+        assert r.rewarm_steps == (max(1, int(0.05 * r.steps)) if rewarm else 0)
+    counted = sum(r.steps for r in clock.warmup) + sum(
+        r.steps + r.rewarm_steps for r in clock.rounds
+    )
+    assert tier.steps_done == counted  # re-warm steps ran, outside the timed rounds
+    assert clock.spent_seconds == pytest.approx(10.0, rel=0.1)  # and inside the budget
+
+
 def test_slow_tier_gets_fewer_steps_not_more_time(small_urm):
     tier = create("python-naive", small_urm)
     clock = TierClock(

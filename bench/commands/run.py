@@ -84,6 +84,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--no-annotate", action="store_true", help="skip `cython -a` (its yellow-line counts)"
     )
     run.add_argument(
+        "--no-rewarm",
+        action="store_true",
+        help="do not run an untimed chunk (5%% of a round) before each round after the first",
+    )
+    run.add_argument(
         "--repeat",
         type=positive_int,
         default=1,
@@ -115,6 +120,7 @@ def handle(args: argparse.Namespace) -> int:
         out_dir=Path(args.out) if args.out else None,
         annotate=not args.no_annotate,
         dask=dask_options(args),
+        rewarm=not args.no_rewarm,
         command=["slimbench", *sys.argv[1:]],
     )
     if args.repeat == 1:
