@@ -26,7 +26,7 @@ def table_rows(results: dict) -> list[dict]:
     for t in results["tiers"]:
         sps = t.get("samples_per_second")
         check = (t.get("check") or {}).get("verdict", "")
-        speed = ci = naive = rand = floor = train = ""
+        speed = ci = naive = rand = floor = train = traffic = share = ""
         if sps and t["status"] in ("measured", "interrupted"):
             speed = human_rate(sps["median"])
             ci = f"{human_rate(sps['ci_low'])}-{human_rate(sps['ci_high'])}"
@@ -34,6 +34,9 @@ def table_rows(results: dict) -> list[dict]:
             rand = _ratio(t["speedup"].get("cython-rand"))
             floor = "" if t.get("percent_of_floor") is None else f"{t['percent_of_floor']:.0f}%"
             train = t["training_time"]["human"] if t.get("training_time") else ""
+            if t.get("bytes_per_second") is not None:
+                traffic = f"{t['bytes_per_second'] / 1e9:.1f}"
+                share = f"{t['percent_of_bandwidth']:.0f}%"
         kind = (t.get("origin") or {}).get("kind", "built-in")
         rows.append(
             {
@@ -47,6 +50,8 @@ def table_rows(results: dict) -> list[dict]:
                 "vs naive": naive,
                 "vs rand": rand,
                 "% floor": floor,
+                "GB/s": traffic,
+                "% bw": share,
                 f"{epochs} epochs": train,
                 "threads": "" if t.get("threads") is None else str(t["threads"]),
                 "yellow": "" if t.get("yellow_lines") is None else str(t["yellow_lines"]),
@@ -68,8 +73,10 @@ def print_table(results: dict, console: Console | None = None) -> None:
         title_justify="left",
     )
     for col in rows[0]:
-        table.add_column(
-            col, justify="left" if col in ("tier", "class", "check", "status") else "right"
+        table.add_column(  # names and figures are never wrapped or cut
+            col,
+            justify="left" if col in ("tier", "class", "check", "status") else "right",
+            no_wrap=True,
         )
     for row in rows:
         table.add_row(*row.values())

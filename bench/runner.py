@@ -16,10 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import __version__, noise
+from .bandwidth import best_rate, tier_traffic
+from .bandwidth import measure as measure_bandwidth
 from .check import REFERENCE, check_tiers
 from .impls import (
     InvalidInputError,
@@ -41,6 +44,7 @@ from .results import (
     summarize_entry,
     write_results,
 )
+from .synthetic import expected_profile_length
 from .tier_selection import split_width, tier_options
 from .timing import PROTOCOL_TEXT, REWARM_TEXT, TierClock, TimingPlan
 
@@ -64,6 +68,10 @@ class RunOptions:
     out_dir: Path | None = None
     annotate: bool = True
     plots: bool = True
+    #: measure the machine's bandwidth before timing (bench/bandwidth.py)
+    bandwidth: bool = True
+    #: measure the machine's bandwidth before timing (bench/bandwidth.py)
+    bandwidth: bool = True
     #: re-warm each tier untimed before each of its rounds (TimingPlan.rewarm)
     rewarm: bool = True
     #: Dask options of the dask tiers: workers, threads_per_worker, scheduler (address)
@@ -72,9 +80,9 @@ class RunOptions:
 
 
 def wide_console() -> Console:
-    """A rich console; when output is piped (make, CI logs) it is 150 columns, not 80."""
+    """A rich console; when output is piped (make, CI logs) it is 200 columns, not 80."""
     console = Console()
-    return console if console.is_terminal else Console(width=150)
+    return console if console.is_terminal else Console(width=200)
 
 
 def default_out_dir(root: Path = Path("reports")) -> Path:
@@ -173,6 +181,8 @@ class Runner:
             passing = self._check()
             if self.o.annotate:
                 self._annotate()
+            if self.o.bandwidth and passing:
+                self._bandwidth(data)
             self._noise_before = noise.snapshot()
             self._measure(passing, data, scheduling)
         except KeyboardInterrupt:
@@ -208,6 +218,7 @@ class Runner:
                 "notes": list(dataset.notes),
                 "stats": stats,
                 "train_nnz": data.nnz,
+                "train_expected_profile_length": expected_profile_length(np.diff(data.indptr)),
                 "test_nnz": test_nnz,
                 "train_share": o.train_share,
                 "split_seed": o.seed,
@@ -239,6 +250,8 @@ class Runner:
             cls = get_tier(split_width(name)[0])
             entry = new_tier_entry(name, cls.exactness, cls.description)
             entry["origin"] = dict(cls.origin)
+            entry["bytes_per_entry"] = cls.bytes_per_entry
+            entry["bytes_per_entry"] = cls.bytes_per_entry
             entry["memory_bytes"] = tier_memory_bytes(name, data, self._options(name))
             self.entries[name] = entry
             self.results["tiers"].append(entry)
@@ -402,10 +415,30 @@ class Runner:
         summarize_entry(self.entries[name], self.results["dataset"]["train_nnz"], self.o.epochs)
 
     def _derive(self) -> None:
-        """Speedups and % of floor between tiers measured in this run."""
+        """Speedups, % of floor and share of the bandwidth, between tiers of this run."""
         derive_ratios(
             self.results["tiers"], paired=self.results["options"]["scheduling"] == "round-robin"
         )
+        epl = self.results["dataset"]["train_expected_profile_length"]
+        for entry in self.results["tiers"]:
+            tier_traffic(entry, epl, self.results.get("bandwidth"))
+
+    def _bandwidth(self, data: TrainingData) -> None:
+        """STREAM copy/triad at memory size and at the profile data's size (bench/bandwidth)."""
+        record = measure_bandwidth(12 * data.nnz, usable_cores())
+        self.results["bandwidth"] = record
+        fits = "fits" if record["profile_fits_last_level_cache"] else "does not fit"
+        for level, label in (("memory", "memory"), ("profile", "at the profile's size")):
+            rates = ", ".join(
+                f"{t} thread(s) {best_rate(v) / 1e9:.1f} GB/s" for t, v in record[level].items()
+            )
+            self.console.print(f"bandwidth {label}: {rates}", highlight=False)
+        self.console.print(
+            f"  profile data {record['profile_bytes'] / 2**20:,.0f} MiB {fits} the "
+            f"{record['last_level_cache_bytes'] / 2**20:,.0f} MiB last-level cache",
+            highlight=False,
+        )
+        self._write()
 
     def _finish(self, status: str) -> None:
         for entry in self.entries.values():

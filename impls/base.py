@@ -100,6 +100,9 @@ class Tier(abc.ABC):
     #: where the tier comes from: {"kind": "built-in"}, or "file" (path, sha256), "class"
     #: (module:Class spec) or "plugin" (distribution, entry point) for tiers from outside
     origin: ClassVar[dict] = {"kind": "built-in"}
+    #: bytes a step moves beyond the caches per profile entry under the tier's layout (a
+    #: model, for the bandwidth columns); None where the interpreter, not memory, bounds it
+    bytes_per_entry: ClassVar[float | None] = None
     #: the keyword that sets how wide the tier runs ("threads", "workers"), None if it
     #: runs on one thread; ``tier@N`` in a check sets it to N
     parallel_option: ClassVar[str | None] = None

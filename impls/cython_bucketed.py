@@ -52,6 +52,8 @@ class BucketedTier(StreamBlockTier):
     #: element type of S (W) and of the ratings the kernel reads
     dtype: ClassVar[type] = np.float64
     compiled_modules: ClassVar[tuple[str, ...]] = ("_cython_bucketed",)
+    #: the profile entry only (id + rating): the row W[i] stays in cache for the bucket
+    bytes_per_entry: ClassVar[float] = 4 + 8
 
     def _setup(self) -> None:
         d = self.data

@@ -114,3 +114,4 @@ class CythonParallelF32(ParallelTier):
     tolerance = 1e-4
     similarity_itemsize = 4
     dtype = np.float32
+    bytes_per_entry = 4 + 4  # int32 id + float32 rating

@@ -30,6 +30,8 @@ class CythonRand(ReplayTier):
     name = "cython-rand"
     description = "seed In [40]: all typed, libc rand() % nnz drawn in C"
     cython_source = "_cython_rand.pyx"
+    #: profile entry (4 + 8 bytes) + a 64-byte line of S read and written back per entry
+    bytes_per_entry = 12 + 2 * 64
 
     compiled_modules = ("_cython_rand",)
 

@@ -21,6 +21,9 @@ class CythonTransposed(StreamBlockTier):
     exactness = "bitwise"
     description = "seed In [40] loop on W = S^T (column i contiguous), numpy stream in blocks"
     cython_source = "_cython_transposed.pyx"
+    #: profile entry (4 + 8 bytes) + a 64-byte line of the row W[i] read and written back
+    #: (W[i] is 85 KB for 10,681 items: one row, but not cache-resident between steps)
+    bytes_per_entry = 12 + 2 * 64
 
     compiled_modules = ("_cython_transposed",)
 

@@ -15,6 +15,8 @@ class CythonTyped(PythonIndptr):
     exactness = "bitwise"
     description = "seed In [34]: typed memoryviews and loops, Python-level draw per step"
     cython_source = "_cython_typed.pyx"
+    #: profile entry (4 + 8 bytes) + a 64-byte line of S read and written back per entry
+    bytes_per_entry = 12 + 2 * 64
 
     compiled_modules = ("_cython_typed",)
 

@@ -246,6 +246,8 @@ class DaskBucketedTier(Tier):
     max_block: ClassVar[int] = 1 << 22
     dtype: ClassVar[type] = np.float64
     parallel_option: ClassVar[str] = "workers"
+    #: per worker as cython-bucketed: the profile entry (id + rating); W[i] stays in cache
+    bytes_per_entry: ClassVar[float] = 4 + 8
 
     @classmethod
     def memory_bytes(cls, data, *, workers=None, scheduler=None, **options) -> int:
@@ -486,3 +488,4 @@ class DaskBucketedF32(DaskBucketedTier):
     tolerance = 1e-4  # as cython-parallel-f32: the same kernel, the same rounding
     similarity_itemsize = 4
     dtype = np.float32
+    bytes_per_entry = 4 + 4

@@ -22,6 +22,7 @@ class Floor(ParallelTier):
     exactness = "baseline"
     description = "reads each drawn step's profile once (int32 ids, float64 ratings): no S"
     similarity_itemsize = 0
+    bytes_per_entry = 4 + 8  # what it reads: the profile entry, once
 
     #: sums over every profile entry read so far (ratings, item ids) and the entry count
     rating_checksum: float

@@ -57,6 +57,8 @@ class NumbaLoop(StreamBlockTier):
     name = "numba"
     exactness = "bitwise"
     description = "seed In [40] loop under numba.njit, numpy stream in blocks (compile in setup)"
+    #: as cython-rand: a profile entry and a 64-byte line of S read and written per entry
+    bytes_per_entry = 12 + 2 * 64
 
     #: seconds this setup spent compiling (0.0 where an earlier setup in the process did)
     compile_seconds: float

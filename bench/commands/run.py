@@ -84,6 +84,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--no-annotate", action="store_true", help="skip `cython -a` (its yellow-line counts)"
     )
     run.add_argument(
+        "--no-bandwidth",
+        action="store_true",
+        help="skip measuring the machine's memory bandwidth before timing",
+    )
+    run.add_argument(
         "--no-rewarm",
         action="store_true",
         help="do not run an untimed chunk (5%% of a round) before each round after the first",
@@ -121,6 +126,7 @@ def handle(args: argparse.Namespace) -> int:
         annotate=not args.no_annotate,
         dask=dask_options(args),
         rewarm=not args.no_rewarm,
+        bandwidth=not args.no_bandwidth,
         command=["slimbench", *sys.argv[1:]],
     )
     if args.repeat == 1:
