@@ -104,8 +104,10 @@ class _Reference:
     epoch_indices: list[np.ndarray]
 
 
-def _reference(data: TrainingData, seed: int, epochs: int, lr: float) -> _Reference:
-    ref = create(REFERENCE, data, seed=seed, learning_rate=lr)
+def _reference(
+    data: TrainingData, seed: int, epochs: int, lr: float, slim: dict | None = None
+) -> _Reference:
+    ref = create(REFERENCE, data, seed=seed, learning_rate=lr, **(slim or {}))
     losses = [ref.run(data.nnz).loss for _ in range(epochs)]
     stream = make_rng(seed)  # the same stream, drawn in blocks, for replay tiers
     indices = [stream.integers(0, data.nnz, size=data.nnz) for _ in range(epochs)]
@@ -116,7 +118,13 @@ def _reference(data: TrainingData, seed: int, epochs: int, lr: float) -> _Refere
 
 
 def _check_one(
-    name: str, data: TrainingData, ref: _Reference, seed: int, lr: float, options: dict
+    name: str,
+    data: TrainingData,
+    ref: _Reference,
+    seed: int,
+    lr: float,
+    options: dict,
+    slim: dict | None = None,
 ) -> CheckResult:
     tier_name, options = _split_threads(name, options)
     cls = get_tier(tier_name)
@@ -127,7 +135,14 @@ def _check_one(
         return result
     start = time.perf_counter()
     try:
-        tier = create(tier_name, data, seed=seed, learning_rate=lr, **options.get(tier_name, {}))
+        tier = create(
+            tier_name,
+            data,
+            seed=seed,
+            learning_rate=lr,
+            **(slim or {}),
+            **options.get(tier_name, {}),
+        )
         losses = []
         for indices in ref.epoch_indices:  # one call per epoch: continuation is checked too
             if cls.exactness == "replay":
@@ -213,19 +228,21 @@ def check_tiers(
     epochs: int = 3,
     learning_rate: float = CHECK_LEARNING_RATE,
     options: dict[str, dict] | None = None,
+    slim: dict | None = None,
 ) -> list[CheckResult]:
     """Cross-check ``names`` (default: every registered tier) against python-naive.
 
     Each tier runs ``epochs`` epochs of nnz steps, one ``run`` call per epoch, from the
     same seed as the reference. ``options`` maps a tier name to extra keyword arguments
-    (threads, for example); a name ``tier@N`` checks that tier with ``threads=N``. The
+    (threads, for example); a name ``tier@N`` checks that tier with ``threads=N``. ``slim``
+    holds SLIM's options (``no_diagonal``, ``l2``) for the reference and every tier. The
     reference itself is reported as passing by definition.
     """
     data = check_dataset() if data is None else prepare_urm(data)
     names = list(tier_names() if names is None else names)
     for name in names:
         get_tier(_split_threads(name, {})[0])  # unknown names fail before any work
-    ref = _reference(data, seed, epochs, learning_rate)
+    ref = _reference(data, seed, epochs, learning_rate, slim)
     results = []
     for name in names:
         if name == REFERENCE:
@@ -240,5 +257,7 @@ def check_tiers(
                 )
             )
         else:
-            results.append(_check_one(name, data, ref, seed, learning_rate, options or {}))
+            results.append(
+                _check_one(name, data, ref, seed, learning_rate, options or {}, slim)
+            )
     return results

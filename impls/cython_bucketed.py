@@ -52,6 +52,7 @@ class BucketedTier(StreamBlockTier):
     #: element type of S (W) and of the ratings the kernel reads
     dtype: ClassVar[type] = np.float64
     compiled_modules: ClassVar[tuple[str, ...]] = ("_cython_bucketed",)
+    supports_slim_options: ClassVar[bool] = True
 
     def _setup(self) -> None:
         d = self.data
@@ -116,5 +117,5 @@ class CythonBucketed(BucketedTier):
     def _train_block(self, draws, order, item_ptr, sq):
         return self._kernel.train_block(
             *self._draw_arrays, *self._profile, self.W, self.learning_rate,
-            draws, order, item_ptr, sq,
+            draws, order, item_ptr, sq, self.slim.no_diagonal, self.slim.l2,
         )

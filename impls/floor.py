@@ -22,6 +22,7 @@ class Floor(ParallelTier):
     exactness = "baseline"
     description = "reads each drawn step's profile once (int32 ids, float64 ratings): no S"
     similarity_itemsize = 0
+    supports_slim_options = False  # it trains nothing: SLIM's options would mean nothing
 
     #: sums over every profile entry read so far (ratings, item ids) and the entry count
     rating_checksum: float
