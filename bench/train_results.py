@@ -26,6 +26,22 @@ SCHEMA = "slimbench.train"
 SCHEMA_VERSION = 1
 
 
+def new_document(command: list[str]) -> dict:
+    """The head of a train.json: schema, version, status "running", times, command."""
+    from . import __version__
+
+    now = now_iso()
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "slimbench_version": __version__,
+        "status": "running",
+        "created": now,
+        "updated": now,
+        "command": command,
+    }
+
+
 def _finite(value: object) -> object:
     """NaN and infinities as null (JSON has no such numbers)."""
     if isinstance(value, float) and not math.isfinite(value):

@@ -39,9 +39,8 @@ from .machine import available_memory, machine_metadata
 from .quality.baselines import BASELINES, EASE_LAMBDA, KNN_K, KNN_SHRINK, fit_baseline
 from .quality.evaluate import evaluate, users_with_test
 from .quality.metrics import METRICS
-from .results import now_iso
 from .runner import MEMORY_HEADROOM, default_out_dir, memory_plan, prepare_out_dir, wide_console
-from .train_results import SCHEMA, SCHEMA_VERSION, write_train_results
+from .train_results import new_document, write_train_results
 from .training import (
     MAX_CALL_STEPS,
     EpochRecord,
@@ -179,14 +178,8 @@ class TrainRun:
         from .stats import dataset_stats
 
         o = self.o
-        self.doc = {
-            "schema": SCHEMA,
-            "schema_version": SCHEMA_VERSION,
-            "slimbench_version": __version__,
-            "status": "running",
-            "created": now_iso(),
-            "updated": now_iso(),
-            "command": o.command,
+        self.doc = new_document(o.command)
+        self.doc |= {
             "dataset": {
                 "name": dataset.name,
                 "source": dataset.source,
