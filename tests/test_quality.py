@@ -112,3 +112,11 @@ def test_item_knn_is_shrunk_cosine_with_top_k_per_column():
 def test_keep_top_k_keeps_the_largest_of_each_column():
     B = np.array([[3.0, 0.1], [1.0, 0.3], [2.0, 0.2]])
     assert keep_top_k(B.copy(), 2).tolist() == [[3.0, 0.0], [0.0, 0.3], [2.0, 0.2]]
+
+
+def test_model_top_k_keeps_the_largest_per_column_ties_to_the_lower_row():
+    from slimbench.model_io import top_k_columns
+
+    S = np.array([[0.5, 0.0, 2.0], [0.5, -1.0, 1.0], [0.1, -2.0, 3.0]])
+    kept = top_k_columns(S, 2).toarray()
+    assert kept.tolist() == [[0.5, 0.0, 2.0], [0.5, -1.0, 0.0], [0.0, 0.0, 3.0]]
