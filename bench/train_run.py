@@ -254,13 +254,16 @@ class TrainRun:
             f"{data.nnz:,} steps as {len(calls)} call(s) of ~{calls[0]:,}; test: "
             f"{split.test.nnz:,} interactions of {self.doc['dataset']['test_users']:,} users"
         )
-        self.prediction = predict(
-            lambda: self._make_tier(data, lr["value"]),
-            calls[0],
-            data.nnz,
-            o.epochs,
-            o.predict_budget,
-        )
+        try:
+            self.prediction = predict(
+                lambda: self._make_tier(data, lr["value"]),
+                calls[0],
+                data.nnz,
+                o.epochs,
+                o.predict_budget,
+            )
+        except TrainingDiverged as exc:  # the rate is too large for even a few calls
+            return self._diverged(f"while predicting the time: {exc}")
         gc.collect()
         p = self.prediction
         c.print(
@@ -279,10 +282,7 @@ class TrainRun:
             c.print(f"[yellow]interrupted: {len(self.records)} finished epoch(s) kept[/]")
             raise
         except TrainingDiverged as exc:
-            self.doc["error"] = str(exc)
-            self._finish("diverged")
-            c.print(f"[red]{exc}[/]")
-            return 1
+            return self._diverged(str(exc))
         measured = sum(r.seconds for r in self.records)
         p.settle(measured)
         c.print(
@@ -296,6 +296,13 @@ class TrainRun:
         self._save_model(S, dataset)
         self._finish("complete")
         return 0
+
+    def _diverged(self, error: str) -> int:
+        """Keep what was done, say why it stopped; exit code 1."""
+        self.doc["error"] = error
+        self._finish("diverged")
+        self.c.print(f"[red]{error}[/]")
+        return 1
 
     def _say_learning_rate(self, lr: dict) -> None:
         c = self.c

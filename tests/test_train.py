@@ -208,3 +208,11 @@ class _returns:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_a_diverging_rate_is_kept_and_reported(tmp_path, capsys):
+    assert main(["train", *TINY, "--learning-rate", "10", "--baselines", "none", "--out",
+                 str(tmp_path)]) == 1
+    doc = _doc(tmp_path)
+    assert doc["status"] == "diverged" and "diverged at step" in doc["error"]
+    assert (tmp_path / "train.html").is_file()
