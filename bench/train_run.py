@@ -45,7 +45,6 @@ from .training import (
     MAX_CALL_STEPS,
     EpochRecord,
     Prediction,
-    epoch_calls,
     predict,
     run_epoch,
 )
@@ -247,28 +246,28 @@ class TrainRun:
         lr = self._learning_rate(data)
         self._start_doc(dataset, split, data, lr)
         self._say_learning_rate(lr)
-        calls = epoch_calls(data.nnz, o.max_call_steps or MAX_CALL_STEPS)
-        self.doc["options"]["call_steps"] = calls[0]
         c.print(
             f"tier {self.tier_name} ({self.slim.describe()}); {o.epochs} epoch(s) of "
-            f"{data.nnz:,} steps as {len(calls)} call(s) of ~{calls[0]:,}; test: "
-            f"{split.test.nnz:,} interactions of {self.doc['dataset']['test_users']:,} users"
+            f"{data.nnz:,} steps; test: {split.test.nnz:,} interactions of "
+            f"{self.doc['dataset']['test_users']:,} users"
         )
         try:
-            self.prediction = predict(
+            self.prediction, calls = predict(
                 lambda: self._make_tier(data, lr["value"]),
-                calls[0],
                 data.nnz,
                 o.epochs,
                 o.predict_budget,
+                o.max_call_steps or MAX_CALL_STEPS,
             )
         except TrainingDiverged as exc:  # the rate is too large for even a few calls
             return self._diverged(f"while predicting the time: {exc}")
+        self.doc["options"]["call_steps"] = calls[0]
         gc.collect()
         p = self.prediction
         c.print(
             f"predicted: {human_rate(p.samples_per_second['median'])} samples/s over "
-            f"{len(p.rounds)} call(s) of {p.call_steps:,} steps -> {o.epochs} epochs in "
+            f"{len(p.rounds)} call(s) of {p.call_steps:,} steps (an epoch is {len(calls)} "
+            f"such call(s)) -> {o.epochs} epochs in "
             f"{human_duration(p.predicted_seconds)} ({p.predicted_seconds:.1f} s)"
         )
         start = time.perf_counter()

@@ -21,6 +21,8 @@ from .timing import TierClock, TimingPlan
 #: the most steps per ``run`` call of an epoch: large enough for the bucketed tiers to
 #: reach their speed, small enough that the progress bar moves every few seconds
 MAX_CALL_STEPS = 1 << 21
+#: a call of a slow tier lasts about this long (seconds), so the bar moves
+CALL_SECONDS = 1.0
 
 
 def epoch_calls(nnz: int, max_call: int = MAX_CALL_STEPS) -> list[int]:
@@ -101,31 +103,60 @@ class Prediction:
         return asdict(self)
 
 
+def calibrate_call_steps(
+    tier: Tier,
+    max_call: int = MAX_CALL_STEPS,
+    target_seconds: float = CALL_SECONDS,
+    clock: Callable[[], float] = time.perf_counter,
+) -> int:
+    """Doubling calls until one takes ``target_seconds`` or reaches ``max_call`` steps.
+
+    Fast tiers end at ``max_call`` (where the bucketed ones reach their speed); slow ones at
+    about a second of steps, so that the bar moves and the prediction does not wait for
+    minutes on a single call. The calls train the (throwaway) tier.
+    """
+    steps = 1
+    while steps < max_call:
+        start = clock()
+        tier.run(steps)
+        if clock() - start >= target_seconds:
+            break
+        steps *= 2
+    return min(steps, max_call)
+
+
 def predict(
     make_tier: Callable[[], Tier],
-    call_steps: int,
     steps_per_epoch: int,
     epochs: int,
     budget_seconds: float,
+    max_call: int = MAX_CALL_STEPS,
     rounds: int = 5,
-) -> Prediction:
-    """Time ``rounds`` calls of ``call_steps`` on a fresh tier within ``budget_seconds``.
+) -> tuple[Prediction, list[int]]:
+    """Predict the epochs' time on a fresh tier; return it and the epoch's calls.
 
-    The tier is dropped afterwards: the training itself starts from a fresh S.
+    The call size is calibrated first (:func:`calibrate_call_steps`), the epoch is cut into
+    equal calls of at most that size, and ``rounds`` calls of exactly the epoch's call size
+    are timed within ``budget_seconds`` (the run protocol, slimbench.timing). The tier is
+    dropped afterwards: the training itself starts from a fresh S.
     """
-    plan = TimingPlan(budget_seconds, rounds, warmup_seconds=0.0, call_steps=call_steps)
-    clock = TierClock(make_tier(), plan)
+    tier = make_tier()
+    calls = epoch_calls(steps_per_epoch, calibrate_call_steps(tier, max_call))
+    plan = TimingPlan(budget_seconds, rounds, warmup_seconds=0.0, call_steps=calls[0])
+    clock = TierClock(tier, plan)
+    del tier
     clock.warm_up()
     while clock.next_round() is not None:
         pass
     del clock.tier
     speeds = [r.samples_per_second for r in clock.rounds]
     summary = summarize(speeds).to_dict()
-    return Prediction(
-        call_steps=call_steps,
+    prediction = Prediction(
+        call_steps=calls[0],
         rounds=[r.to_dict() for r in clock.rounds],
         samples_per_second=summary,
         epochs=epochs,
         steps_per_epoch=steps_per_epoch,
         predicted_seconds=epochs * steps_per_epoch / summary["median"],
     )
+    return prediction, calls
