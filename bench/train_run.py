@@ -239,7 +239,10 @@ class TrainRun:
     # -- the run ----------------------------------------------------------------------
 
     def execute(self) -> int:
-        """Check, predict, train, evaluate, write; 0 on success, 1 if training diverged."""
+        """Check, predict, train, evaluate, write; 0 on success, 1 if training diverged.
+
+        Ctrl-C at any point after the checks writes what was done (status "interrupted").
+        """
         o, c = self.o, self.c
         c.print(f"[bold]slimbench {__version__}[/] train -> {self.out}")
         dataset, split, data = self._load()
@@ -252,49 +255,62 @@ class TrainRun:
             f"{self.doc['dataset']['test_users']:,} users"
         )
         try:
-            self.prediction, calls = predict(
-                lambda: self._make_tier(data, lr["value"]),
-                data.nnz,
-                o.epochs,
-                o.predict_budget,
-                o.max_call_steps or MAX_CALL_STEPS,
-            )
-        except TrainingDiverged as exc:  # the rate is too large for even a few calls
-            return self._diverged(f"while predicting the time: {exc}")
+            try:
+                calls = self._predict(data, lr["value"])
+            except TrainingDiverged as exc:  # the rate is too large for even a few calls
+                return self._diverged(f"while predicting the time: {exc}")
+            try:
+                S = self._train_all(data, lr["value"], calls, split)
+            except TrainingDiverged as exc:
+                return self._diverged(str(exc))
+            self._quality(S, split, self.prediction.measured_seconds + self.doc["setup_seconds"])
+            self._save_model(S, dataset)
+        except KeyboardInterrupt:
+            self._finish("interrupted")
+            c.print(f"[yellow]interrupted: {len(self.records)} finished epoch(s) kept[/]")
+            raise
+        self._finish("complete")
+        return 0
+
+    def _predict(self, data, lr: float) -> list[int]:
+        """The prediction (self.prediction); returns the epoch's calls."""
+        o = self.o
+        self.prediction, calls = predict(
+            lambda: self._make_tier(data, lr),
+            data.nnz,
+            o.epochs,
+            o.predict_budget,
+            o.max_call_steps or MAX_CALL_STEPS,
+        )
         self.doc["options"]["call_steps"] = calls[0]
         gc.collect()
         p = self.prediction
-        c.print(
+        self.c.print(
             f"predicted: {human_rate(p.samples_per_second['median'])} samples/s over "
             f"{len(p.rounds)} call(s) of {p.call_steps:,} steps (an epoch is {len(calls)} "
             f"such call(s)) -> {o.epochs} epochs in "
             f"{human_duration(p.predicted_seconds)} ({p.predicted_seconds:.1f} s)"
         )
+        return calls
+
+    def _train_all(self, data, lr: float, calls: list[int], split) -> np.ndarray:
+        """Set up the tier, run the epochs, settle the prediction; return S (contiguous)."""
         start = time.perf_counter()
-        tier = self._make_tier(data, lr["value"])
+        tier = self._make_tier(data, lr)
         self.doc["setup_seconds"] = time.perf_counter() - start
         self._write()
-        try:
-            self._train(tier, calls, split)
-        except KeyboardInterrupt:
-            self._finish("interrupted")
-            c.print(f"[yellow]interrupted: {len(self.records)} finished epoch(s) kept[/]")
-            raise
-        except TrainingDiverged as exc:
-            return self._diverged(str(exc))
+        self._train(tier, calls, split)
         measured = sum(r.seconds for r in self.records)
+        p = self.prediction
         p.settle(measured)
-        c.print(
-            f"measured: {measured:.1f} s for {o.epochs} epochs; predicted "
+        self.c.print(
+            f"measured: {measured:.1f} s for {self.o.epochs} epochs; predicted "
             f"{p.predicted_seconds:.1f} s: error {p.error_percent:+.1f} %"
         )
         S = np.ascontiguousarray(tier.similarity())
         del tier
         gc.collect()
-        self._quality(S, split, measured + self.doc["setup_seconds"])
-        self._save_model(S, dataset)
-        self._finish("complete")
-        return 0
+        return S
 
     def _diverged(self, error: str) -> int:
         """Keep what was done, say why it stopped; exit code 1."""

@@ -216,3 +216,22 @@ def test_a_diverging_rate_is_kept_and_reported(tmp_path, capsys):
     doc = _doc(tmp_path)
     assert doc["status"] == "diverged" and "diverged at step" in doc["error"]
     assert (tmp_path / "train.html").is_file()
+
+
+def test_ctrl_c_keeps_the_finished_epochs(tmp_path, monkeypatch):
+    import slimbench.train_run as train_run
+
+    real = train_run.run_epoch
+
+    def interrupted_at_third(tier, epoch, calls, on_call=None):
+        if epoch == 3:
+            tier.run(calls[0])  # part of the epoch ran: it must not be kept
+            raise KeyboardInterrupt
+        return real(tier, epoch, calls, on_call)
+
+    monkeypatch.setattr(train_run, "run_epoch", interrupted_at_third)
+    assert main(["train", *TINY, "--epochs", "5", "--out", str(tmp_path)]) == 130
+    doc = _doc(tmp_path)
+    assert doc["status"] == "interrupted"
+    assert [e["epoch"] for e in doc["epochs"]] == [1, 2]
+    assert (tmp_path / "train.html").is_file()
