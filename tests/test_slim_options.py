@@ -74,3 +74,13 @@ def test_seed_tiers_take_the_default_options():
 def test_bad_l2_is_refused(bad):
     with pytest.raises(InvalidInputError, match="l2 must be"):
         create("python-naive", check_dataset(n_users=20, n_items=10), l2=bad)
+
+
+def test_check_command_under_the_options(capsys):
+    from slimbench.cli import main
+
+    assert main(["check", "--no-diagonal", "--l2", "0.2", "--epochs", "1", "--tiers",
+                 "cython-transposed,cython-bucketed"]) == 0
+    assert "no diagonal, l2=0.2" in capsys.readouterr().out
+    assert main(["check", "--no-diagonal", "--epochs", "1", "--tiers", "cython-typed"]) == 1
+    assert "does not support the SLIM options" in capsys.readouterr().out

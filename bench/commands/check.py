@@ -26,16 +26,31 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="threads for the tiers that take them (default: all cores)",
     )
+    check.add_argument(
+        "--no-diagonal", action="store_true", help="check under SLIM's S[i, i] = 0 constraint"
+    )
+    check.add_argument(
+        "--l2",
+        type=positive_float,
+        default=None,
+        metavar="LAMBDA",
+        help="check under SLIM's L2 decay (default none); with either option the default "
+        "tiers are those that implement them",
+    )
     check.set_defaults(func=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     """Cross-check tiers against python-naive on the built-in check dataset."""
     from ..check import check_dataset, check_tiers
-    from ..impls import accepts_option
+    from ..impls import accepts_option, get_tier
+    from ..impls.slim import SlimOptions
 
     data = check_dataset()
+    slim = SlimOptions(no_diagonal=args.no_diagonal, l2=args.l2 or 0.0)
     names = list(tier_names() if args.tiers is None else args.tiers)
+    if args.tiers is None and not slim.is_default:
+        names = [n for n in names if get_tier(n).supports_slim_options]
     threaded = [n for n in names if accepts_option(n.partition("@")[0], "threads")]
     options = {n: {"threads": args.threads} for n in threaded if args.threads is not None}
     if args.tiers is None and "cython-parallel" in threaded:
@@ -44,7 +59,7 @@ def handle(args: argparse.Namespace) -> int:
     print(
         f"cross-check on the built-in dataset: {data.n_users} users x {data.n_items} items, "
         f"{data.nnz:,} interactions, {args.epochs} epochs, seed {args.seed}, "
-        f"learning rate {args.learning_rate:g}; reference python-naive"
+        f"learning rate {args.learning_rate:g}, {slim.describe()}; reference python-naive"
     )
     results = check_tiers(
         names,
@@ -53,6 +68,7 @@ def handle(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         learning_rate=args.learning_rate,
         options=options,
+        slim=slim.to_dict(),
     )
     for result in results:
         print(result.line())
