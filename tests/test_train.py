@@ -39,7 +39,7 @@ def _doc(folder: Path) -> dict:
 def test_train_writes_epochs_prediction_quality_and_model(tmp_path):
     out = tmp_path / "out"
     code = main(["train", *TINY, "--epochs", "3", "--eval-every", "1", "--out", str(out),
-                 "--max-call-steps", "2000"])
+                 "--max-call-steps", "2000", "--save-dense"])
     assert code == 0
     doc = _doc(out)
     assert (doc["schema"], doc["schema_version"], doc["status"]) == ("slimbench.train", 1,
@@ -59,6 +59,11 @@ def test_train_writes_epochs_prediction_quality_and_model(tmp_path):
     assert doc["learning_rate"]["overshoot_share"] == 0.0
     S = sp.load_npz(out / doc["model"]["top_k"])
     assert S.shape[0] == S.shape[1] and (S.getnnz(axis=0) <= 5).all()
+    dense = np.load(out / doc["model"]["dense"])
+    assert np.array_equal(dense[S.nonzero()], np.asarray(S[S.nonzero()]).ravel())
+    assert np.sort(dense, axis=0)[-1].tolist() == S.max(axis=0).toarray().ravel().tolist()
+    meta = json.loads((out / "model.json").read_text())
+    assert (meta["tier"], meta["epochs"], meta["seed"]) == (doc["options"]["tier"], 3, 0)
     for name in ("train.html", "loss.png", "metrics.png", "model.json"):
         assert (out / name).is_file()
 
