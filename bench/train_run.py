@@ -22,9 +22,12 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import __version__
+from .datasets import Dataset
 from .extrapolate import human_duration, human_rate
 from .impls import (
     InvalidInputError,
+    Tier,
+    TrainingData,
     TrainingDiverged,
     accepts_option,
     create,
@@ -41,6 +44,7 @@ from .quality.evaluate import evaluate, users_with_test
 from .quality.metrics import METRICS
 from .runner import MEMORY_HEADROOM, default_out_dir, memory_plan, prepare_out_dir, wide_console
 from .train_results import new_document, write_train_results
+from .train_split import Split
 from .training import (
     MAX_CALL_STEPS,
     EpochRecord,
@@ -134,7 +138,8 @@ class TrainRun:
 
     # -- before training ------------------------------------------------------------
 
-    def _load(self):
+    def _load(self) -> tuple[Dataset, Split, TrainingData]:
+        """The dataset, the split and the canonical training URM; every check on them."""
         from .datasets import load_dataset
         from .train_split import given_split, seeded_split, write_split
 
@@ -159,12 +164,19 @@ class TrainRun:
                 f"item-item matrices for {data.n_items:,} items, more than is available; "
                 "pass --baselines top-popular."
             )
+        seen = split.info.get("seen_in_training", 0)
+        if seen:
+            self.c.print(
+                f"[yellow]note: {seen:,} test interactions are also in the training data: "
+                "they count as relevant but are never recommended (seen items are excluded)[/]"
+            )
         if o.write_split:
             train_csv, test_csv = write_split(split, o.write_split)
             self.c.print(f"split written: {train_csv}, {test_csv}")
         return dataset, split, data
 
-    def _learning_rate(self, data) -> dict:
+    def _learning_rate(self, data: TrainingData) -> dict:
+        """The rate to train with, its rule, the bound and the share of overshooting steps."""
         bound = step_bound(data)
         if self.o.learning_rate == "auto":
             value, rule = bound.auto_rate, f"auto: {AUTO_RULE}"
@@ -173,7 +185,7 @@ class TrainRun:
         share = overshoot_share(data, value)
         return {"value": value, "rule": rule, **bound.to_dict(), "overshoot_share": share}
 
-    def _start_doc(self, dataset, split, data, lr: dict) -> None:
+    def _start_doc(self, dataset: Dataset, split: Split, data: TrainingData, lr: dict) -> None:
         from .stats import dataset_stats
 
         o = self.o
@@ -224,7 +236,8 @@ class TrainRun:
         self.doc["epochs"] = [r.to_dict() for r in self.records]
         write_train_results(self.doc, self.out)
 
-    def _make_tier(self, data, lr: float):
+    def _make_tier(self, data: TrainingData, lr: float) -> Tier:
+        """A fresh tier with this run's seed, SLIM options and threads."""
         threads = self.o.threads is not None and accepts_option(self.tier_name, "threads")
         options = {"threads": self.o.threads} if threads else {}
         return create(
@@ -272,7 +285,7 @@ class TrainRun:
         self._finish("complete")
         return 0
 
-    def _predict(self, data, lr: float) -> list[int]:
+    def _predict(self, data: TrainingData, lr: float) -> list[int]:
         """The prediction (self.prediction); returns the epoch's calls."""
         o = self.o
         self.prediction, calls = predict(
@@ -293,7 +306,9 @@ class TrainRun:
         )
         return calls
 
-    def _train_all(self, data, lr: float, calls: list[int], split) -> np.ndarray:
+    def _train_all(
+        self, data: TrainingData, lr: float, calls: list[int], split: Split
+    ) -> np.ndarray:
         """Set up the tier, run the epochs, settle the prediction; return S (contiguous)."""
         start = time.perf_counter()
         tier = self._make_tier(data, lr)
@@ -334,7 +349,8 @@ class TrainRun:
             self.doc["notes"].append(warning)
             c.print(f"[yellow]{warning}[/]")
 
-    def _train(self, tier, calls: list[int], split) -> None:
+    def _train(self, tier: Tier, calls: list[int], split: Split) -> None:
+        """The epochs, with the live bar, a line each and train.json rewritten after each."""
         o, c = self.o, self.c
         with Progress(
             TextColumn("{task.description}"),
@@ -365,13 +381,15 @@ class TrainRun:
             line += f", ndcg@{self.o.cutoff} {r.metrics['ndcg']:.4f}"
         return line
 
-    def _evaluate(self, S, split) -> dict:
+    def _evaluate(self, S: np.ndarray, split: Split) -> dict:
+        """The metrics of the model ``S`` on the split (scores r_u . S[:, i])."""
         S = np.ascontiguousarray(S)
         return evaluate(lambda rows: rows @ S, split.train, split.test, self.o.cutoff)
 
     # -- after training ---------------------------------------------------------------
 
-    def _quality(self, S: np.ndarray, split, training_seconds: float) -> None:
+    def _quality(self, S: np.ndarray, split: Split, training_seconds: float) -> None:
+        """Evaluate the SGD model and fit and evaluate each baseline; print the table."""
         o = self.o
         lr = self.doc["learning_rate"]["value"]
         metrics = self._evaluate(S, split)
@@ -427,7 +445,7 @@ class TrainRun:
             )
         self.c.print(table)
 
-    def _save_model(self, S: np.ndarray, dataset) -> None:
+    def _save_model(self, S: np.ndarray, dataset: Dataset) -> None:
         from .model_io import save_model
 
         o = self.o

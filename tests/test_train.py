@@ -240,3 +240,19 @@ def test_ctrl_c_keeps_the_finished_epochs(tmp_path, monkeypatch):
     assert doc["status"] == "interrupted"
     assert [e["epoch"] for e in doc["epochs"]] == [1, 2]
     assert (tmp_path / "train.html").is_file()
+
+
+def test_test_interactions_also_in_training_are_counted(tmp_path, capsys):
+    from slimbench.datasets import load_dataset
+
+    urm = load_dataset("synthetic-tiny").urm
+    item_seen, item_other = urm[0].indices[0], np.setdiff1d(np.arange(urm.shape[1]),
+                                                            urm[0].indices)[0]
+    test = tmp_path / "test.csv"
+    test.write_text(f"user,item,rating\n0,{item_seen},4.0\n0,{item_other},3.0\n999999,1,2.0\n")
+    assert main(["train", *TINY, "--epochs", "1", "--baselines", "top-popular",
+                 "--test-dataset", f"csv:{test}", "--out", str(tmp_path / "o")]) == 0
+    split = _doc(tmp_path / "o")["dataset"]["split"]
+    assert (split["seen_in_training"], split["dropped_users"], split["dropped_interactions"]) \
+        == (1, 1, 1)
+    assert "1 test interactions are also in the training data" in capsys.readouterr().out

@@ -41,10 +41,12 @@ class TopPopular:
     options: dict = field(default_factory=dict)
 
     def fit(self, train: sp.csr_matrix) -> TopPopular:
+        """Count each item's training interactions."""
         self.counts = np.bincount(train.indices, minlength=train.shape[1]).astype(np.float64)
         return self
 
     def scores(self, rows: sp.csr_matrix) -> np.ndarray:
+        """The same counts for every user of ``rows``."""
         return np.broadcast_to(self.counts, (rows.shape[0], self.counts.size))
 
 
@@ -57,6 +59,7 @@ class ItemItem:
     B: np.ndarray | None = None
 
     def scores(self, rows: sp.csr_matrix) -> np.ndarray:
+        """``r_u . B[:, i]`` for every user of ``rows`` and every item."""
         return np.asarray(rows @ self.B)
 
 
@@ -105,7 +108,7 @@ def fit_baseline(
     knn_k: int = KNN_K,
     knn_shrink: float = KNN_SHRINK,
     ease_lambda: float = EASE_LAMBDA,
-):
+) -> TopPopular | ItemItem:
     """Fit baseline ``name`` (one of :data:`BASELINES`) on ``train``."""
     if name == "top-popular":
         return TopPopular().fit(train)
