@@ -256,3 +256,23 @@ def test_test_interactions_also_in_training_are_counted(tmp_path, capsys):
     assert (split["seen_in_training"], split["dropped_users"], split["dropped_interactions"]) \
         == (1, 1, 1)
     assert "1 test interactions are also in the training data" in capsys.readouterr().out
+
+
+def test_stats_prints_the_bound_and_the_shares_at_the_seed_rates(capsys):
+    assert main(["stats", "synthetic-tiny"]) == 0
+    out = capsys.readouterr().out
+    from slimbench.datasets import load_dataset
+
+    q = step_bound(load_dataset("synthetic-tiny").urm)
+    assert f"{q.max_square_sum:,.1f}" in out and f"{q.overshoot_above:.3g}" in out
+    assert "Steps that overshoot at lr 1e-06:" in out
+    assert "Steps that overshoot at lr 0.0001:" in out
+
+
+def test_write_split_into_an_unwritable_place_is_one_line(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert main(["train", *TINY, "--write-split", str(blocker / "split"), "--out",
+                 str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "cannot write the split" in err and len(err.splitlines()) == 1
