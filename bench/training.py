@@ -21,8 +21,9 @@ from .timing import TierClock, TimingPlan
 #: the most steps per ``run`` call of an epoch: large enough for the bucketed tiers to
 #: reach their speed, small enough that the progress bar moves every few seconds
 MAX_CALL_STEPS = 1 << 21
-#: a call of a slow tier lasts about this long (seconds), so the bar moves
-CALL_SECONDS = 1.0
+#: a call of a slow tier lasts about this long (seconds), so the bar moves; long enough
+#: that a fast tier slowed by a busy machine still reaches MAX_CALL_STEPS
+CALL_SECONDS = 3.0
 
 
 def epoch_calls(nnz: int, max_call: int = MAX_CALL_STEPS) -> list[int]:
@@ -112,7 +113,7 @@ def calibrate_call_steps(
     """Doubling calls until one takes ``target_seconds`` or reaches ``max_call`` steps.
 
     Fast tiers end at ``max_call`` (where the bucketed ones reach their speed); slow ones at
-    about a second of steps, so that the bar moves and the prediction does not wait for
+    about 3 seconds of steps, so that the bar moves and the prediction does not wait for
     minutes on a single call. The calls train the (throwaway) tier.
     """
     steps = 1
