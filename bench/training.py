@@ -142,7 +142,8 @@ def predict(
     dropped afterwards: the training itself starts from a fresh S.
     """
     tier = make_tier()
-    calls = epoch_calls(steps_per_epoch, calibrate_call_steps(tier, max_call))
+    # no call is longer than an epoch: calibrating beyond it would only waste time
+    calls = epoch_calls(steps_per_epoch, calibrate_call_steps(tier, min(max_call, steps_per_epoch)))
     plan = TimingPlan(budget_seconds, rounds, warmup_seconds=0.0, call_steps=calls[0])
     clock = TierClock(tier, plan)
     del tier
