@@ -106,8 +106,10 @@ class _Reference:
     epoch_indices: list[np.ndarray]
 
 
-def _reference(data: TrainingData, seed: int, epochs: int, lr: float) -> _Reference:
-    ref = create(REFERENCE, data, seed=seed, learning_rate=lr)
+def _reference(
+    data: TrainingData, seed: int, epochs: int, lr: float, slim: dict | None = None
+) -> _Reference:
+    ref = create(REFERENCE, data, seed=seed, learning_rate=lr, **(slim or {}))
     losses = [ref.run(data.nnz).loss for _ in range(epochs)]
     stream = make_rng(seed)  # the same stream, drawn in blocks, for replay tiers
     indices = [stream.integers(0, data.nnz, size=data.nnz) for _ in range(epochs)]
@@ -118,7 +120,13 @@ def _reference(data: TrainingData, seed: int, epochs: int, lr: float) -> _Refere
 
 
 def _check_one(
-    name: str, data: TrainingData, ref: _Reference, seed: int, lr: float, options: dict
+    name: str,
+    data: TrainingData,
+    ref: _Reference,
+    seed: int,
+    lr: float,
+    options: dict,
+    slim: dict | None = None,
 ) -> CheckResult:
     tier_name, options = _split_threads(name, options)
     cls = get_tier(tier_name)
@@ -130,7 +138,14 @@ def _check_one(
     start = time.perf_counter()
     tier = None
     try:
-        tier = create(tier_name, data, seed=seed, learning_rate=lr, **options.get(tier_name, {}))
+        tier = create(
+            tier_name,
+            data,
+            seed=seed,
+            learning_rate=lr,
+            **(slim or {}),
+            **options.get(tier_name, {}),
+        )
         if hasattr(tier, "watch_samples"):  # a user loop: also check it leaves samples alone
             tier.watch_samples = True
         losses = []
@@ -200,7 +215,7 @@ def _check_one(
         result.verdict = "fail"
         result.detail = f"epoch loss differs from the reference by {result.loss_rel_diff:.3g}"
     if result.verdict == "fail" and cls.exactness in ("bitwise", "close"):
-        _diagnose(result, tier_name, data, seed, lr, len(ref.epoch_indices), options)
+        _diagnose(result, tier_name, data, seed, lr, len(ref.epoch_indices), options, slim)
     return result
 
 
@@ -212,6 +227,7 @@ def _diagnose(
     lr: float,
     epochs: int,
     options: dict,
+    slim: dict | None = None,
 ) -> None:
     """Add the first differing step to a failed verdict (see slimbench.diagnose)."""
     from .diagnose import first_difference
@@ -223,7 +239,8 @@ def _diagnose(
         learning_rate=lr,
         steps=epochs * data.nnz,
         tolerance=get_tier(name).tolerance,
-        options=options.get(name, {}),
+        options={**(slim or {}), **options.get(name, {})},
+        reference_options=slim or {},
     )
     if isinstance(found, str):
         result.detail += f"; {found}"
@@ -265,19 +282,21 @@ def check_tiers(
     epochs: int = 3,
     learning_rate: float = CHECK_LEARNING_RATE,
     options: dict[str, dict] | None = None,
+    slim: dict | None = None,
 ) -> list[CheckResult]:
     """Cross-check ``names`` (default: every registered tier) against python-naive.
 
     Each tier runs ``epochs`` epochs of nnz steps, one ``run`` call per epoch, from the
     same seed as the reference. ``options`` maps a tier name to extra keyword arguments
-    (threads, for example); a name ``tier@N`` checks that tier with ``threads=N``. The
+    (threads, for example); a name ``tier@N`` checks that tier with ``threads=N``. ``slim``
+    holds SLIM's options (``no_diagonal``, ``l2``) for the reference and every tier. The
     reference itself is reported as passing by definition.
     """
     data = check_dataset() if data is None else prepare_urm(data)
     names = list(tier_names() if names is None else names)
     for name in names:
         get_tier(_split_threads(name, {})[0])  # unknown names fail before any work
-    ref = _reference(data, seed, epochs, learning_rate)
+    ref = _reference(data, seed, epochs, learning_rate, slim)
     results = []
     for name in names:
         if name == REFERENCE:
@@ -292,5 +311,7 @@ def check_tiers(
                 )
             )
         else:
-            results.append(_check_one(name, data, ref, seed, learning_rate, options or {}))
+            results.append(
+                _check_one(name, data, ref, seed, learning_rate, options or {}, slim)
+            )
     return results

@@ -141,7 +141,7 @@ class Runner:
         self.o = options
         self.console = console or wide_console()
         self.plan = TimingPlan(
-            options.budget_seconds, options.rounds, options.warmup_seconds, options.rewarm
+            options.budget_seconds, options.rounds, options.warmup_seconds, rewarm=options.rewarm
         )
         self.names = list(options.tiers) if options.tiers else tier_names()
         for name in self.names:
@@ -380,6 +380,10 @@ class Runner:
                             if entry["status"] == "measuring":
                                 entry["status"] = "measured"
                                 entry["notes"].extend(clocks[name].notes)
+                                call_size = clocks[name].call_size_note()
+                                if call_size:  # bucketed tiers run faster in larger calls
+                                    entry["notes"].append(call_size)
+                                    progress.console.print(f"  {name}: {call_size}")
                     self._derive()
                     self._write()
                     if not c.is_terminal:  # no live bar in a log: one line per pass instead

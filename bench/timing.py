@@ -48,6 +48,9 @@ class TimingPlan:
     budget_seconds: float = 20.0
     rounds: int = 7
     warmup_seconds: float | None = None  # default: 10 % of the budget, within [0.2, 3] s
+    #: fixed steps per ``run`` call (warm-up and rounds), e.g. the call size a training
+    #: uses; None sizes the calls from the budget. Bucketed tiers run faster in larger calls.
+    call_steps: int | None = None
     #: an untimed chunk of REWARM_SHARE of a round's steps before every round but the
     #: first: in round-robin the tier before has just evicted this one's data from cache
     rewarm: bool = True
@@ -62,6 +65,12 @@ class TimingPlan:
             raise InvalidInputError(f"rounds must be a positive integer, got {self.rounds!r}.")
         if self.warmup_seconds is not None and not self.warmup_seconds >= 0:
             raise InvalidInputError(f"warm-up seconds must be >= 0, got {self.warmup_seconds!r}.")
+        if self.call_steps is not None and not (
+            isinstance(self.call_steps, int) and self.call_steps >= 1
+        ):
+            raise InvalidInputError(
+                f"steps per call must be a positive integer, got {self.call_steps!r}."
+            )
 
     @property
     def warmup(self) -> float:
@@ -109,17 +118,22 @@ class TierClock:
         return Record(steps=result.steps, seconds=seconds, loss=result.loss)
 
     def warm_up(self) -> list[Record]:
-        """Run doubling chunks until the warm-up time is spent; calibrate the rate."""
+        """Run doubling chunks until the warm-up time is spent; calibrate the rate.
+
+        With a fixed call size, every chunk is one call of that size (at least one).
+        """
         target = self.plan.warmup
-        steps = 1
+        fixed = self.plan.call_steps
+        steps = fixed or 1
         while True:
             record = self._timed(steps)
             self.warmup.append(record)
             if record.seconds > 0:
                 self._rate = record.samples_per_second
-            if self._spent >= target and len(self.warmup) >= MIN_WARMUP_CHUNKS:
+            enough = 1 if fixed else MIN_WARMUP_CHUNKS
+            if self._spent >= target and len(self.warmup) >= enough:
                 break
-            if record.seconds < target / 4:
+            if not fixed and record.seconds < target / 4:
                 steps *= 2
         return self.warmup
 
@@ -145,7 +159,7 @@ class TierClock:
             return None
         # a warm-up that overran the budget still leaves one (short) round to report
         target = max(target, MIN_ROUND_SHARE * nominal)
-        steps = max(1, int(self._rate * target))
+        steps = self.plan.call_steps or max(1, int(self._rate * target))
         rewarm = 0
         if self.plan.rewarm and self.rounds:  # bring this tier's data back into cache
             rewarm = self._timed(max(1, int(REWARM_SHARE * steps))).steps
@@ -166,6 +180,15 @@ class TierClock:
                 f"only {n} round(s) fitted the {self.plan.budget_seconds:g} s budget "
                 f"(asked for {self.plan.rounds}); raise --budget for a tighter interval"
             )
+
+    def call_size_note(self) -> str | None:
+        """How many steps the rounds' ``run`` calls took: speed can depend on it."""
+        steps = sorted(r.steps for r in self.rounds)
+        if not steps:
+            return None
+        median = steps[len(steps) // 2]
+        span = f"{steps[0]:,}" if steps[0] == steps[-1] else f"{steps[0]:,} to {steps[-1]:,}"
+        return f"rounds were run calls of {span} steps (median {median:,})"
 
     @property
     def spent_seconds(self) -> float:

@@ -9,6 +9,8 @@
 
 from cython cimport floating
 
+include "_slim_update.pxi"
+
 
 cdef inline void item_steps(
     floating* w,
@@ -16,6 +18,7 @@ cdef inline void item_steps(
     const long long* draws, const int* draw_user, const floating* draw_rating,
     const int* indptr, const int* indices, const floating* ratings,
     floating learning_rate, double* squared_errors,
+    bint no_diagonal, floating l2, Py_ssize_t item,
 ) noexcept nogil:
     cdef Py_ssize_t s, p
     cdef int pos, user, start, end
@@ -38,9 +41,15 @@ cdef inline void item_steps(
         # in original order and rebuilds S up to it
         squared_errors[pos] = <double>err * <double>err
 
-        gradient = learning_rate * err
-        for p in range(start, end):
-            w[indices[p]] += gradient * ratings[p]
+        if l2 != 0.0:  # SLIM's options (impls/slim.py)
+            for p in range(start, end):
+                w[indices[p]] = l2_updated(w[indices[p]], learning_rate, err, ratings[p], l2)
+        else:
+            gradient = learning_rate * err
+            for p in range(start, end):
+                w[indices[p]] += gradient * ratings[p]
+        if no_diagonal:
+            w[item] = 0.0
 
 
 cdef inline tuple ordered_loss(const double[::1] squared_errors):

@@ -40,7 +40,7 @@ def train_block(const int[::1] draw_user, const double[::1] draw_rating,
                 const int[::1] indptr, const int[::1] indices, const double[::1] ratings,
                 double[:, ::1] W, double learning_rate, const long long[::1] draws,
                 const int[::1] order, const long long[::1] item_ptr,
-                double[::1] squared_errors):
+                double[::1] squared_errors, bint no_diagonal=False, double l2=0.0):
     """Every step of a bucketed block, one item after the other, on one thread.
 
     Returns (loss, steps before the loss became non-finite), in original step order.
@@ -55,5 +55,5 @@ def train_block(const int[::1] draw_user, const double[::1] draw_rating,
             item_steps(&W[item, 0], &order[0], item_ptr[item], item_ptr[item + 1],
                        &draws[0], &draw_user[0], &draw_rating[0],
                        &indptr[0], &indices[0], &ratings[0],
-                       learning_rate, &squared_errors[0])
+                       learning_rate, &squared_errors[0], no_diagonal, l2, item)
     return ordered_loss(squared_errors)

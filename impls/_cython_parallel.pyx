@@ -55,13 +55,15 @@ def train_block(const int[::1] draw_user, const floating[::1] draw_rating,
                 const int[::1] indptr, const int[::1] indices, const floating[::1] ratings,
                 floating[:, ::1] W, double learning_rate, const long long[::1] draws,
                 const int[::1] order, const long long[::1] item_ptr,
-                double[::1] squared_errors, int threads):
+                double[::1] squared_errors, int threads, bint no_diagonal=False,
+                double l2=0.0):
     """Every step of a bucketed block, items spread over ``threads`` OpenMP threads.
 
     Returns (loss, steps before the loss became non-finite), summed in original step order.
     """
     cdef Py_ssize_t item, n_items = item_ptr.shape[0] - 1
     cdef floating lr = <floating>learning_rate
+    cdef floating lam = <floating>l2
     if draws.shape[0] == 0:
         return 0.0, 0
     for item in prange(n_items, nogil=True, schedule="dynamic", chunksize=ITEM_CHUNK,
@@ -70,7 +72,7 @@ def train_block(const int[::1] draw_user, const floating[::1] draw_rating,
             item_steps(&W[item, 0], &order[0], item_ptr[item], item_ptr[item + 1],
                        &draws[0], &draw_user[0], &draw_rating[0],
                        &indptr[0], &indices[0], &ratings[0],
-                       lr, &squared_errors[0])
+                       lr, &squared_errors[0], no_diagonal, lam, item)
     return ordered_loss(squared_errors)
 
 

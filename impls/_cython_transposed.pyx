@@ -5,12 +5,18 @@
 
 from libc.math cimport isfinite
 
+include "_slim_update.pxi"
+
 
 def train_steps(const int[::1] draw_user, const int[::1] draw_item,
                 const double[::1] draw_rating, const int[::1] indptr,
                 const int[::1] indices, const double[::1] ratings,
-                double[:, ::1] W, double learning_rate, const long long[::1] draws):
-    """One step per entry of ``draws``; returns (loss, steps done before a non-finite loss)."""
+                double[:, ::1] W, double learning_rate, const long long[::1] draws,
+                bint no_diagonal=False, double l2=0.0):
+    """One step per entry of ``draws``; returns (loss, steps done before a non-finite loss).
+
+    ``no_diagonal`` and ``l2`` are SLIM's options (impls/slim.py).
+    """
     cdef Py_ssize_t n_steps = draws.shape[0]
     cdef Py_ssize_t step, p
     cdef long long k
@@ -18,6 +24,7 @@ def train_steps(const int[::1] draw_user, const int[::1] draw_item,
     cdef double loss = 0.0
     cdef double pred, err, gradient
     cdef double* w_row
+    cdef int item
     cdef Py_ssize_t done = n_steps
 
     with nogil:
@@ -25,7 +32,8 @@ def train_steps(const int[::1] draw_user, const int[::1] draw_item,
         for step in range(n_steps):
             k = draws[step]
             user = draw_user[k]
-            w_row = &W[draw_item[k], 0]
+            item = draw_item[k]
+            w_row = &W[item, 0]
             start = indptr[user]
             end = indptr[user + 1]
 
@@ -39,7 +47,14 @@ def train_steps(const int[::1] draw_user, const int[::1] draw_item,
                 done = step
                 break
 
-            gradient = learning_rate * err
-            for p in range(start, end):
-                w_row[indices[p]] += gradient * ratings[p]
+            if l2 != 0.0:
+                for p in range(start, end):
+                    w_row[indices[p]] = l2_updated(w_row[indices[p]], learning_rate, err,
+                                                   ratings[p], l2)
+            else:
+                gradient = learning_rate * err
+                for p in range(start, end):
+                    w_row[indices[p]] += gradient * ratings[p]
+            if no_diagonal:
+                w_row[item] = 0.0
     return loss, done

@@ -23,6 +23,7 @@ import numpy as np
 
 from ._compiled import load_compiled
 from .errors import InvalidInputError, TrainingDiverged
+from .slim import SlimOptions
 from .urm import TrainingData, prepare_urm
 
 Exactness = Literal["bitwise", "close", "replay", "baseline"]
@@ -70,6 +71,15 @@ def check_count(value: object, what: str) -> int:
     return int(value)
 
 
+def unsupported_slim_message(tier: str, slim: SlimOptions) -> str:
+    """The one line that refuses SLIM options on a tier that does not implement them."""
+    return (
+        f"tier {tier!r} does not support the SLIM options ({slim.describe()}): it stays the "
+        "seed's plain MSE step. Use python-naive, numba, cython-transposed, cython-bucketed "
+        "or cython-parallel(-f32)."
+    )
+
+
 @dataclass(frozen=True)
 class RunResult:
     """What one :meth:`Tier.run` call did."""
@@ -111,6 +121,8 @@ class Tier(abc.ABC):
     def memory_bytes(cls, data: TrainingData, **options: object) -> int:
         """Memory a prepared tier holds on this machine beyond the shared URM: S and copies."""
         return cls.similarity_itemsize * data.n_items * data.n_items + 16 * data.nnz
+    #: True where the tier implements SLIM's options (``no_diagonal``, ``l2``; impls/slim.py)
+    supports_slim_options: ClassVar[bool] = False
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
@@ -121,10 +133,21 @@ class Tier(abc.ABC):
                 return reason
         return None
 
-    def __init__(self, urm: object, *, seed: int = 0, learning_rate: float = 1e-6) -> None:
+    def __init__(
+        self,
+        urm: object,
+        *,
+        seed: int = 0,
+        learning_rate: float = 1e-6,
+        no_diagonal: bool = False,
+        l2: float = 0.0,
+    ) -> None:
         self.data: TrainingData = prepare_urm(urm)
         self.seed = check_count(seed, "seed")
         self.learning_rate = check_learning_rate(learning_rate)
+        self.slim = SlimOptions(no_diagonal=no_diagonal, l2=l2)
+        if not self.slim.is_default and not self.supports_slim_options:
+            raise InvalidInputError(unsupported_slim_message(self.name, self.slim))
         self.steps_done = 0
         self.loss = 0.0
         self._setup()

@@ -54,6 +54,7 @@ class BucketedTier(StreamBlockTier):
     compiled_modules: ClassVar[tuple[str, ...]] = ("_cython_bucketed",)
     #: the profile entry only (id + rating): the row W[i] stays in cache for the bucket
     bytes_per_entry: ClassVar[float] = 4 + 8
+    supports_slim_options: ClassVar[bool] = True
 
     def _setup(self) -> None:
         d = self.data
@@ -118,5 +119,5 @@ class CythonBucketed(BucketedTier):
     def _train_block(self, draws, order, item_ptr, sq):
         return self._kernel.train_block(
             *self._draw_arrays, *self._profile, self.W, self.learning_rate,
-            draws, order, item_ptr, sq,
+            draws, order, item_ptr, sq, self.slim.no_diagonal, self.slim.l2,
         )

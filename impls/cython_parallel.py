@@ -72,11 +72,15 @@ class ParallelTier(BucketedTier):
         seed: int = 0,
         learning_rate: float = 1e-6,
         threads: int | None = None,
+        no_diagonal: bool = False,
+        l2: float = 0.0,
     ) -> None:
         self._parallel = require_compiled("_cython_parallel")
         #: effective thread count, and what a reader of the results should know about it
         self.threads, self.notes = resolve_threads(threads)
-        super().__init__(urm, seed=seed, learning_rate=learning_rate)
+        super().__init__(
+            urm, seed=seed, learning_rate=learning_rate, no_diagonal=no_diagonal, l2=l2
+        )
 
     def _first_touch(self) -> None:
         # each thread faults in rows of W (np.zeros would map them lazily, in timed steps)
@@ -85,7 +89,7 @@ class ParallelTier(BucketedTier):
     def _train_block(self, draws, order, item_ptr, sq):
         return self._parallel.train_block(
             *self._draw_arrays, *self._profile, self.W, self.learning_rate,
-            draws, order, item_ptr, sq, self.threads,
+            draws, order, item_ptr, sq, self.threads, self.slim.no_diagonal, self.slim.l2,
         )
 
     def __repr__(self) -> str:

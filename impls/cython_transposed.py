@@ -26,6 +26,7 @@ class CythonTransposed(StreamBlockTier):
     bytes_per_entry = 12 + 2 * 64
 
     compiled_modules = ("_cython_transposed",)
+    supports_slim_options = True
 
     def _setup(self) -> None:
         self._kernel = require_compiled("_cython_transposed")
@@ -35,7 +36,9 @@ class CythonTransposed(StreamBlockTier):
         self._setup_stream()
 
     def _steps(self, draws: np.ndarray) -> tuple[float, int]:
-        return self._kernel.train_steps(*self._arrays, self.W, self.learning_rate, draws)
+        return self._kernel.train_steps(
+            *self._arrays, self.W, self.learning_rate, draws, self.slim.no_diagonal, self.slim.l2
+        )
 
     def similarity(self) -> np.ndarray:
         """S in canonical orientation, a transposed view of W (no copy)."""

@@ -23,6 +23,7 @@ class Floor(ParallelTier):
     description = "reads each drawn step's profile once (int32 ids, float64 ratings): no S"
     similarity_itemsize = 0
     bytes_per_entry = 4 + 8  # what it reads: the profile entry, once
+    supports_slim_options = False  # it trains nothing: SLIM's options would mean nothing
 
     #: sums over every profile entry read so far (ratings, item ids) and the entry count
     rating_checksum: float

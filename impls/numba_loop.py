@@ -18,10 +18,16 @@ import numpy as np
 
 from .base import StreamBlockTier, touched_zeros
 from .registry import register
+from .slim import l2_updated
 
 
-def train_steps(draw_user, draw_item, draw_rating, indptr, indices, ratings, S, lr, draws):
-    """The seed's In [40] loop over given draws; (loss, steps before a non-finite loss)."""
+def train_steps(
+    draw_user, draw_item, draw_rating, indptr, indices, ratings, S, lr, draws, no_diagonal, l2
+):
+    """The seed's In [40] loop over given draws; (loss, steps before a non-finite loss).
+
+    ``no_diagonal`` and ``l2`` are SLIM's options (impls/slim.py).
+    """
     loss = 0.0
     for sample_num in range(draws.shape[0]):
         index = draws[sample_num]
@@ -40,8 +46,16 @@ def train_steps(draw_user, draw_item, draw_rating, indptr, indices, ratings, S, 
         if not np.isfinite(loss):
             return loss, sample_num
 
-        for index in range(start_profile, end_profile):
-            S[indices[index], item_id] += lr * prediction_error * ratings[index]
+        if l2 != 0.0:
+            for index in range(start_profile, end_profile):
+                S[indices[index], item_id] = l2_updated(
+                    S[indices[index], item_id], lr, prediction_error, ratings[index], l2
+                )
+        else:
+            for index in range(start_profile, end_profile):
+                S[indices[index], item_id] += lr * prediction_error * ratings[index]
+        if no_diagonal:
+            S[item_id, item_id] = 0.0
     return loss, draws.shape[0]
 
 
@@ -49,6 +63,8 @@ def train_steps(draw_user, draw_item, draw_rating, indptr, indices, ratings, S, 
 def _jitted():
     # fastmath stays off (Numba's default): no reassociation, no fused multiply-add
     numba = importlib.import_module("numba")
+    # the shared L2 formula, made callable from compiled code (it stays a Python function)
+    importlib.import_module("numba.extending").register_jitable(l2_updated)
     return numba.njit(nogil=True, fastmath=False)(train_steps)
 
 
@@ -59,6 +75,7 @@ class NumbaLoop(StreamBlockTier):
     description = "seed In [40] loop under numba.njit, numpy stream in blocks (compile in setup)"
     #: as cython-rand: a profile entry and a 64-byte line of S read and written per entry
     bytes_per_entry = 12 + 2 * 64
+    supports_slim_options = True
 
     #: seconds this setup spent compiling (0.0 where an earlier setup in the process did)
     compile_seconds: float
@@ -91,6 +108,8 @@ class NumbaLoop(StreamBlockTier):
             np.zeros((1, 1)),
             1e-3,
             np.zeros(1, dtype=np.int64),
+            False,
+            0.0,
         )
         self.compile_seconds = time.perf_counter() - start
         if NumbaLoop.first_compile_seconds is None:
@@ -102,7 +121,9 @@ class NumbaLoop(StreamBlockTier):
         self._setup_stream()
 
     def _steps(self, draws: np.ndarray) -> tuple[float, int]:
-        loss, done = self._kernel(*self._arrays, self.S, self.learning_rate, draws)
+        loss, done = self._kernel(
+            *self._arrays, self.S, self.learning_rate, draws, self.slim.no_diagonal, self.slim.l2
+        )
         return float(loss), int(done)
 
     def similarity(self) -> np.ndarray:

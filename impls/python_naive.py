@@ -13,6 +13,7 @@ import numpy as np
 
 from .base import Tier, make_rng, touched_zeros
 from .registry import register
+from .slim import l2_updated
 
 
 @register
@@ -20,6 +21,7 @@ class PythonNaive(Tier):
     name = "python-naive"
     exactness = "bitwise"
     description = "seed In [25]: Python loop, scipy row dot and fancy-index update (reference)"
+    supports_slim_options = True  # the reference of SLIM's options too (impls/slim.py)
 
     def _setup(self) -> None:
         self.urm = self.data.csr
@@ -30,6 +32,7 @@ class PythonNaive(Tier):
     def _run(self, n_steps: int) -> tuple[float, int]:
         URM_train, URM_train_coo = self.urm, self.urm_coo
         item_item_S, learning_rate, rng = self.S, self.learning_rate, self.rng
+        no_diagonal, l2 = self.slim.no_diagonal, self.slim.l2
         n_interactions = URM_train_coo.nnz
 
         loss = 0.0
@@ -53,9 +56,20 @@ class PythonNaive(Tier):
             # Update model, in this case the similarity
             items_in_user_profile = URM_train[user_id].indices
             ratings_in_user_profile = URM_train[user_id].data
-            item_item_S[items_in_user_profile, item_id] += (
-                learning_rate * prediction_error * ratings_in_user_profile
-            )
+            if l2:
+                item_item_S[items_in_user_profile, item_id] = l2_updated(
+                    item_item_S[items_in_user_profile, item_id],
+                    learning_rate,
+                    prediction_error,
+                    ratings_in_user_profile,
+                    l2,
+                )
+            else:
+                item_item_S[items_in_user_profile, item_id] += (
+                    learning_rate * prediction_error * ratings_in_user_profile
+                )
+            if no_diagonal:  # SLIM's constraint: S[i, i] held at 0 (impls/slim.py)
+                item_item_S[item_id, item_id] = 0.0
         return loss, n_steps
 
     def similarity(self) -> np.ndarray:

@@ -7,8 +7,9 @@ import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .base import EXACTNESS_CLASSES, Tier
-from .errors import TierUnavailableError, UnknownTierError
+from .base import EXACTNESS_CLASSES, Tier, unsupported_slim_message
+from .errors import InvalidInputError, TierUnavailableError, UnknownTierError
+from .slim import SLIM_OPTION_NAMES, SlimOptions
 
 _TIERS: dict[str, type[Tier]] = {}
 _PLUGINS_LOADED = False
@@ -59,8 +60,17 @@ def accepts_option(name: str, option: str) -> bool:
 
 
 def create(name: str, urm: object, **options: object) -> Tier:
-    """Prepare tier ``name`` on ``urm`` (that is its setup); options go to the tier."""
+    """Prepare tier ``name`` on ``urm`` (that is its setup); options go to the tier.
+
+    SLIM options (``no_diagonal``, ``l2``) at their defaults are dropped for tiers that do
+    not implement them; anything else is refused with one line before any setup.
+    """
     cls = get_tier(name)
+    slim = SlimOptions(**{k: options.pop(k) for k in SLIM_OPTION_NAMES if k in options})
+    if cls.supports_slim_options:
+        options.update(slim.to_dict())
+    elif not slim.is_default:
+        raise InvalidInputError(unsupported_slim_message(name, slim))
     reason = cls.unavailable_reason()
     if reason is not None:
         raise TierUnavailableError(f"tier {name!r} is unavailable here: {reason}")

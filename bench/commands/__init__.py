@@ -8,6 +8,7 @@ assembles them in the order of :data:`COMMANDS`.
 #: the command modules, in the order ``slimbench --help`` lists them
 COMMANDS: tuple[str, ...] = (
     "run",
+    "train",
     "check",
     "tiers",
     "new_tier",

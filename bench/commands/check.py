@@ -32,6 +32,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="threads for the tiers that take them (default: all cores)",
     )
     add_dask_arguments(check)
+    check.add_argument(
+        "--no-diagonal", action="store_true", help="check under SLIM's S[i, i] = 0 constraint"
+    )
+    check.add_argument(
+        "--l2",
+        type=positive_float,
+        default=None,
+        metavar="LAMBDA",
+        help="check under SLIM's L2 decay (default none); with either option the default "
+        "tiers are those that implement them",
+    )
     check.set_defaults(func=handle)
 
 
@@ -39,10 +50,14 @@ def handle(args: argparse.Namespace) -> int:
     """Cross-check tiers against python-naive on the built-in check dataset."""
     from ..check import check_dataset, check_tiers
     from ..impls import accepts_option, get_tier
+    from ..impls.slim import SlimOptions
     from ..tier_selection import select_tiers, split_width, tier_options
 
     data = check_dataset()
+    slim = SlimOptions(no_diagonal=args.no_diagonal, l2=args.l2 or 0.0)
     names = select_tiers(args.tiers, args.tier_file, companions=False)
+    if args.tiers is None and not args.tier_file and not slim.is_default:
+        names = [n for n in names if get_tier(n).supports_slim_options]
     bases = [split_width(n)[0] for n in names]
     threaded = [b for b in bases if accepts_option(b, "threads")]
     options = {b: tier_options(b, args.threads, dask_options(args)) for b in bases}
@@ -55,7 +70,7 @@ def handle(args: argparse.Namespace) -> int:
     print(
         f"cross-check on the built-in dataset: {data.n_users} users x {data.n_items} items, "
         f"{data.nnz:,} interactions, {args.epochs} epochs, seed {args.seed}, "
-        f"learning rate {args.learning_rate:g}; reference python-naive"
+        f"learning rate {args.learning_rate:g}, {slim.describe()}; reference python-naive"
     )
     for name in names:  # where each tier from outside comes from, and what its build cost
         cls = get_tier(name.partition("@")[0])
@@ -73,6 +88,7 @@ def handle(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         learning_rate=args.learning_rate,
         options=options,
+        slim=slim.to_dict(),
     )
     for result in results:
         print(result.line())

@@ -30,6 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     """Load ``args.dataset`` and print its statistics (or JSON); 2 on a bad dataset."""
     from ..datasets import load_dataset
+    from ..learning_rate import SEED_RATES, overshoot_share, step_bound
     from ..movielens import write_dat
     from ..stats import dataset_stats, format_stats
 
@@ -41,10 +42,20 @@ def handle(args: argparse.Namespace) -> int:
         return 2
     loaded = time.perf_counter() - start
     stats = dataset_stats(dataset.urm)
+    bound = step_bound(dataset.urm)
+    shares = {f"{lr:g}": overshoot_share(dataset.urm, lr) for lr in SEED_RATES}
     if getattr(args, "json", False):
+        stats["step_bound"] = {**bound.to_dict(), "overshoot_share": shares}
         print(json.dumps({"name": dataset.name, "load_seconds": loaded, **stats}, indent=2))
     else:
         print(format_stats(stats, dataset.name), end="")
+        print(
+            f"\tLargest sum of squared ratings of a profile: {bound.max_square_sum:,.1f}; "
+            f"a step overshoots above lr = 2 / that = {bound.overshoot_above:.3g} "
+            f"(--learning-rate auto: {bound.auto_rate:.3g})"
+        )
+        for rate, share in shares.items():
+            print(f"\tSteps that overshoot at lr {rate}: {share:.2%}")
         print(f"\tSource: {dataset.source}")
         for note in dataset.notes:
             print(f"\tNote: {note}")

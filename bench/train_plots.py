@@ -1,0 +1,59 @@
+"""The plots of a ``slimbench train``: loss per epoch, and metrics per epoch beside the
+baselines (horizontal lines)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from .plots import _save  # noqa: E402
+from .quality.metrics import USER_METRICS  # noqa: E402
+
+
+def plot_loss(doc: dict, path: Path) -> Path:
+    """Loss per step (the seed's loss / steps) after every epoch, log scale."""
+    epochs = doc["epochs"]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot([e["epoch"] for e in epochs], [e["loss_per_step"] for e in epochs], "o-")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss per step (squared error)")
+    ax.set_title(f"{doc['options']['tier']} on {doc['dataset']['name']}, lr "
+                 f"{doc['learning_rate']['value']:.3g}")
+    ax.grid(alpha=0.3)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return _save(fig, path)
+
+
+def plot_metrics(doc: dict, path: Path) -> Path:
+    """Each top-N metric of the SGD model per evaluated epoch; baselines as lines."""
+    points = [e for e in doc["epochs"] if e.get("metrics")]
+    baselines = [q for q in doc["quality"] if q["kind"] == "baseline"]
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6.5), sharex=True)
+    for ax, metric in zip(axes.ravel(), USER_METRICS, strict=True):
+        ax.plot([e["epoch"] for e in points], [e["metrics"][metric] for e in points], "o-",
+                label="SGD SLIM", color="black")
+        for k, b in enumerate(baselines):
+            ax.axhline(b["metrics"][metric], color=f"C{k}", ls="--", label=b["model"])
+        ax.set_title(f"{metric}@{doc['options']['cutoff']}")
+        ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    for ax in axes[1]:
+        ax.set_xlabel("epoch")
+    axes[0, 0].legend(fontsize=8)
+    return _save(fig, path)
+
+
+def write_train_plots(doc: dict, out_dir: Path) -> dict[str, Path]:
+    """The plots that the document has data for; file name -> path."""
+    out = {}
+    if doc["epochs"]:
+        out["loss.png"] = plot_loss(doc, out_dir / "loss.png")
+    if any(e.get("metrics") for e in doc["epochs"]) or doc["quality"]:
+        out["metrics.png"] = plot_metrics(doc, out_dir / "metrics.png")
+    return out

@@ -1,0 +1,37 @@
+"""The self-contained HTML report of a ``slimbench train`` (as ``slimbench run``'s)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from .quality.metrics import METRICS
+from .report import _data_uri
+from .results import _atomic_write_text
+from .train_plots import write_train_plots
+
+CAPTIONS = {
+    "loss.png": "Loss per step after each epoch (log scale): the model really trains.",
+    "metrics.png": "Top-N metrics of the SGD model per evaluated epoch; dashed: the baselines.",
+}
+
+
+def write_train_report(doc: dict, out_dir: Path) -> Path:
+    """Write the plots and ``train.html`` into ``out_dir``; return the report's path."""
+    out_dir = Path(out_dir)
+    images = write_train_plots(doc, out_dir)
+    env = Environment(
+        loader=PackageLoader("slimbench", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    plots = [
+        {"uri": _data_uri(path), "caption": CAPTIONS.get(name, name), "name": name}
+        for name, path in images.items()
+    ]
+    html = env.get_template("train.html").render(d=doc, plots=plots, metrics=METRICS)
+    path = out_dir / "train.html"
+    _atomic_write_text(path, html)
+    return path

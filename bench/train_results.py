@@ -1,0 +1,62 @@
+"""``train.json``: what one ``slimbench train`` did (versioned schema, README "train.json").
+
+Schema ``slimbench.train`` version 1:
+
+- ``schema``, ``schema_version``, ``slimbench_version``, ``status`` ("running", "complete",
+  "interrupted", "diverged"), ``created``, ``updated``, ``command``
+- ``dataset``: name, source, notes, train_stats, train_nnz, test_nnz, test_users, split{...}
+- ``options``: tier, epochs, seed, threads, no_diagonal, l2, cutoff, eval_every, baselines,
+  knn_k, knn_shrink, ease_lambda, call_steps, predict_budget_seconds, save_top_k, save_dense
+- ``learning_rate``: value, rule, max_square_sum, overshoot_above, overshoot_share
+- ``setup_seconds``; ``prediction``: slimbench.training.Prediction
+- ``epochs``: [slimbench.training.EpochRecord]
+- ``quality``: [{model, kind, epoch, training_seconds, options, metrics{...}}]
+- ``model``: the files written; ``machine``; ``notes``: sentences; ``error``
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from .results import _atomic_write_text, _jsonable, now_iso
+
+SCHEMA = "slimbench.train"
+SCHEMA_VERSION = 1
+
+
+def new_document(command: list[str]) -> dict:
+    """The head of a train.json: schema, version, status "running", times, command."""
+    from . import __version__
+
+    now = now_iso()
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "slimbench_version": __version__,
+        "status": "running",
+        "created": now,
+        "updated": now,
+        "command": command,
+    }
+
+
+def _finite(value: object) -> object:
+    """NaN and infinities as null (JSON has no such numbers)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def write_train_results(doc: dict, out_dir: Path) -> Path:
+    """Write ``train.json`` into ``out_dir`` atomically."""
+    doc["updated"] = now_iso()
+    path = Path(out_dir) / "train.json"
+    text = json.dumps(_finite(doc), indent=2, allow_nan=False, default=_jsonable)
+    _atomic_write_text(path, text)
+    return path

@@ -1,0 +1,469 @@
+"""``slimbench train``: whole epochs with one tier, timed against a prediction, then judged
+on held-out interactions beside the baselines.
+
+Order of work: every input is checked before anything trains (tier, options, dataset,
+split, memory, learning rate); then the prediction, the epochs, the evaluations, the
+baselines and the outputs. ``train.json`` is rewritten after every epoch, so Ctrl-C keeps
+the finished epochs.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import __version__
+from .datasets import Dataset
+from .extrapolate import human_duration, human_rate
+from .impls import (
+    InvalidInputError,
+    Tier,
+    TrainingData,
+    TrainingDiverged,
+    accepts_option,
+    create,
+    get_tier,
+    prepare_urm,
+    tier_names,
+)
+from .impls.base import unsupported_slim_message
+from .impls.slim import SlimOptions
+from .learning_rate import AUTO_RULE, overshoot_share, step_bound
+from .machine import available_memory, machine_metadata
+from .quality.baselines import BASELINES, EASE_LAMBDA, KNN_K, KNN_SHRINK, fit_baseline
+from .quality.evaluate import evaluate, users_with_test
+from .quality.metrics import METRICS
+from .runner import MEMORY_HEADROOM, default_out_dir, memory_plan, prepare_out_dir, wide_console
+from .train_results import new_document, write_train_results
+from .train_split import Split
+from .training import (
+    MAX_CALL_STEPS,
+    EpochRecord,
+    Prediction,
+    predict,
+    run_epoch,
+)
+
+#: gram, inverse and result: the dense n x n float64 matrices EASE holds at once
+EASE_MATRICES = 3
+
+
+@dataclass
+class TrainOptions:
+    """Everything ``slimbench train`` takes (the CLI maps its flags onto this)."""
+
+    dataset: str = "synthetic-ml10m"
+    tier: str | None = None  # None: the fastest bitwise tier available
+    epochs: int = 10
+    learning_rate: float | str = "auto"
+    seed: int = 0
+    threads: int | None = None
+    train_share: float = 0.8
+    no_diagonal: bool = False
+    l2: float = 0.0
+    cutoff: int = 10
+    eval_every: int = 0  # 0: evaluate after the last epoch only
+    baselines: Sequence[str] = BASELINES
+    knn_k: int = KNN_K
+    knn_shrink: float = KNN_SHRINK
+    ease_lambda: float = EASE_LAMBDA
+    test_dataset: str | None = None
+    write_split: Path | None = None
+    save_top_k: int = 100
+    save_dense: bool = False
+    predict_budget: float = 10.0
+    max_call_steps: int | None = None  # None: training.MAX_CALL_STEPS
+    out_dir: Path | None = None
+    plots: bool = True
+    command: list[str] = field(default_factory=lambda: list(sys.argv))
+
+
+def default_tier() -> str:
+    """The fastest bitwise tier available here (the registry lists tiers slowest first)."""
+    exact = [
+        n
+        for n in tier_names()
+        if get_tier(n).exactness == "bitwise" and get_tier(n).unavailable_reason() is None
+    ]
+    return exact[-1]
+
+
+def check_options(o: TrainOptions) -> tuple[str, SlimOptions]:
+    """The tier to train and SLIM's options; refuses what cannot train, before any loading."""
+    for name, value in (("--epochs", o.epochs), ("--cutoff", o.cutoff)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidInputError(f"{name} must be a positive integer, got {value!r}.")
+    if o.eval_every < 0 or o.save_top_k < 0:
+        raise InvalidInputError("--eval-every and --save-top-k must be integers >= 0.")
+    unknown = [b for b in o.baselines if b not in BASELINES]
+    if unknown:
+        raise InvalidInputError(
+            f"unknown baseline(s) {', '.join(unknown)}; choose from {', '.join(BASELINES)}."
+        )
+    name = o.tier or default_tier()
+    cls = get_tier(name)
+    if cls.exactness == "baseline":
+        raise InvalidInputError(
+            f"tier {name!r} trains nothing (it only reads profiles); choose a trainer."
+        )
+    reason = cls.unavailable_reason()
+    if reason is not None:
+        raise InvalidInputError(f"tier {name!r} is unavailable here: {reason}")
+    slim = SlimOptions(no_diagonal=o.no_diagonal, l2=o.l2)
+    if not slim.is_default and not cls.supports_slim_options:
+        raise InvalidInputError(unsupported_slim_message(name, slim))
+    return name, slim
+
+
+class TrainRun:
+    """One ``slimbench train``; :meth:`execute` returns the exit code."""
+
+    def __init__(self, options: TrainOptions, console: Console | None = None) -> None:
+        self.o = options
+        self.c = console or wide_console()
+        self.tier_name, self.slim = check_options(options)
+        self.out = prepare_out_dir(options.out_dir or default_out_dir())
+        self.doc: dict = {}
+        self.records: list[EpochRecord] = []
+        self.prediction: Prediction | None = None
+
+    # -- before training ------------------------------------------------------------
+
+    def _load(self) -> tuple[Dataset, Split, TrainingData]:
+        """The dataset, the split and the canonical training URM; every check on them."""
+        from .datasets import load_dataset
+        from .train_split import given_split, seeded_split, write_split
+
+        o = self.o
+        dataset = load_dataset(o.dataset)
+        if o.test_dataset:
+            split = given_split(dataset, o.test_dataset)
+        else:
+            split = seeded_split(dataset, o.train_share, o.seed)
+        if split.test.nnz == 0:
+            raise InvalidInputError(
+                f"the test set of {o.dataset!r} is empty: nothing to evaluate on. Lower "
+                "--train-share or give --test-dataset."
+            )
+        data = prepare_urm(split.train, name=f"{dataset.name} (train)")
+        memory_plan([self.tier_name], data, available_memory())
+        heavy = [b for b in o.baselines if b in ("item-knn", "ease")]
+        need = EASE_MATRICES * 8 * data.n_items**2
+        if heavy and need > MEMORY_HEADROOM * available_memory():
+            raise InvalidInputError(
+                f"the baselines {', '.join(heavy)} need about {need / 2**30:.1f} GiB of dense "
+                f"item-item matrices for {data.n_items:,} items, more than is available; "
+                "pass --baselines top-popular."
+            )
+        seen = split.info.get("seen_in_training", 0)
+        if seen:
+            self.c.print(
+                f"[yellow]note: {seen:,} test interactions are also in the training data: "
+                "they count as relevant but are never recommended (seen items are excluded)[/]"
+            )
+        if o.write_split:
+            train_csv, test_csv = write_split(split, o.write_split)
+            self.c.print(f"split written: {train_csv}, {test_csv}")
+        return dataset, split, data
+
+    def _learning_rate(self, data: TrainingData) -> dict:
+        """The rate to train with, its rule, the bound and the share of overshooting steps."""
+        bound = step_bound(data)
+        if self.o.learning_rate == "auto":
+            value, rule = bound.auto_rate, f"auto: {AUTO_RULE}"
+        else:
+            value, rule = float(self.o.learning_rate), "given"
+        share = overshoot_share(data, value)
+        return {"value": value, "rule": rule, **bound.to_dict(), "overshoot_share": share}
+
+    def _start_doc(self, dataset: Dataset, split: Split, data: TrainingData, lr: dict) -> None:
+        from .stats import dataset_stats
+
+        o = self.o
+        self.doc = new_document(o.command)
+        self.doc |= {
+            "dataset": {
+                "name": dataset.name,
+                "source": dataset.source,
+                "notes": list(dataset.notes),
+                "train_stats": dataset_stats(data.csr),
+                "train_nnz": data.nnz,
+                "test_nnz": int(split.test.nnz),
+                "test_users": int(users_with_test(split.test).size),
+                "split": split.info,
+            },
+            "options": {
+                "tier": self.tier_name,
+                "epochs": o.epochs,
+                "seed": o.seed,
+                "threads": o.threads,
+                **self.slim.to_dict(),
+                "cutoff": o.cutoff,
+                "eval_every": o.eval_every,
+                "baselines": list(o.baselines),
+                "knn_k": o.knn_k,
+                "knn_shrink": o.knn_shrink,
+                "ease_lambda": o.ease_lambda,
+                "call_steps": None,
+                "predict_budget_seconds": o.predict_budget,
+                "save_top_k": o.save_top_k,
+                "save_dense": o.save_dense,
+            },
+            "learning_rate": lr,
+            "setup_seconds": None,
+            "prediction": None,
+            "epochs": [],
+            "quality": [],
+            "model": None,
+            "machine": machine_metadata(),
+            "notes": [],
+            "error": None,
+        }
+        self._write()
+
+    def _write(self) -> None:
+        if self.prediction is not None:
+            self.doc["prediction"] = self.prediction.to_dict()
+        self.doc["epochs"] = [r.to_dict() for r in self.records]
+        write_train_results(self.doc, self.out)
+
+    def _make_tier(self, data: TrainingData, lr: float) -> Tier:
+        """A fresh tier with this run's seed, SLIM options and threads."""
+        threads = self.o.threads is not None and accepts_option(self.tier_name, "threads")
+        options = {"threads": self.o.threads} if threads else {}
+        return create(
+            self.tier_name,
+            data,
+            seed=self.o.seed,
+            learning_rate=lr,
+            **self.slim.to_dict(),
+            **options,
+        )
+
+    # -- the run ----------------------------------------------------------------------
+
+    def execute(self) -> int:
+        """Check, predict, train, evaluate, write; 0 on success, 1 if training diverged.
+
+        Ctrl-C at any point after the checks writes what was done (status "interrupted").
+        """
+        o, c = self.o, self.c
+        c.print(f"[bold]slimbench {__version__}[/] train -> {self.out}")
+        dataset, split, data = self._load()
+        lr = self._learning_rate(data)
+        self._start_doc(dataset, split, data, lr)
+        self._say_learning_rate(lr)
+        c.print(
+            f"tier {self.tier_name} ({self.slim.describe()}); {o.epochs} epoch(s) of "
+            f"{data.nnz:,} steps; test: {split.test.nnz:,} interactions of "
+            f"{self.doc['dataset']['test_users']:,} users"
+        )
+        try:
+            try:
+                calls = self._predict(data, lr["value"])
+            except TrainingDiverged as exc:  # the rate is too large for even a few calls
+                return self._diverged(f"while predicting the time: {exc}")
+            try:
+                S = self._train_all(data, lr["value"], calls, split)
+            except TrainingDiverged as exc:
+                return self._diverged(str(exc))
+            self._quality(S, split, self.prediction.measured_seconds + self.doc["setup_seconds"])
+            self._save_model(S, dataset)
+        except KeyboardInterrupt:
+            self._finish("interrupted")
+            c.print(f"[yellow]interrupted: {len(self.records)} finished epoch(s) kept[/]")
+            raise
+        self._finish("complete")
+        return 0
+
+    def _predict(self, data: TrainingData, lr: float) -> list[int]:
+        """The prediction (self.prediction); returns the epoch's calls."""
+        o = self.o
+        self.prediction, calls = predict(
+            lambda: self._make_tier(data, lr),
+            data.nnz,
+            o.epochs,
+            o.predict_budget,
+            o.max_call_steps or MAX_CALL_STEPS,
+        )
+        self.doc["options"]["call_steps"] = calls[0]
+        gc.collect()
+        p = self.prediction
+        self.c.print(
+            f"predicted: {human_rate(p.samples_per_second['median'])} samples/s over "
+            f"{len(p.rounds)} call(s) of {p.call_steps:,} steps (an epoch is {len(calls)} "
+            f"such call(s)) -> {o.epochs} epochs in "
+            f"{human_duration(p.predicted_seconds)} ({p.predicted_seconds:.1f} s)"
+        )
+        return calls
+
+    def _train_all(
+        self, data: TrainingData, lr: float, calls: list[int], split: Split
+    ) -> np.ndarray:
+        """Set up the tier, run the epochs, settle the prediction; return S (contiguous)."""
+        start = time.perf_counter()
+        tier = self._make_tier(data, lr)
+        self.doc["setup_seconds"] = time.perf_counter() - start
+        self._write()
+        self._train(tier, calls, split)
+        measured = sum(r.seconds for r in self.records)
+        p = self.prediction
+        p.settle(measured)
+        self.c.print(
+            f"measured: {measured:.1f} s for {self.o.epochs} epochs; predicted "
+            f"{p.predicted_seconds:.1f} s: error {p.error_percent:+.1f} %"
+        )
+        S = np.ascontiguousarray(tier.similarity())
+        del tier
+        gc.collect()
+        return S
+
+    def _diverged(self, error: str) -> int:
+        """Keep what was done, say why it stopped; exit code 1."""
+        self.doc["error"] = error
+        self._finish("diverged")
+        self.c.print(f"[red]{error}[/]")
+        return 1
+
+    def _say_learning_rate(self, lr: dict) -> None:
+        c = self.c
+        c.print(
+            f"learning rate {lr['value']:.4g} ({lr['rule']}); steps overshoot above "
+            f"{lr['overshoot_above']:.4g} (2 / max_u sum r^2 = 2 / {lr['max_square_sum']:,.1f})"
+        )
+        if lr["overshoot_share"] > 0:
+            warning = (
+                f"warning: at learning rate {lr['value']:g}, {lr['overshoot_share']:.2%} of the "
+                "training steps overshoot (lr * sum of the user's squared ratings > 2): the "
+                "loss may diverge. --learning-rate auto avoids that."
+            )
+            self.doc["notes"].append(warning)
+            c.print(f"[yellow]{warning}[/]")
+
+    def _train(self, tier: Tier, calls: list[int], split: Split) -> None:
+        """The epochs, with the live bar, a line each and train.json rewritten after each."""
+        o, c = self.o, self.c
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,}/{task.total:,} steps"),
+            TimeElapsedColumn(),
+            console=c,
+            transient=True,
+        ) as progress:
+            for epoch in range(1, o.epochs + 1):
+                task = progress.add_task(f"epoch {epoch}/{o.epochs}", total=sum(calls))
+                record = run_epoch(
+                    tier, epoch, calls, lambda n, t=task: progress.advance(t, n)
+                )
+                progress.remove_task(task)
+                if o.eval_every and epoch % o.eval_every == 0 and epoch < o.epochs:
+                    record.metrics = self._evaluate(tier.similarity(), split)
+                self.records.append(record)
+                progress.console.print(self._epoch_line(record), highlight=False)
+                self._write()
+
+    def _epoch_line(self, r: EpochRecord) -> str:
+        line = (
+            f"epoch {r.epoch:>3}: {r.seconds:8.2f} s, loss per step {r.loss_per_step:.6g}, "
+            f"{human_rate(r.samples_per_second)} samples/s"
+        )
+        if r.metrics:
+            line += f", ndcg@{self.o.cutoff} {r.metrics['ndcg']:.4f}"
+        return line
+
+    def _evaluate(self, S: np.ndarray, split: Split) -> dict:
+        """The metrics of the model ``S`` on the split (scores r_u . S[:, i])."""
+        S = np.ascontiguousarray(S)
+        return evaluate(lambda rows: rows @ S, split.train, split.test, self.o.cutoff)
+
+    # -- after training ---------------------------------------------------------------
+
+    def _quality(self, S: np.ndarray, split: Split, training_seconds: float) -> None:
+        """Evaluate the SGD model and fit and evaluate each baseline; print the table."""
+        o = self.o
+        lr = self.doc["learning_rate"]["value"]
+        metrics = self._evaluate(S, split)
+        self.records[-1].metrics = metrics
+        entries = [
+            {
+                "model": f"SGD SLIM ({self.tier_name})",
+                "kind": "sgd",
+                "epoch": len(self.records),
+                "training_seconds": training_seconds,
+                "options": {**self.slim.to_dict(), "learning_rate": lr},
+                "metrics": metrics,
+            }
+        ]
+        for name in o.baselines:
+            start = time.perf_counter()
+            model = fit_baseline(
+                name,
+                split.train,
+                knn_k=o.knn_k,
+                knn_shrink=o.knn_shrink,
+                ease_lambda=o.ease_lambda,
+            )
+            seconds = time.perf_counter() - start
+            entries.append(
+                {
+                    "model": name,
+                    "kind": "baseline",
+                    "epoch": None,
+                    "training_seconds": seconds,
+                    "options": model.options,
+                    "metrics": evaluate(model.scores, split.train, split.test, o.cutoff),
+                }
+            )
+            del model
+            gc.collect()
+            self.doc["quality"] = entries
+            self._write()
+        self.doc["quality"] = entries
+        self._print_quality(entries)
+
+    def _print_quality(self, entries: list[dict]) -> None:
+        table = Table(title=f"quality at N = {self.o.cutoff} on the held-out interactions")
+        table.add_column("model", justify="left")
+        table.add_column("training s", justify="right")
+        for m in METRICS:
+            table.add_column(m, justify="right")
+        for e in entries:
+            table.add_row(
+                e["model"],
+                f"{e['training_seconds']:.2f}",
+                *(f"{e['metrics'][m]:.4f}" for m in METRICS),
+            )
+        self.c.print(table)
+
+    def _save_model(self, S: np.ndarray, dataset: Dataset) -> None:
+        from .model_io import save_model
+
+        o = self.o
+        metadata = {
+            "tier": self.tier_name,
+            "options": self.slim.to_dict(),
+            "learning_rate": self.doc["learning_rate"]["value"],
+            "seed": o.seed,
+            "epochs": len(self.records),
+            "dataset": dataset.name,
+            "n_items": int(S.shape[0]),
+        }
+        self.doc["model"] = save_model(S, self.out, o.save_top_k, o.save_dense, metadata)
+
+    def _finish(self, status: str) -> None:
+        self.doc["status"] = status
+        self._write()
+        if self.o.plots:
+            from .train_report import write_train_report
+
+            self.c.print(f"report: {write_train_report(self.doc, self.out)}")
