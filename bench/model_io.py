@@ -40,7 +40,8 @@ def save_model(
     files = {}
     if top_k > 0:
         name = f"model_top{top_k}.npz"
-        sp.save_npz(folder / name, top_k_columns(S, top_k))
+        # a sparse S is already the top k per column (gathered from a distributed tier)
+        sp.save_npz(folder / name, S.tocsc() if sp.issparse(S) else top_k_columns(S, top_k))
         files["top_k"] = name
     if dense:
         np.save(folder / "model_dense.npy", np.asarray(S))

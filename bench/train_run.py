@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -322,7 +323,13 @@ class TrainRun:
             f"measured: {measured:.1f} s for {self.o.epochs} epochs; predicted "
             f"{p.predicted_seconds:.1f} s: error {p.error_percent:+.1f} %"
         )
-        S = np.ascontiguousarray(tier.similarity())
+        S = model_matrix(tier, self.o.save_top_k, self.o.save_dense)
+        if sp.issparse(S):
+            self.doc.setdefault("notes", []).append(
+                f"{self.tier_name} keeps S on its workers: the model was gathered as the top "
+                f"{self.o.save_top_k} per column (never the dense S), and evaluated as such"
+            )
+        tier.close()
         del tier
         gc.collect()
         return S
@@ -362,9 +369,7 @@ class TrainRun:
         ) as progress:
             for epoch in range(1, o.epochs + 1):
                 task = progress.add_task(f"epoch {epoch}/{o.epochs}", total=sum(calls))
-                record = run_epoch(
-                    tier, epoch, calls, lambda n, t=task: progress.advance(t, n)
-                )
+                record = run_epoch(tier, epoch, calls, lambda n, t=task: progress.advance(t, n))
                 progress.remove_task(task)
                 if o.eval_every and epoch % o.eval_every == 0 and epoch < o.epochs:
                     record.metrics = self._evaluate(tier.similarity(), split)
@@ -383,6 +388,10 @@ class TrainRun:
 
     def _evaluate(self, S: np.ndarray, split: Split) -> dict:
         """The metrics of the model ``S`` on the split (scores r_u . S[:, i])."""
+        if sp.issparse(S):  # a top-k model gathered from a distributed tier
+            return evaluate(
+                lambda rows: (rows @ S).toarray(), split.train, split.test, self.o.cutoff
+            )
         S = np.ascontiguousarray(S)
         return evaluate(lambda rows: rows @ S, split.train, split.test, self.o.cutoff)
 
@@ -467,3 +476,18 @@ class TrainRun:
             from .train_report import write_train_report
 
             self.c.print(f"report: {write_train_report(self.doc, self.out)}")
+
+
+def model_matrix(tier: Tier, top_k: int, dense: bool) -> np.ndarray | sp.csc_matrix:
+    """The trained S: dense, or for a tier that keeps S on its workers (``top_k``) and where
+    no dense copy is asked for, the top-k entries of each column as a sparse matrix."""
+    if hasattr(tier, "top_k") and top_k > 0 and not dense:
+        indices, values = tier.top_k(top_k)
+        n, k = indices.shape
+        S = sp.csc_matrix(
+            (values.ravel().astype(np.float64), indices.ravel(), np.arange(0, n * k + 1, k)),
+            shape=(n, n),
+        )
+        S.eliminate_zeros()
+        return S
+    return np.ascontiguousarray(tier.similarity())

@@ -165,10 +165,14 @@ class BlockTrainer:
         return self.items, self.W
 
     def top_k(self, k: int):
-        """Per own column i of S: the k largest S[j, i] (items, indices, values)."""
+        """Per own column i of S: the k largest S[j, i], ties to the lower row j, as the
+        dense path's top-k (model_io.top_k_columns) picks them: (items, indices, values)."""
         k = min(k, self.W.shape[1])
-        idx = np.argpartition(-self.W, k - 1, axis=1)[:, :k] if k else np.empty((0, 0), int)
-        return self.items, idx.astype(np.int32), np.take_along_axis(self.W, idx, axis=1)
+        idx = np.empty((self.W.shape[0], k), dtype=np.int32)
+        for start in range(0, self.W.shape[0], 256):  # bounds the argsort's temporaries
+            rows = self.W[start : start + 256]
+            idx[start : start + 256] = np.argsort(-rows, axis=1, kind="stable")[:, :k]
+        return self.items, idx, np.take_along_axis(self.W, idx, axis=1)
 
     def memory(self) -> dict:
         """This worker process's peak resident bytes since the trainer was created, and its
@@ -443,9 +447,8 @@ class DaskBucketedTier(Tier):
         return S
 
     def top_k(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per column i of S, the k rows j with the largest S[j, i]: (indices, values).
-
-        Gathered per worker without ever forming the dense S.
+        """Per column i of S, the k rows j with the largest S[j, i] (ties: lower j):
+        (indices, values), each (n_items, k). Gathered per worker, never the dense S.
         """
         n = self.data.n_items
         k = min(k, n)

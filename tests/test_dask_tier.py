@@ -143,3 +143,17 @@ def test_a_block_that_does_not_fit_a_worker_is_refused_with_the_workers_it_needs
             create("dask-bucketed", urm, workers=1, scheduler=cluster.scheduler_address)
     finally:
         cluster.close()
+
+
+def test_train_gathers_the_top_k_model_from_the_workers(tmp_path):
+    import scipy.sparse as sp
+
+    common = ["--dataset", "synthetic-tiny", "--epochs", "2", "--baselines", "none"]
+    common += ["--save-top-k", "7", "--learning-rate", "1e-3"]
+    assert main(["train", *common, "--tier", "cython-bucketed", "--out", str(tmp_path / "a")]) == 0
+    assert main(["train", *common, "--tier", "dask-bucketed", "--out", str(tmp_path / "b")]) == 0
+    dense = sp.load_npz(tmp_path / "a" / "model_top7.npz")
+    gathered = sp.load_npz(tmp_path / "b" / "model_top7.npz")
+    assert (dense != gathered).nnz == 0  # the same S (bitwise), the same top 7 per column
+    doc = json.loads((tmp_path / "b" / "train.json").read_text())
+    assert any("never the dense S" in n for n in doc["notes"])
