@@ -29,7 +29,12 @@ def table_rows(results: dict) -> list[dict]:
         speed = ci = naive = rand = floor = train = traffic = share = ""
         if sps and t["status"] in ("measured", "interrupted"):
             speed = human_rate(sps["median"])
-            ci = f"{human_rate(sps['ci_low'])}-{human_rate(sps['ci_high'])}"
+            ci = (
+                "no interval"
+                if sps.get("n", 0) < 2
+                else f"{human_rate(sps['ci_low'])}-{human_rate(sps['ci_high'])} "
+                f"({sps['confidence']:.1%})"
+            )
             naive = _ratio(t["speedup"].get("python-naive"))
             rand = _ratio(t["speedup"].get("cython-rand"))
             floor = "" if t.get("percent_of_floor") is None else f"{t['percent_of_floor']:.0f}%"
@@ -45,7 +50,7 @@ def table_rows(results: dict) -> list[dict]:
                 "check": check,
                 "status": t["status"],
                 "samples/s": speed,
-                "95% CI": ci,
+                "interval (coverage)": ci,
                 "rounds": str(len(t.get("rounds", []))),
                 "vs naive": naive,
                 "vs rand": rand,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -10,6 +11,7 @@ matplotlib.use("Agg")  # files only: no display needed, none assumed
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter  # noqa: E402
 
 from .extrapolate import human_duration, human_rate  # noqa: E402
@@ -30,6 +32,12 @@ CLASS_COLORS = {
     "close": "#dd6b20",
     "baseline": "#718096",
 }
+CLASS_LABELS = {
+    "bitwise": "bitwise: S equal to the reference's",
+    "replay": "replay: own sampler, loop checked on the reference's draws",
+    "close": "close: within a stated tolerance (float32)",
+    "baseline": "baseline: the floor, reads profiles only",
+}
 
 
 def measured(results: dict) -> list[dict]:
@@ -44,11 +52,34 @@ def measured(results: dict) -> list[dict]:
 
 
 def _subtitle(results: dict) -> str:
+    """Dataset and machine, shortened and wrapped so that no title clips."""
     ds, m = results["dataset"], results["machine"]
-    return (
-        f"{ds['name']} ({ds['train_nnz']:,} training interactions) - "
+    name = ds["name"] if len(ds["name"]) <= 60 else ds["name"][:57] + "..."
+    text = (
+        f"{name} ({ds['train_nnz']:,} training interactions) - "
         f"{m.get('cpu_model')}, {m.get('usable_cores')} cores"
     )
+    return "\n".join(textwrap.wrap(text, 90))
+
+
+def interval_label(sps: dict) -> str:
+    """The interval of a median with the coverage it really has ("no interval": 1 round)."""
+    if sps.get("n", 0) < 2:
+        return "no interval"
+    return f"{sps['confidence']:.1%} interval"
+
+
+def _coverage_text(tiers: list[dict]) -> str:
+    labels = sorted({interval_label(t["samples_per_second"]) for t in tiers})
+    return labels[0] if len(labels) == 1 else "intervals of the coverage in the table"
+
+
+def _class_legend(ax, tiers: list[dict]) -> None:
+    classes = list(dict.fromkeys(t["exactness"] for t in tiers))
+    handles = [
+        Patch(color=CLASS_COLORS.get(c, "#999"), label=CLASS_LABELS.get(c, c)) for c in classes
+    ]
+    ax.legend(handles=handles, fontsize=8, loc="lower right", title="class", title_fontsize=8)
 
 
 def plot_speed(results: dict, path: Path) -> Path:
@@ -72,7 +103,8 @@ def plot_speed(results: dict, path: Path) -> Path:
     ax.set_xscale("log")
     if len(med):
         ax.set_xlim((med - lo).min() / 3, (med + hi).max() * 15)
-    ax.set_xlabel("samples per second (median over rounds, 95% CI; log scale)")
+    ax.set_xlabel(f"samples per second (median over rounds, {_coverage_text(tiers)}; log scale)")
+    _class_legend(ax, tiers)
     ax.set_title("SLIM MSE SGD speed per tier\n" + _subtitle(results), fontsize=10)
     ax.grid(axis="x", which="both", alpha=0.3)
     return _save(fig, path)
@@ -85,9 +117,18 @@ def plot_training_time(results: dict, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(9, 0.55 * len(tiers) + 1.6))
     y = np.arange(len(tiers))
     sec = np.array([t["training_time"]["seconds"] for t in tiers])
+    low = np.array(
+        [t["training_time"].get("seconds_low") or s for t, s in zip(tiers, sec, strict=True)]
+    )
+    high = np.array(
+        [t["training_time"].get("seconds_high") or s for t, s in zip(tiers, sec, strict=True)]
+    )
     ax.barh(y, sec, color=[CLASS_COLORS.get(t["exactness"], "#999") for t in tiers], height=0.6)
-    for yi, s in zip(y, sec, strict=True):
-        ax.text(s * 1.08, yi, human_duration(s), va="center", fontsize=9)
+    ax.errorbar(
+        sec, y, xerr=[sec - low, high - sec], fmt="none", ecolor="#1a202c", elinewidth=1, capsize=3
+    )
+    for yi, s, top in zip(y, sec, high, strict=True):
+        ax.text(top * 1.08, yi, human_duration(s), va="center", fontsize=9)
     ax.set_yticks(y, [t["name"] for t in tiers])
     ax.invert_yaxis()
     ax.set_xscale("log")
@@ -96,7 +137,11 @@ def plot_training_time(results: dict, path: Path) -> Path:
     ax.xaxis.set_major_locator(FixedLocator(list(NICE_DURATIONS)))
     ax.xaxis.set_minor_locator(FixedLocator([]))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: NICE_DURATIONS.get(round(v), "")))
-    ax.set_xlabel(f"time for {epochs} epochs of the training split, setup included (log scale)")
+    ax.set_xlabel(
+        f"time for {epochs} epochs of the training split, setup included (log scale; bars: "
+        "from the interval of samples/s)"
+    )
+    _class_legend(ax, tiers)
     ax.set_title(
         f"Extrapolated training time ({epochs} epochs)\n" + _subtitle(results), fontsize=10
     )
@@ -105,13 +150,23 @@ def plot_training_time(results: dict, path: Path) -> Path:
 
 
 def _per_round(results: dict, value) -> plt.Figure:
-    fig, ax = plt.subplots(figsize=(9, 5))
-    for t in measured(results):
+    fig, ax = plt.subplots(figsize=(11, 5))
+    tiers = measured(results)
+    # one distinct colour per tier (tab10 has 10, and runs have more tiers than that)
+    palette = plt.get_cmap("tab20" if len(tiers) > 10 else "tab10")
+    for k, t in enumerate(tiers):
         warm = t.get("warmup", [])
         rounds = t.get("rounds", [])
         steps = np.cumsum([r["steps"] for r in warm + rounds])
         vals = [value(r) for r in warm + rounds]
-        (line,) = ax.plot(steps[len(warm) :], vals[len(warm) :], marker="o", ms=3, label=t["name"])
+        (line,) = ax.plot(
+            steps[len(warm) :],
+            vals[len(warm) :],
+            marker="o",
+            ms=3,
+            label=t["name"],
+            color=palette(k % palette.N),
+        )
         if warm:
             ax.plot(
                 steps[: len(warm) + 1],
@@ -122,7 +177,7 @@ def _per_round(results: dict, value) -> plt.Figure:
             )
     ax.set_xscale("log")
     ax.set_xlabel("steps done by the tier (dotted: warm-up, not counted)")
-    ax.legend(fontsize=8, ncol=2)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))  # off the data
     ax.grid(alpha=0.3, which="both")
     return fig, ax
 

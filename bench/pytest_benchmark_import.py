@@ -46,10 +46,19 @@ def results_from_pytest_benchmark(path: str | Path) -> dict:
         steps = int(info["steps"])
         # per-round times where saved (--benchmark-save-data), else only the median exists
         times = b["stats"].get("data") or [b["stats"]["median"]]
-        entry["rounds"] = [{"steps": steps, "seconds": float(t), "loss": None} for t in times]
+        losses = info.get("round_losses") or []
+        if len(losses) != len(times):
+            losses = [None] * len(times)  # no loss is better than a loss of another round
+        entry["rounds"] = [
+            {"steps": steps, "seconds": float(t), "loss": loss}
+            for t, loss in zip(times, losses, strict=True)
+        ]
         entry["status"] = "measured"
-        entry["check"] = {"verdict": info.get("check")}
+        entry["check"] = _check_record(info)
         entry["setup_seconds"] = info.get("setup_seconds")
+        entry["threads"] = info.get("threads")
+        entry["memory_bytes"] = info.get("memory_bytes")
+        entry["notes"].append(f"{steps:,} steps per round ({b.get('group') or 'no group'})")
         summarize_entry(entry, int(info["train_nnz"]), int(info["epochs"]))
         tiers.append(entry)
     derive_ratios(tiers, paired=False)  # pytest-benchmark times one tier after another
@@ -65,12 +74,12 @@ def results_from_pytest_benchmark(path: str | Path) -> dict:
         "dataset": {
             "name": first.get("dataset", "?"),
             "source": "pytest-benchmark run",
-            "notes": [],
-            "stats": {},
+            "notes": [] if "train_share" in first else ["split not recorded in this file"],
+            "stats": first.get("dataset_stats") or {},
             "train_nnz": int(first["train_nnz"]),
-            "test_nnz": 0,
-            "train_share": 1.0,
-            "split_seed": None,
+            "test_nnz": first.get("test_nnz"),
+            "train_share": first.get("train_share"),
+            "split_seed": first.get("seed"),
         },
         "options": {
             "seed": first.get("seed"),
@@ -90,12 +99,35 @@ def results_from_pytest_benchmark(path: str | Path) -> dict:
             "cpu_model": machine.get("cpu", {}).get("brand_raw"),
             "usable_cores": machine.get("cpu", {}).get("count"),
             "python": machine.get("python_version"),
-            "pytest_benchmark": machine,
+            "os": " ".join(filter(None, (machine.get("system"), machine.get("release")))),
+            "node": machine.get("node"),
         },
-        "check": [],
+        "check": [t["check"] for t in tiers if t["check"].get("verdict") != "not recorded"],
         "tiers": tiers,
         "caveats": [
             "Figures from pytest-benchmark: each round is a single run call on a fresh "
             "tier; the tiers' cross-check ran in the same pytest session."
         ],
+    }
+
+
+def _check_record(info: dict) -> dict:
+    """The tier's cross-check in that session, as results.json holds it, or "not recorded"."""
+    check = info.get("check")
+    if isinstance(check, dict):
+        return check
+    record = {
+        "tier": info["tier"],
+        "exactness": info.get("exactness"),
+        "max_abs_diff": None,
+        "loss_rel_diff": None,
+        "seconds": None,
+        "first_difference": None,
+    }
+    if isinstance(check, str):  # files written before the full verdict was stored
+        return {**record, "verdict": check, "detail": "only the verdict was recorded"}
+    return {
+        **record,
+        "verdict": "not recorded",
+        "detail": "this pytest-benchmark file holds no cross-check",
     }

@@ -11,7 +11,7 @@ import pytest
 from slimbench import runner as runner_module
 from slimbench.annotate import annotate_tiers, step_loop_lines
 from slimbench.cli import main
-from slimbench.compare import compare_results
+from slimbench.compare import compare_results, slower_tiers
 from slimbench.extrapolate import extrapolate_training_time, human_duration
 from slimbench.impls import InvalidInputError, create
 from slimbench.results import ResultsFileError, load_results
@@ -228,24 +228,39 @@ def test_compare_gives_verdicts_from_the_rounds(tiny_run):
     assert all(r["p_value"] < 0.05 for r in rows)
 
 
-def test_compare_fail_slower_gates_a_slowed_tier(tiny_run, tmp_path, capsys):
-    doc = load_results(tiny_run[1] / "results.json")
-    slowed = _scaled(doc, {"cython-rand": 0.9})  # 10% slower, every round
-    (tmp_path / "new.json").write_text(json.dumps(slowed))
-    old = str(tiny_run[1] / "results.json")
-    assert main(["compare", old, str(tmp_path / "new.json"), "--fail-slower", "5"]) == 1
-    out = capsys.readouterr().out
-    assert "slower by more than 5%: cython-rand" in out
-    # a 10% slowdown does not fail a 20% gate, and an unchanged run passes any gate
-    assert main(["compare", old, str(tmp_path / "new.json"), "--fail-slower", "20"]) == 0
-    assert main(["compare", old, old, "--fail-slower", "1"]) == 0
-    # noise of the same size as the change is not called a change
-    noisy = json.loads(json.dumps(doc))
-    rand = next(t for t in noisy["tiers"] if t["name"] == "cython-rand")
-    for k, r in enumerate(rand["rounds"]):
-        r["seconds"] *= 1.1 if k % 2 else 1 / 1.1
-    row = next(r for r in compare_results(doc, noisy) if r["tier"] == "cython-rand")
-    assert row["verdict"] == "no detectable change"
+def _doc_with_rounds(speeds: dict[str, list[float]]) -> dict:
+    """A minimal results document whose tiers ran rounds of the given samples/s."""
+    tiers = []
+    for name, values in speeds.items():
+        rounds = [{"steps": int(v * 1000), "seconds": 1000.0, "loss": 0.0} for v in values]
+        tiers.append(
+            {"name": name, "rounds": rounds, "samples_per_second": summarize(values).to_dict()}
+        )
+    return {"schema": "slimbench.results", "schema_version": 1, "tiers": tiers}
+
+
+def test_compare_fail_slower_gates_a_slowed_tier(tmp_path, capsys):
+    steady = [100.0, 101.0, 99.0, 100.5, 99.5, 100.2, 99.8]
+    old = _doc_with_rounds({"cython-rand": steady, "floor": steady})
+    slowed = _doc_with_rounds({"cython-rand": [0.9 * v for v in steady], "floor": steady})
+    rows = {r["tier"]: r for r in compare_results(old, slowed)}
+    assert rows["cython-rand"]["verdict"] == "slower" and rows["cython-rand"]["p_value"] < 0.01
+    assert rows["floor"]["verdict"] == "no detectable change"
+    assert slower_tiers(list(rows.values()), 5) == ["cython-rand"]
+    assert slower_tiers(list(rows.values()), 20) == []  # 10% slower does not fail a 20% gate
+    # noise as large as the change, in both directions: not called a change
+    noisy = _doc_with_rounds(
+        {"cython-rand": [v * (1.1 if k % 2 else 0.9) for k, v in enumerate(steady)]}
+    )
+    assert compare_results(old, noisy)[0]["verdict"] == "no detectable change"
+    # and through the CLI, on files: exit 1 under --fail-slower 5, 0 under 20
+    for name, doc in (("old", old), ("new", slowed)):
+        doc.update(dataset={"name": "d"}, created="2026-11-28T00:00:00+00:00", machine={})
+        (tmp_path / f"{name}.json").write_text(json.dumps(doc))
+    files = [str(tmp_path / "old.json"), str(tmp_path / "new.json")]
+    assert main(["compare", *files, "--fail-slower", "5"]) == 1
+    assert "slower by more than 5%: cython-rand" in capsys.readouterr().out
+    assert main(["compare", *files, "--fail-slower", "20"]) == 0
 
 
 def test_a_failing_tier_gets_no_speed_and_the_run_exits_non_zero(tmp_path):

@@ -1,15 +1,22 @@
 """pytest-benchmark benchmarks of every tier, parametrized from the registry.
 
-    pytest tests/benchmarks --benchmark-only --benchmark-group-by=param:dataset \
-        --benchmark-json bench.json
+    pytest tests/benchmarks --benchmark-only --benchmark-json bench.json
     slimbench report --pytest-benchmark bench.json
 
-Each round times one ``run`` of a fixed number of steps on a freshly prepared tier
+Two groups, each with a fixed, documented amount of work per round, the same for every
+tier of the group and from session to session: pytest-benchmark's own times, rankings and
+``--benchmark-compare`` / ``--benchmark-compare-fail`` then compare equal work.
+
+* "seed tiers": the seed's loops and their Numba peer, SEED_STEPS steps per round;
+* "fast tiers": every other tier (built-in or plugin), FAST_STEPS steps per round.
+
+Each round times one ``run`` of those steps on a freshly prepared tier
 (``benchmark.pedantic`` with a setup function, so S and the stream start afresh and setup
-is not timed), after a warm-up round. The steps per round are calibrated per tier so a
-round takes about ``ROUND_SECONDS``. Before timing, the tier must pass the cross-check in
-the same session; samples/s and the extrapolated training time go into ``extra_info``.
-Under ``make test`` (``--benchmark-disable``) each runs once, quickly, on a tiny dataset.
+is not timed), after a warm-up round. The tier must pass the cross-check in the same
+session; its verdict, samples/s, the round losses, memory, threads, the split and the
+dataset's statistics go into ``extra_info`` for ``slimbench report --pytest-benchmark``.
+Under ``make test`` (``--benchmark-disable``) each runs once, on synthetic-tiny, with
+DISABLED_STEPS steps.
 """
 
 from __future__ import annotations
@@ -23,20 +30,40 @@ from slimbench.check import check_tiers
 from slimbench.datasets import holdout_split, load_dataset
 from slimbench.extrapolate import extrapolate_training_time
 from slimbench.impls import create, get_tier, prepare_urm, tier_names
+from slimbench.runner import tier_memory_bytes
+from slimbench.stats import dataset_stats
 
-ROUND_SECONDS = 0.5
+#: the seed's loops (and the same loop under Numba): about 2-130k samples/s
+SEED_TIERS = (
+    "python-naive",
+    "python-indptr",
+    "cython-untyped",
+    "cython-typed",
+    "cython-rand",
+    "numba",
+)
+SEED_STEPS = 2_000
+#: everything else: 0.15-3M samples/s on synthetic-ml10m
+FAST_STEPS = 500_000
+DISABLED_STEPS = 200
 EPOCHS = 10
 SEED = 0
 LEARNING_RATE = 1e-6
+TRAIN_SHARE = 0.8
 
 
 def _available(name: str) -> bool:
     return get_tier(name).unavailable_reason() is None
 
 
+def group_of(tier: str) -> tuple[str, int]:
+    """The benchmark group of ``tier`` and its steps per round."""
+    if tier in SEED_TIERS:
+        return f"seed tiers, {SEED_STEPS:,} steps per round", SEED_STEPS
+    return f"fast tiers, {FAST_STEPS:,} steps per round", FAST_STEPS
+
+
 def pytest_generate_tests(metafunc):
-    # The dataset is the only pytest parameter: tiers are separate test functions, so
-    # `--benchmark-group-by=param` puts every tier of one dataset in one table.
     if "dataset" in metafunc.fixturenames:
         config = metafunc.config
         spec = config.getoption("--bench-dataset") or (
@@ -49,8 +76,9 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(scope="session")
 def bench_data(dataset):
-    train, _ = holdout_split(load_dataset(dataset).urm, train_share=0.8, seed=SEED)
-    return dataset, prepare_urm(train)
+    urm = load_dataset(dataset).urm
+    train, test = holdout_split(urm, train_share=TRAIN_SHARE, seed=SEED)
+    return dataset, prepare_urm(train), int(test.nnz), dataset_stats(urm)
 
 
 @pytest.fixture(scope="session")
@@ -62,43 +90,52 @@ def verdicts():
 def _benchmark_tier(benchmark, bench_data, verdicts, tier):
     if not _available(tier):
         pytest.skip(get_tier(tier).unavailable_reason())
-    spec, data = bench_data
+    spec, data, test_nnz, stats = bench_data
     verdict = verdicts[tier]
     assert verdict.passed, f"{tier} failed its cross-check: {verdict.detail}"
+    group, steps = group_of(tier)
+    if benchmark.disabled:
+        steps = DISABLED_STEPS
+    benchmark.group = group
 
     start = time.perf_counter()
     probe = create(tier, data, seed=SEED, learning_rate=LEARNING_RATE)
     setup_seconds = time.perf_counter() - start
-    steps, elapsed = 64, 0.0
-    while elapsed < 0.1 and not benchmark.disabled:  # calibrate the round size
-        steps *= 2
-        t0 = time.perf_counter()
-        probe.run(steps)
-        elapsed = time.perf_counter() - t0
-    if not benchmark.disabled:
-        steps = max(64, int(steps * ROUND_SECONDS / max(elapsed, 1e-9)))
+    threads = int(getattr(probe, "threads", 1))
+    probe.close()
     del probe
+    losses: list[float] = []
 
     def fresh():
         return (create(tier, data, seed=SEED, learning_rate=LEARNING_RATE), steps), {}
 
-    result = benchmark.pedantic(
-        lambda t, n: t.run(n), setup=fresh, rounds=5, warmup_rounds=1, iterations=1
-    )
+    def one_round(t, n):
+        result = t.run(n)
+        losses.append(result.loss)
+        t.close()
+        return result
+
+    result = benchmark.pedantic(one_round, setup=fresh, rounds=5, warmup_rounds=1, iterations=1)
     assert result.steps == steps
     info = benchmark.extra_info
     info.update(
         tier=tier,
         exactness=get_tier(tier).exactness,
         description=get_tier(tier).description,
-        check=verdict.verdict,
+        check=verdict.to_dict(),
         steps=steps,
         dataset=spec,
         train_nnz=data.nnz,
+        test_nnz=test_nnz,
+        train_share=TRAIN_SHARE,
+        dataset_stats=stats,
         epochs=EPOCHS,
         seed=SEED,
         learning_rate=LEARNING_RATE,
         setup_seconds=setup_seconds,
+        threads=threads,
+        memory_bytes=tier_memory_bytes(tier, data),
+        round_losses=losses[1:],  # the warm-up round is not a round
         slimbench_version=__version__,
     )
     if benchmark.stats is not None:
