@@ -19,11 +19,25 @@ def _ratio(value: float | None) -> str:
     return f"{value:.1f}x" if value >= 1 else f"{value:.2g}x"
 
 
+def ordered_tiers(tiers: list[dict]) -> list[dict]:
+    """Measured tiers slowest first, then those without a figure, in the run's order."""
+
+    def key(t: dict) -> tuple[int, float]:
+        sps = t.get("samples_per_second")
+        return (
+            (0, sps["median"])
+            if sps and t.get("status") in ("measured", "interrupted")
+            else (1, 0.0)
+        )
+
+    return sorted(tiers, key=key)
+
+
 def table_rows(results: dict) -> list[dict]:
-    """Display strings per tier: the one place that formats the table's cells."""
+    """Display strings per tier, slowest first: the one place that formats the table's cells."""
     epochs = results["options"]["epochs"]
     rows = []
-    for t in results["tiers"]:
+    for t in ordered_tiers(results["tiers"]):
         sps = t.get("samples_per_second")
         check = (t.get("check") or {}).get("verdict", "")
         speed = ci = naive = rand = floor = train = traffic = share = ""
