@@ -28,6 +28,7 @@ paths may contain colons.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 from pathlib import Path
 
@@ -136,9 +137,28 @@ def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
     return kind, rest, options
 
 
+FILE_KINDS = ("movielens", "csv", "tsv", "npz")
+
+
+def known_kinds() -> list[str]:
+    """Every dataset kind a spec may start with."""
+    return [*PRESETS, "synthetic", *FILE_KINDS, *ARCHIVES]
+
+
+def _unknown_kind(kind: str, spec: str) -> InvalidInputError:
+    close = difflib.get_close_matches(kind, known_kinds(), n=2, cutoff=0.6)
+    hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+    return InvalidInputError(
+        f"unknown dataset kind {kind!r} in {spec!r}.{hint} Known kinds: "
+        f"{', '.join(known_kinds())} (`slimbench datasets` describes them)."
+    )
+
+
 def load_dataset(spec: str) -> Dataset:
     """Load the dataset named by ``spec`` (see the module docstring for the scheme)."""
     kind, argument, options = parse_spec(spec.strip())
+    if kind not in known_kinds():
+        raise _unknown_kind(kind, spec)
     if kind.startswith("synthetic"):
         return _synthetic(spec, kind, argument, options)
     if kind in ARCHIVES:
@@ -156,18 +176,16 @@ def load_dataset(spec: str) -> Dataset:
     if kind == "npz":
         _take(options, set(), spec)
         return _read_npz(spec, Path(argument))
-    raise InvalidInputError(
-        f"unknown dataset kind {kind!r} in {spec!r}; known: {', '.join(PRESETS)}, "
-        "synthetic, movielens, " + ", ".join(ARCHIVES) + ", csv, tsv, npz "
-        "(`slimbench datasets` lists them)."
-    )
+    raise _unknown_kind(kind, spec)
 
 
 def _take(options: dict[str, str], allowed: set[str], spec: str) -> dict[str, str]:
     unknown = sorted(set(options) - allowed)
     if unknown:
+        close = difflib.get_close_matches(unknown[0], sorted(allowed), n=1, cutoff=0.6)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
         raise InvalidInputError(
-            f"dataset {spec!r}: unknown option(s) {', '.join(unknown)}; allowed: "
+            f"dataset {spec!r}: unknown option(s) {', '.join(unknown)}.{hint} Allowed: "
             f"{', '.join(sorted(allowed)) or 'none'}."
         )
     return options
@@ -189,7 +207,7 @@ def _synthetic(spec: str, kind: str, argument: str, options: dict[str, str]) -> 
     params = dict(options)
     scale = params.pop("scale", None)
     mean = params.pop("mean", None)
-    _take(params, set(fields), spec)
+    _take(params, set(fields) | {"scale", "mean"}, spec)
     changes: dict[str, object] = {}
     for key, text in params.items():
         try:

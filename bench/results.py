@@ -183,7 +183,11 @@ def tiers_frame(results: Mapping) -> pd.DataFrame:
                 "yellow_lines": t.get("yellow_lines"),
             }
         )
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    for column in ("rounds", "threads", "yellow_lines"):  # counts stay integers in the CSV
+        if column in frame:
+            frame[column] = frame[column].astype("Int64")
+    return frame
 
 
 def write_results(results: dict, out_dir: Path) -> Path:

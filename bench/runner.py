@@ -228,9 +228,10 @@ class Runner:
                 "learning_rate": o.learning_rate,
                 "budget_seconds": self.plan.budget_seconds,
                 "rounds": self.plan.rounds,
-                "warmup_seconds": self.plan.warmup,
+                "warmup_seconds": round(self.plan.warmup, 6),
                 "epochs": o.epochs,
-                "threads": o.threads,
+                # the count the parallel tiers were given (all usable cores by default)
+                "threads": o.threads if o.threads is not None else usable_cores(),
                 "tiers": self.names,
                 "scheduling": scheduling,
                 "rewarm": self.plan.rewarm,
@@ -394,6 +395,7 @@ class Runner:
                                 for n in clocks
                             ),
                             highlight=False,
+                            soft_wrap=True,  # one line per pass, never cut mid-list
                         )
                 for name, clock in clocks.items():
                     self._release(name, clock)

@@ -190,7 +190,7 @@ class Tier(abc.ABC):
         if done < asked or not math.isfinite(loss):
             raise TrainingDiverged(self.name, self.steps_done + 1)
         self.loss += loss
-        return RunResult(done, loss)
+        return RunResult(int(done), float(loss))  # plain Python numbers from every tier
 
     def __repr__(self) -> str:
         d = self.data
