@@ -103,7 +103,9 @@ def test_bad_thread_counts_are_refused(name, bad, small_urm):
 
 def test_more_threads_than_cores_is_noted_not_refused(small_urm):
     _available("cython-parallel")
-    tier = create("cython-parallel", small_urm, threads=64)
+    from slimbench.impls.cython_parallel import max_threads
+
+    tier = create("cython-parallel", small_urm, threads=max_threads())
     assert tier.notes and ("oversubscribed" in tier.notes[0] or "OpenMP" in tier.notes[0])
     assert create("cython-parallel", small_urm).threads >= 1
 
