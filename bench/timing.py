@@ -34,6 +34,8 @@ PROTOCOL_TEXT = (
 MIN_ROUNDS_WANTED = 5
 MIN_ROUND_SHARE = 0.1  # a round shorter than this share of the planned one is not worth it
 MIN_WARMUP_CHUNKS = 3  # one slow first call (lazy imports, page faults) must not calibrate
+MAX_BUDGET_SECONDS = 7 * 24 * 3600.0  # a week per tier: anything longer is a typo
+MAX_ROUNDS = 10_000
 
 
 @dataclass(frozen=True)
@@ -45,15 +47,33 @@ class TimingPlan:
     warmup_seconds: float | None = None  # default: 10 % of the budget, within [0.2, 3] s
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.budget_seconds, (int, float)) and self.budget_seconds > 0):
+        budget, warmup = self.budget_seconds, self.warmup_seconds
+        if not (
+            isinstance(budget, (int, float))
+            and not isinstance(budget, bool)
+            and 0 < budget <= MAX_BUDGET_SECONDS
+        ):
             raise InvalidInputError(
-                f"the time budget per tier must be a positive number of seconds, got "
-                f"{self.budget_seconds!r}."
+                f"the time budget per tier must be a number of seconds in (0, "
+                f"{MAX_BUDGET_SECONDS:g}] (a week), got {budget!r}."
             )
-        if isinstance(self.rounds, bool) or not isinstance(self.rounds, int) or self.rounds < 1:
-            raise InvalidInputError(f"rounds must be a positive integer, got {self.rounds!r}.")
-        if self.warmup_seconds is not None and not self.warmup_seconds >= 0:
-            raise InvalidInputError(f"warm-up seconds must be >= 0, got {self.warmup_seconds!r}.")
+        if (
+            isinstance(self.rounds, bool)
+            or not isinstance(self.rounds, int)
+            or not 1 <= self.rounds <= MAX_ROUNDS
+        ):
+            raise InvalidInputError(
+                f"rounds must be an integer in [1, {MAX_ROUNDS:,}], got {self.rounds!r}."
+            )
+        if warmup is not None and (
+            isinstance(warmup, bool) or not isinstance(warmup, (int, float)) or not warmup >= 0
+        ):
+            raise InvalidInputError(f"warm-up seconds must be >= 0, got {warmup!r}.")
+        if warmup is not None and warmup >= budget:
+            raise InvalidInputError(
+                f"the warm-up ({warmup:g} s) must be shorter than the budget per tier "
+                f"({budget:g} s), which it is part of; raise --budget or lower --warmup."
+            )
 
     @property
     def warmup(self) -> float:

@@ -6,7 +6,7 @@ import argparse
 
 from ..check import CHECK_LEARNING_RATE
 from ..impls import tier_names
-from .arguments import non_negative_int, positive_float, positive_int, tier_list
+from .arguments import epoch_count, positive_float, seed_value, thread_count, tier_list
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -17,12 +17,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         help=f"comma-separated tiers (default all: {', '.join(tier_names())})",
     )
-    check.add_argument("--seed", type=non_negative_int, default=0)
-    check.add_argument("--epochs", type=positive_int, default=3)
+    check.add_argument("--seed", type=seed_value, default=0)
+    check.add_argument("--epochs", type=epoch_count, default=3)
     check.add_argument("--learning-rate", type=positive_float, default=CHECK_LEARNING_RATE)
     check.add_argument(
         "--threads",
-        type=positive_int,
+        type=thread_count,
         default=None,
         help="threads for the tiers that take them (default: all cores)",
     )

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .arguments import non_negative_int, positive_float, positive_int, share, tier_list
+from .arguments import (
+    epoch_count,
+    positive_float,
+    round_count,
+    seed_value,
+    share,
+    thread_count,
+    tier_list,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--seed",
-        type=non_negative_int,
+        type=seed_value,
         default=0,
         help="seed of the sample stream and the holdout split (default 0)",
     )
@@ -47,7 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--rounds",
-        type=positive_int,
+        type=round_count,
         default=7,
         help="timed rounds per tier where the budget allows (default 7)",
     )
@@ -59,13 +67,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--epochs",
-        type=positive_int,
+        type=epoch_count,
         default=10,
         help="epochs to extrapolate the training time to (default 10)",
     )
     run.add_argument(
         "--threads",
-        type=positive_int,
+        type=thread_count,
         default=None,
         help="threads for the parallel tiers (default: all usable cores)",
     )
@@ -76,6 +84,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="share of interactions in the training split (default 0.8)",
     )
     run.add_argument("--out", default=None, help="output folder (default: reports/<date>-<time>)")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an --out folder that already holds a run's results (replacing them)",
+    )
     run.add_argument(
         "--no-annotate", action="store_true", help="skip `cython -a` (its yellow-line counts)"
     )
@@ -100,6 +113,7 @@ def handle(args: argparse.Namespace) -> int:
         threads=args.threads,
         train_share=args.train_share,
         out_dir=Path(args.out) if args.out else None,
+        force=args.force,
         annotate=not args.no_annotate,
         command=["slimbench", *sys.argv[1:]],
     )
