@@ -30,6 +30,8 @@ import pandas as pd
 
 from .extrapolate import extrapolate_training_time
 from .impls import SlimBenchError
+from .results_schema import RESULTS as RESULTS_SPEC
+from .results_schema import first_problem
 from .summary import summarize
 
 SCHEMA = "slimbench.results"
@@ -117,9 +119,20 @@ def derive_ratios(tiers: list[dict]) -> None:
         )
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: mode of written files: what ``open`` gives (the PNGs), not mkstemp's private 0600
+FILE_MODE = 0o666 & ~_umask()
+
+
 def _atomic_write_text(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, FILE_MODE)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
@@ -211,4 +224,30 @@ def load_results(path: str | os.PathLike) -> dict:
             f"{str(p)!r} has results schema version {version!r}; this slimbench reads version "
             f"{SCHEMA_VERSION}. Re-run `slimbench run` or use the slimbench that wrote it."
         )
+    problem = first_problem(doc, RESULTS_SPEC)
+    if problem:
+        raise ResultsFileError(f"{str(p)!r} is not a valid results file: {problem}.")
+    names = [t["name"] for t in doc["tiers"]]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ResultsFileError(f"{str(p)!r} lists tier(s) {', '.join(twice)} more than once.")
     return doc
+
+
+def settle_abandoned(results: dict) -> bool:
+    """Mark a 'running' document whose run is gone (killed, crashed) as interrupted.
+
+    Its tiers' rounds were written after each round, so they keep their figures; only the
+    states change, and a caveat says so. Returns True where the document was changed.
+    """
+    if results.get("status") != "running":
+        return False
+    results["status"] = "interrupted"
+    for entry in results["tiers"]:
+        if entry["status"] in ("pending", "measuring"):
+            entry["status"] = "interrupted"
+    results["caveats"].append(
+        "The run stopped without finishing (killed or crashed): figures are from the rounds "
+        "it wrote before; tiers marked 'interrupted' have fewer rounds."
+    )
+    return True

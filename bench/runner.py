@@ -32,7 +32,10 @@ from .impls import (
     prepare_urm,
     tier_names,
 )
+from .impls.base import MAX_SEED, check_count
+from .impls.cython_parallel import max_threads
 from .machine import available_memory, machine_metadata
+from .outdir import OutputLock
 from .results import (
     SCHEMA,
     SCHEMA_VERSION,
@@ -45,6 +48,11 @@ from .results import (
 from .timing import PROTOCOL_TEXT, TierClock, TimingPlan
 
 MEMORY_HEADROOM = 0.85  # share of the available memory the tiers may take together
+MAX_EPOCHS = 10**6  # the extrapolation's horizon; beyond it the figure means nothing
+
+
+class RunFailed(SlimBenchError):
+    """The run stopped on an error; its results.json says ``failed`` and why."""
 
 
 @dataclass
@@ -62,6 +70,7 @@ class RunOptions:
     threads: int | None = None
     train_share: float = 0.8
     out_dir: Path | None = None
+    force: bool = False  # write into a folder that already holds a results.json
     annotate: bool = True
     plots: bool = True
     command: list[str] = field(default_factory=lambda: list(sys.argv))
@@ -133,15 +142,30 @@ class Runner:
         self.names = list(options.tiers) if options.tiers else tier_names()
         for name in self.names:
             get_tier(name)  # unknown names fail before any work
-        if options.threads is not None and options.threads < 1:
-            raise InvalidInputError(f"--threads must be a positive integer, got {options.threads}")
+        twice = sorted({n for n in self.names if self.names.count(n) > 1})
+        if twice:
+            raise InvalidInputError(f"tier(s) listed more than once: {', '.join(twice)}.")
+        if options.threads is not None:
+            check_count(options.threads, "threads", max_threads())
+            if options.threads < 1:
+                raise InvalidInputError("threads must be a positive integer, got 0.")
+        check_count(options.seed, "seed", MAX_SEED)
+        check_count(options.epochs, "epochs", MAX_EPOCHS)
         self.out = prepare_out_dir(options.out_dir or default_out_dir())
+        self.lock = OutputLock(self.out, force=options.force)
         self.results: dict = {}
         self.entries: dict[str, dict] = {}
 
     # -- the phases -------------------------------------------------------------------
 
     def execute(self) -> int:
+        """Run every phase; the output folder stays locked until the end."""
+        try:
+            return self._execute()
+        finally:
+            self.lock.release()
+
+    def _execute(self) -> int:
         from .datasets import holdout_split, load_dataset
         from .stats import dataset_stats, format_stats
 
@@ -171,6 +195,16 @@ class Runner:
             self._finish("interrupted")
             c.print(f"[yellow]interrupted: kept what was measured in {self.out}[/]")
             raise
+        except (Exception, MemoryError) as exc:  # the state on disk must say the run failed
+            reason = f"{type(exc).__name__}: {exc}"
+            try:
+                if self.results:  # else nothing was written yet: nothing to mark
+                    self._finish("failed", reason)
+            except Exception:
+                pass  # the disk itself may be what failed; the error below still says why
+            if isinstance(exc, SlimBenchError):
+                raise
+            raise RunFailed(f"the run failed ({reason}); results so far in {self.out}") from exc
         self._finish("complete")
         failed = [
             e["name"]
@@ -301,6 +335,10 @@ class Runner:
         except TrainingDiverged as exc:
             entry["status"], entry["error"] = "diverged", str(exc)
             return False
+        except (ArithmeticError, ValueError, RuntimeError, MemoryError) as exc:
+            # one tier's crash costs that tier only; the others go on being measured
+            entry["status"], entry["error"] = "error", f"{type(exc).__name__}: {exc}"
+            return False
         if record is None:
             return False
         entry["rounds"].append(record.to_dict())
@@ -373,10 +411,12 @@ class Runner:
         """Speedups and % of floor between tiers measured in this run."""
         derive_ratios(self.results["tiers"])
 
-    def _finish(self, status: str) -> None:
+    def _finish(self, status: str, reason: str | None = None) -> None:
         for entry in self.entries.values():
             if entry["status"] in ("pending", "measuring"):
-                entry["status"] = "interrupted" if status == "interrupted" else "measured"
+                entry["status"] = "measured" if status == "complete" else "interrupted"
+        if reason:
+            self.results["error"] = reason
         for name in self.entries:
             self._summarize(name)
         self._derive()
@@ -410,6 +450,11 @@ def caveats(results: dict) -> list[str]:
         )
     if results["status"] == "interrupted":
         out.append("The run was interrupted: tiers marked 'interrupted' have fewer rounds.")
+    if results["status"] == "failed":
+        out.append(
+            f"The run failed ({results.get('error')}): tiers marked 'interrupted' have "
+            "fewer rounds, those not reached have none."
+        )
     if REFERENCE not in names:
         out.append("python-naive was not timed: speedups are relative to the tiers measured.")
     cores = results["machine"].get("usable_cores")
