@@ -27,7 +27,9 @@ paths may contain colons.
 from __future__ import annotations
 
 import dataclasses
+import io
 import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +40,7 @@ from slimbench.impls import InvalidInputError, prepare_urm
 
 from . import synthetic
 from .movielens import ARCHIVES, fetch_archive, read_movielens
+from .readcap import check_archive_size, read_file
 from .triplets import Dataset, from_triplets
 
 __all__ = ["Dataset", "holdout_split", "list_datasets", "load_dataset", "parse_spec"]
@@ -210,7 +213,7 @@ def _read_csv(spec: str, path: Path, options: dict[str, str], *, tab: bool) -> D
             f"dataset {spec!r}: sep={sep_name!r}; use one of {', '.join(_SEPARATORS)}."
         )
     sep = _SEPARATORS[sep_name]
-    data = path.read_bytes()
+    data = read_file(path)
     if not data.strip():
         raise InvalidInputError(f"{path} is empty: expected a header line and rating lines.")
     header = data.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
@@ -226,7 +229,7 @@ def _read_csv(spec: str, path: Path, options: dict[str, str], *, tab: bool) -> D
         )
     try:
         frame = pd.read_csv(
-            path,
+            io.BytesIO(data),
             sep=sep,
             usecols=list(cols.values()),
             engine="c",
@@ -272,9 +275,10 @@ def _relocate(data: bytes, sep: str, names: list[str], cols: dict, path: Path) -
 def _read_npz(spec: str, path: Path) -> Dataset:
     if not path.is_file():
         raise InvalidInputError(f"{path}: no such file (dataset {spec!r}).")
+    check_archive_size(path)  # np.load inflates every member at once
     try:
         matrix = sp.load_npz(path)
-    except (ValueError, OSError, KeyError) as exc:
+    except (ValueError, OSError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise InvalidInputError(
             f"{path}: not a scipy.sparse .npz ({exc}); save one with scipy.sparse.save_npz."
         ) from None

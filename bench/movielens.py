@@ -26,6 +26,7 @@ import pandas as pd
 
 from slimbench.impls import InvalidInputError
 
+from .readcap import read_file, read_member
 from .triplets import Dataset, from_triplets
 
 #: format -> (file name, separator as written, header line or None)
@@ -162,17 +163,18 @@ def _locate(path: Path, fmt: str | None) -> tuple[bytes, str, str]:
         for key in wanted:
             found = sorted(path.glob(FORMATS[key][0])) + sorted(path.glob("*/" + FORMATS[key][0]))
             if found:
-                return found[0].read_bytes(), key, str(found[0])
+                return read_file(found[0]), key, str(found[0])
         names = ", ".join(FORMATS[k][0] for k in wanted)
         raise InvalidInputError(f"{path}: no {names} in this directory or one level below.")
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
+        with _open_zip(path) as archive:
             members = archive.namelist()
             for key in wanted:
                 name = FORMATS[key][0]
                 hits = [m for m in members if m == name or m.endswith("/" + name)]
                 if hits:
-                    return archive.read(hits[0]), key, f"{path}!{hits[0]}"
+                    where = f"{path}!{hits[0]}"
+                    return read_member(archive, hits[0], where), key, where
         names = ", ".join(FORMATS[k][0] for k in wanted)
         shown = ", ".join(members[:8]) + (" ..." if len(members) > 8 else "")
         raise InvalidInputError(
@@ -190,7 +192,14 @@ def _locate(path: Path, fmt: str | None) -> tuple[bytes, str, str]:
                 )
             by_name = [by_suffix[path.suffix]]
         fmt = by_name[0]
-    return path.read_bytes(), normalise_format(fmt), str(path)
+    return read_file(path), normalise_format(fmt), str(path)
+
+
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InvalidInputError(f"{path}: unreadable zip ({exc}).") from None
 
 
 def read_movielens(path: str | Path, fmt: str | None = None, *, name: str = "") -> Dataset:
