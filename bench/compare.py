@@ -7,6 +7,7 @@ overlapping intervals the ratio is shown but called noise.
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .extrapolate import human_rate
@@ -43,6 +44,7 @@ def print_comparison(old: dict, new: dict, console: Console | None = None) -> li
             f"{label}: {doc['dataset']['name']}, {doc['created']}, "
             f"{doc['machine'].get('cpu_model')}",
             highlight=False,
+            markup=False,
         )
     if old["dataset"]["name"] != new["dataset"]["name"]:
         console.print("[yellow]the two runs used different datasets: ratios mix workloads[/]")
@@ -52,7 +54,7 @@ def print_comparison(old: dict, new: dict, console: Console | None = None) -> li
     for r in rows:
         style = {"faster": "green", "slower": "red"}.get(r["verdict"], "")
         table.add_row(
-            r["tier"],
+            escape(r["tier"]),
             human_rate(r["old"]) if r["old"] else "-",
             human_rate(r["new"]) if r["new"] else "-",
             f"{r['ratio']:.2f}" if r["ratio"] else "-",

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import __version__
@@ -170,11 +171,11 @@ class Runner:
         from .stats import dataset_stats, format_stats
 
         c = self.console
-        c.print(f"[bold]slimbench {__version__}[/] run -> {self.out}")
+        c.print(f"[bold]slimbench {__version__}[/] run -> {escape(str(self.out))}")
         t0 = time.perf_counter()
         dataset = load_dataset(self.o.dataset)
         stats = dataset_stats(dataset.urm)
-        c.print(format_stats(stats, dataset.name), highlight=False)
+        c.print(format_stats(stats, dataset.name), highlight=False, markup=False)
         c.print(f"(loaded in {time.perf_counter() - t0:.1f} s)")
         train, test = holdout_split(dataset.urm, train_share=self.o.train_share, seed=self.o.seed)
         data = prepare_urm(train, name=f"{dataset.name} (train)")
@@ -193,7 +194,7 @@ class Runner:
             self._measure(passing, data, scheduling)
         except KeyboardInterrupt:
             self._finish("interrupted")
-            c.print(f"[yellow]interrupted: kept what was measured in {self.out}[/]")
+            c.print(f"[yellow]interrupted: kept what was measured in {escape(str(self.out))}[/]")
             raise
         except (Exception, MemoryError) as exc:  # the state on disk must say the run failed
             reason = f"{type(exc).__name__}: {exc}"
@@ -212,7 +213,7 @@ class Runner:
             if e["status"] in ("failed-check", "diverged", "error")
         ]
         if failed:
-            c.print(f"[red]not measured: {', '.join(failed)} (see the report)[/]")
+            c.print(f"[red]not measured: {escape(', '.join(failed))} (see the report)[/]")
             return 1
         return 0
 
@@ -275,7 +276,7 @@ class Runner:
         results = check_tiers(self.names, seed=self.o.seed, options=options)
         passing = []
         for r in results:
-            c.print("  " + r.line(), highlight=False)
+            c.print("  " + r.line(), highlight=False, markup=False)
             entry = self.entries[r.tier]
             entry["check"] = r.to_dict()
             if r.verdict == "unavailable":
@@ -351,7 +352,7 @@ class Runner:
         c = self.console
         c.print(f"\n[bold]timing[/] {len(names)} tier(s), {scheduling}:")
         with Progress(
-            TextColumn("{task.description:<36}"),
+            TextColumn("{task.description:<36}", markup=False),
             BarColumn(),
             TextColumn("{task.completed}/{task.total} rounds"),
             TextColumn("{task.fields[speed]}"),
@@ -397,6 +398,7 @@ class Runner:
                                 for n in clocks
                             ),
                             highlight=False,
+                            markup=False,
                         )
                 for clock in clocks.values():
                     del clock.tier
@@ -427,7 +429,7 @@ class Runner:
             from .report import write_report
 
             report = write_report(self.results, self.out)
-            self.console.print(f"report: {report}")
+            self.console.print(f"report: {report}", markup=False)
         from .console import print_table
 
         print_table(self.results, self.console)

@@ -91,7 +91,7 @@ def run_scale(
         for r in check_tiers(tiers, seed=seed, options={t: tier_options(t, threads) for t in tiers})
     }
     for r in verdicts.values():
-        console.print("  " + r.line(), highlight=False)
+        console.print("  " + r.line(), highlight=False, markup=False)
     usable = [t for t in tiers if verdicts[t].passed]
     if not usable:
         raise InvalidInputError("no selected tier passed the cross-check: nothing to measure.")
@@ -138,6 +138,7 @@ def run_scale(
                         else point.status
                     ),
                     highlight=False,
+                    markup=False,
                 )
                 _write(points, out_dir)
     _plot(points, out_dir)
