@@ -107,7 +107,7 @@ def parse_table(data: bytes, sep: str, header: str | None, where: str) -> pd.Dat
             dtype={"user": np.int64, "item": np.int64, "rating": np.float64, "timestamp": np.int64},
             **kwargs,
         )
-    except (ValueError, pd.errors.ParserError) as exc:
+    except (ValueError, OverflowError, pd.errors.ParserError) as exc:
         # slow path, only to locate the first bad line for the message
         _raise_bad_line(data, kwargs, where, skip, exc)
     return frame
@@ -126,15 +126,18 @@ def _raise_bad_line(data: bytes, kwargs: dict, where: str, skip: int, exc: Excep
         raise InvalidInputError(f"{where}: unreadable: {exc2}") from None
     for column in COLUMNS:
         values = frame[column]
-        bad = values.isna() | pd.to_numeric(values, errors="coerce").isna()
+        numbers = pd.to_numeric(values, errors="coerce")
+        bad = values.isna() | numbers.isna()
         if column == "rating":
             bad &= ~values.str.strip().str.lower().isin(["nan", "inf", "-inf"])
+        else:  # ids and timestamps are read as int64
+            bad |= numbers.abs() >= 2.0**63
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
             line = _line_number(data, row, skip)
             raise InvalidInputError(
                 f"{where}, line {line}: {column} {values.iloc[row]!r} is not a number "
-                "(or the line has too few fields)."
+                "(or beyond int64 for ids and timestamps, or the line has too few fields)."
             ) from None
     raise InvalidInputError(f"{where}: could not parse: {exc}") from None
 
