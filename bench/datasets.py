@@ -277,7 +277,10 @@ def _read_npz(spec: str, path: Path) -> Dataset:
         raise InvalidInputError(f"{path}: no such file (dataset {spec!r}).")
     check_archive_size(path)  # np.load inflates every member at once
     try:
+        _check_stored_counts(path)
         matrix = sp.load_npz(path)
+    except InvalidInputError:
+        raise
     except (ValueError, OSError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise InvalidInputError(
             f"{path}: not a scipy.sparse .npz ({exc}); save one with scipy.sparse.save_npz."
@@ -290,6 +293,22 @@ def _read_npz(spec: str, path: Path) -> Dataset:
         source=f"scipy.sparse matrix from {path}",
         notes=(),
     )
+
+
+def _check_stored_counts(path: Path) -> None:
+    """Refuse a compressed-sparse npz whose indptr ends short of its stored entries.
+
+    scipy trims the surplus silently on load, so this must be seen in the raw arrays.
+    """
+    with np.load(path, allow_pickle=False) as arrays:
+        if "indptr" not in arrays.files or "indices" not in arrays.files:
+            return
+        indptr, n_stored = arrays["indptr"], arrays["indices"].shape[0]
+    if indptr.ndim == 1 and indptr.size and indptr[-1] != n_stored:
+        raise InvalidInputError(
+            f"{path} is a corrupt sparse matrix: indptr ends at {indptr[-1]:,} but "
+            f"{n_stored:,} entries are stored; rebuild it with scipy.sparse.save_npz."
+        )
 
 
 def holdout_split(
