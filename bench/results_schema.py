@@ -112,7 +112,7 @@ TIER = {
 RESULTS = {
     "status": one_of(*RUN_STATUSES),
     "created": text,
-    "dataset": {"name": text},
+    "dataset": {"name": text, "train_nnz": count},
     "options": {"epochs": count},
     "machine": mapping,
     "tiers": ListOf(TIER),
