@@ -314,8 +314,8 @@ class Runner:
                 **tier_options(name, self.o.threads),
             )
             entry["setup_seconds"] = time.perf_counter() - start
-        except (SlimBenchError, MemoryError, ValueError) as exc:
-            entry["status"], entry["error"] = "error", f"setup failed: {exc}"
+        except (SlimBenchError, MemoryError, ValueError, ArithmeticError, RuntimeError) as exc:
+            entry["status"], entry["error"] = "error", f"setup failed: {type(exc).__name__}: {exc}"
             return None
         entry["threads"] = int(getattr(tier, "threads", 1))
         # a JIT compiles once per process, often during the cross-check: report that once

@@ -11,7 +11,7 @@ Explicit zeros stored in a sparse input are kept: a stored entry is an interacti
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from .errors import InvalidInputError
 
 INT32_MAX = np.iinfo(np.int32).max
+_SEAL = object()  # marks a TrainingData that prepare_urm built and validated
 #: largest |rating| accepted: its square, and sums of many, stay finite even in float32
 RATING_LIMIT = 1e15
 
@@ -32,6 +33,8 @@ class TrainingData:
 
     csr: sp.csr_matrix
     rows: np.ndarray  # int32, user of each stored entry, in CSR order
+    #: set by prepare_urm only: a TrainingData built by hand is validated again
+    _sealed_by: object = field(default=None, repr=False)
 
     @property
     def n_users(self) -> int:
@@ -72,7 +75,9 @@ def prepare_urm(urm: object, *, name: str = "URM") -> TrainingData:
     infinite ratings (with the position of the first one).
     """
     if isinstance(urm, TrainingData):
-        return urm
+        if urm._sealed_by is _SEAL:
+            return urm
+        urm = urm.csr  # built by hand: its arrays are not known to be sound
     if sp.issparse(urm):
         matrix = urm
     elif isinstance(urm, np.ndarray):
@@ -141,7 +146,7 @@ def prepare_urm(urm: object, *, name: str = "URM") -> TrainingData:
             f"{name}: summing duplicate entries gave ratings beyond +-{RATING_LIMIT:g}."
         )
     rows = np.repeat(np.arange(n_users, dtype=np.int32), np.diff(csr.indptr))
-    return TrainingData(csr=csr, rows=rows)
+    return TrainingData(csr=csr, rows=rows, _sealed_by=_SEAL)
 
 
 def _refuse(name: str, fmt: str, what: str) -> None:

@@ -75,6 +75,18 @@ URMS = [
 ]
 
 
+def _hand_built():
+    from slimbench.impls.urm import TrainingData
+
+    good = prepare_urm(sp.csr_matrix(np.ones((5, 4))))
+    bad = good.csr.copy()
+    bad.indices[0] = 99
+    return TrainingData(csr=bad, rows=good.rows)
+
+
+URMS.append((_hand_built(), r"corrupt csr matrix: a column index of 99"))
+
+
 @pytest.mark.parametrize("urm,pattern", URMS)
 def test_unsafe_urms_are_refused_at_the_boundary(urm, pattern):
     with pytest.raises(SlimBenchError, match=pattern) as exc:

@@ -261,3 +261,20 @@ def test_a_run_killed_by_sigkill_still_reports_its_rounds(tmp_path, capsys):
     assert "gone; its tiers show as interrupted" in outcome.out
     row = next(line for line in outcome.out.splitlines() if "cython-typed" in line)
     assert "interrupted" in row and "samples" not in row and any(c.isdigit() for c in row)
+
+
+def test_a_tier_failing_its_setup_costs_only_itself(tmp_path, capsys, monkeypatch):
+    real = runner_module.create
+
+    def create(name, *args, **kwargs):
+        if name == "cython-typed":
+            raise OverflowError("Python int too large to convert to C long")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(runner_module, "create", create)
+    outcome = cli(["run", *RUN, "--tiers", "floor,cython-typed", "--out", str(tmp_path)], capsys)
+    assert outcome.code == 1 and "Traceback" not in outcome.out + outcome.err
+    tiers = {t["name"]: t for t in json.loads((tmp_path / "results.json").read_text())["tiers"]}
+    assert tiers["cython-typed"]["status"] == "error"
+    assert tiers["cython-typed"]["error"].startswith("setup failed: OverflowError")
+    assert tiers["floor"]["status"] == "measured"
