@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from .impls import InvalidInputError, Tier
+from .impls.base import MAX_STEPS
 
 PROTOCOL_TEXT = (
     "Each tier is set up once (timed apart), warmed up in growing chunks that are not "
@@ -156,7 +157,8 @@ class TierClock:
             return None
         # a warm-up that overran the budget still leaves one (short) round to report
         target = max(target, MIN_ROUND_SHARE * nominal)
-        steps = max(1, int(self._rate * target))
+        # within what one run call takes, whatever a coarse clock made of the rate
+        steps = min(max(1, int(self._rate * target)), MAX_STEPS)
         record = self._timed(steps)
         self.rounds.append(record)
         if record.seconds > 0:

@@ -169,3 +169,26 @@ def test_cython_rand_seeds_at_the_edge_give_different_streams():
     a.run(200)
     b.run(200)
     assert not np.array_equal(a.similarity(), b.similarity())
+
+
+def test_a_round_never_asks_a_tier_for_more_steps_than_run_takes():
+    from slimbench.impls import RunResult
+    from slimbench.impls.base import MAX_STEPS
+    from slimbench.timing import TierClock
+
+    class Instant:  # a tier whose steps cost a femtosecond: the rate a coarse clock may see
+        now = 0.0
+        asked: list[int] = []
+
+        def run(self, n):
+            assert n <= MAX_STEPS
+            self.asked.append(n)
+            self.now += n * 1e-15
+            return RunResult(n, 0.0)
+
+    tier = Instant()
+    clock = TierClock(tier, TimingPlan(budget_seconds=7 * 24 * 3600.0, rounds=2), lambda: tier.now)
+    clock.warmup = [None]  # skip the doubling warm-up; calibrate on one huge chunk instead
+    clock._rate = 1e15
+    clock.next_round()
+    assert tier.asked == [MAX_STEPS]
