@@ -60,7 +60,7 @@ def thread_count(text: str) -> int:
     )
 
 
-share = number(float, lambda v: 0 < v <= 1, "a number in (0, 1]")
+share = number(float, lambda v: 0 < v < 1, "a number in (0, 1)")  # holdout needs both parts
 
 
 def float_list(text: str) -> list[float]:
