@@ -20,6 +20,7 @@ so a reader never sees half a document and an interrupted run keeps its last wri
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Mapping
@@ -176,8 +177,32 @@ def tiers_frame(results: Mapping) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _null_non_finite(node: object, path: str, found: list[str]) -> object:
+    """``node`` with every NaN or infinite float replaced by None; their paths in ``found``."""
+    if isinstance(node, float) and not math.isfinite(node):
+        found.append(path)
+        return None
+    if isinstance(node, dict):
+        for key, value in node.items():
+            node[key] = _null_non_finite(value, f"{path}.{key}" if path else str(key), found)
+    elif isinstance(node, list):
+        node[:] = [_null_non_finite(v, f"{path}[{i}]", found) for i, v in enumerate(node)]
+    return node
+
+
 def write_results(results: dict, out_dir: Path) -> Path:
-    """Write ``results.json`` and ``results.csv`` into ``out_dir`` atomically."""
+    """Write ``results.json`` and ``results.csv`` into ``out_dir`` atomically.
+
+    JSON has no inf or NaN: such a figure (an overflow somewhere upstream) is stored as
+    null and named in a caveat, so the file stays readable and says what it lost.
+    """
+    found: list[str] = []
+    _null_non_finite(results, "", found)
+    if found:
+        results.setdefault("caveats", []).append(
+            f"not finite, stored as null: {', '.join(found[:5])}"
+            + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+        )
     results["updated"] = now_iso()
     path = out_dir / "results.json"
     _atomic_write_text(path, json.dumps(results, indent=2, allow_nan=False, default=_jsonable))

@@ -278,3 +278,18 @@ def test_a_tier_failing_its_setup_costs_only_itself(tmp_path, capsys, monkeypatc
     assert tiers["cython-typed"]["status"] == "error"
     assert tiers["cython-typed"]["error"].startswith("setup failed: OverflowError")
     assert tiers["floor"]["status"] == "measured"
+
+
+def test_a_non_finite_figure_is_stored_as_null_with_a_caveat(saved_run, tmp_path, capsys):
+    from slimbench.results import write_results
+
+    doc = copy.deepcopy(saved_run)
+    doc["tiers"][0]["setup_seconds"] = float("inf")
+    doc["tiers"][1]["percent_of_floor"] = float("nan")
+    write_results(doc, tmp_path)
+    text = (tmp_path / "results.json").read_text()
+    assert "Infinity" not in text and "NaN" not in text
+    stored = json.loads(text)
+    assert stored["tiers"][0]["setup_seconds"] is None
+    assert "not finite, stored as null: tiers[0].setup_seconds" in stored["caveats"][-1]
+    assert cli(["report", str(tmp_path / "results.json")], capsys).code == 0
