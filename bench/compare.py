@@ -8,6 +8,7 @@ detectable change", with the ratio of medians new/old as the size of the change.
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .extrapolate import human_rate
@@ -58,6 +59,7 @@ def print_comparison(old: dict, new: dict, console: Console | None = None) -> li
             f"{label}: {doc['dataset']['name']}, {doc['created']}, "
             f"{doc['machine'].get('cpu_model')}",
             highlight=False,
+            markup=False,
         )
     if old["dataset"]["name"] != new["dataset"]["name"]:
         console.print("[yellow]the two runs used different datasets: ratios mix workloads[/]")
@@ -67,7 +69,7 @@ def print_comparison(old: dict, new: dict, console: Console | None = None) -> li
     for r in rows:
         style = {"faster": "green", "slower": "red"}.get(r["verdict"], "")
         table.add_row(
-            r["tier"],
+            escape(r["tier"]),
             human_rate(r["old"]) if r["old"] else "-",
             human_rate(r["new"]) if r["new"] else "-",
             f"{r['ratio']:.2f}" if r["ratio"] else "-",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .extrapolate import human_rate
@@ -87,7 +88,7 @@ def print_table(results: dict, console: Console | None = None) -> None:
         return
     ds = results["dataset"]
     table = Table(
-        title=f"{ds['name']}: {ds['train_nnz']:,} training interactions, "
+        title=f"{escape(str(ds['name']))}: {ds['train_nnz']:,} training interactions, "
         f"seed {results['options']['seed']}",
         title_justify="left",
     )
@@ -98,5 +99,6 @@ def print_table(results: dict, console: Console | None = None) -> None:
             no_wrap=True,
         )
     for row in rows:
-        table.add_row(*row.values())
+        # cells hold user text (tier names, statuses): shown as written, never as markup
+        table.add_row(*(escape(v) if isinstance(v, str) else v for v in row.values()))
     console.print(table)

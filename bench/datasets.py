@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import io
 import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +42,7 @@ from slimbench.impls import InvalidInputError, prepare_urm
 
 from . import synthetic
 from .movielens import ARCHIVES, fetch_archive, read_movielens
+from .readcap import check_archive_size, read_file
 from .triplets import Dataset, from_triplets
 
 __all__ = ["Dataset", "holdout_split", "list_datasets", "load_dataset", "parse_spec"]
@@ -256,7 +259,7 @@ def _read_csv(spec: str, path: Path, options: dict[str, str], *, tab: bool) -> D
             f"dataset {spec!r}: sep={sep_name!r}; use one of {', '.join(_SEPARATORS)}."
         )
     sep = _SEPARATORS[sep_name]
-    data = path.read_bytes()
+    data = read_file(path)
     if not data.strip():
         raise InvalidInputError(f"{path} is empty: expected a header line and rating lines.")
     header = data.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
@@ -272,7 +275,7 @@ def _read_csv(spec: str, path: Path, options: dict[str, str], *, tab: bool) -> D
         )
     try:
         frame = pd.read_csv(
-            path,
+            io.BytesIO(data),
             sep=sep,
             usecols=list(cols.values()),
             engine="c",
@@ -318,9 +321,13 @@ def _relocate(data: bytes, sep: str, names: list[str], cols: dict, path: Path) -
 def _read_npz(spec: str, path: Path) -> Dataset:
     if not path.is_file():
         raise InvalidInputError(f"{path}: no such file (dataset {spec!r}).")
+    check_archive_size(path)  # np.load inflates every member at once
     try:
+        _check_stored_counts(path)
         matrix = sp.load_npz(path)
-    except (ValueError, OSError, KeyError) as exc:
+    except InvalidInputError:
+        raise
+    except (ValueError, OSError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise InvalidInputError(
             f"{path}: not a scipy.sparse .npz ({exc}); save one with scipy.sparse.save_npz."
         ) from None
@@ -332,6 +339,22 @@ def _read_npz(spec: str, path: Path) -> Dataset:
         source=f"scipy.sparse matrix from {path}",
         notes=(),
     )
+
+
+def _check_stored_counts(path: Path) -> None:
+    """Refuse a compressed-sparse npz whose indptr ends short of its stored entries.
+
+    scipy trims the surplus silently on load, so this must be seen in the raw arrays.
+    """
+    with np.load(path, allow_pickle=False) as arrays:
+        if "indptr" not in arrays.files or "indices" not in arrays.files:
+            return
+        indptr, n_stored = arrays["indptr"], arrays["indices"].shape[0]
+    if indptr.ndim == 1 and indptr.size and indptr[-1] != n_stored:
+        raise InvalidInputError(
+            f"{path} is a corrupt sparse matrix: indptr ends at {indptr[-1]:,} but "
+            f"{n_stored:,} entries are stored; rebuild it with scipy.sparse.save_npz."
+        )
 
 
 def holdout_split(

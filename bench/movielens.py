@@ -26,6 +26,7 @@ import pandas as pd
 
 from slimbench.impls import InvalidInputError
 
+from .readcap import read_file, read_member
 from .triplets import Dataset, from_triplets
 
 #: format -> (file name, separator as written, header line or None)
@@ -106,7 +107,7 @@ def parse_table(data: bytes, sep: str, header: str | None, where: str) -> pd.Dat
             dtype={"user": np.int64, "item": np.int64, "rating": np.float64, "timestamp": np.int64},
             **kwargs,
         )
-    except (ValueError, pd.errors.ParserError) as exc:
+    except (ValueError, OverflowError, pd.errors.ParserError) as exc:
         # slow path, only to locate the first bad line for the message
         _raise_bad_line(data, kwargs, where, skip, exc)
     return frame
@@ -125,15 +126,18 @@ def _raise_bad_line(data: bytes, kwargs: dict, where: str, skip: int, exc: Excep
         raise InvalidInputError(f"{where}: unreadable: {exc2}") from None
     for column in COLUMNS:
         values = frame[column]
-        bad = values.isna() | pd.to_numeric(values, errors="coerce").isna()
+        numbers = pd.to_numeric(values, errors="coerce")
+        bad = values.isna() | numbers.isna()
         if column == "rating":
             bad &= ~values.str.strip().str.lower().isin(["nan", "inf", "-inf"])
+        else:  # ids and timestamps are read as int64
+            bad |= numbers.abs() >= 2.0**63
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
             line = _line_number(data, row, skip)
             raise InvalidInputError(
                 f"{where}, line {line}: {column} {values.iloc[row]!r} is not a number "
-                "(or the line has too few fields)."
+                "(or beyond int64 for ids and timestamps, or the line has too few fields)."
             ) from None
     raise InvalidInputError(f"{where}: could not parse: {exc}") from None
 
@@ -162,17 +166,18 @@ def _locate(path: Path, fmt: str | None) -> tuple[bytes, str, str]:
         for key in wanted:
             found = sorted(path.glob(FORMATS[key][0])) + sorted(path.glob("*/" + FORMATS[key][0]))
             if found:
-                return found[0].read_bytes(), key, str(found[0])
+                return read_file(found[0]), key, str(found[0])
         names = ", ".join(FORMATS[k][0] for k in wanted)
         raise InvalidInputError(f"{path}: no {names} in this directory or one level below.")
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
+        with _open_zip(path) as archive:
             members = archive.namelist()
             for key in wanted:
                 name = FORMATS[key][0]
                 hits = [m for m in members if m == name or m.endswith("/" + name)]
                 if hits:
-                    return archive.read(hits[0]), key, f"{path}!{hits[0]}"
+                    where = f"{path}!{hits[0]}"
+                    return read_member(archive, hits[0], where), key, where
         names = ", ".join(FORMATS[k][0] for k in wanted)
         shown = ", ".join(members[:8]) + (" ..." if len(members) > 8 else "")
         raise InvalidInputError(
@@ -190,7 +195,14 @@ def _locate(path: Path, fmt: str | None) -> tuple[bytes, str, str]:
                 )
             by_name = [by_suffix[path.suffix]]
         fmt = by_name[0]
-    return path.read_bytes(), normalise_format(fmt), str(path)
+    return read_file(path), normalise_format(fmt), str(path)
+
+
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InvalidInputError(f"{path}: unreadable zip ({exc}).") from None
 
 
 def read_movielens(path: str | Path, fmt: str | None = None, *, name: str = "") -> Dataset:

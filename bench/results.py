@@ -20,6 +20,7 @@ so a reader never sees half a document and an interrupted run keeps its last wri
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Mapping
@@ -31,6 +32,8 @@ import pandas as pd
 from .extrapolate import extrapolate_training_time
 from .impls import SlimBenchError
 from .paired import paired_ratio, pass_speeds
+from .results_schema import RESULTS as RESULTS_SPEC
+from .results_schema import first_problem
 from .summary import summarize
 
 SCHEMA = "slimbench.results"
@@ -140,9 +143,20 @@ def derive_ratios(tiers: list[dict], *, paired: bool = True) -> None:
         t["percent_of_floor_interval"] = by_pass.get("floor")
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: mode of written files: what ``open`` gives (the PNGs), not mkstemp's private 0600
+FILE_MODE = 0o666 & ~_umask()
+
+
 def _atomic_write_text(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, FILE_MODE)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
@@ -190,8 +204,32 @@ def tiers_frame(results: Mapping) -> pd.DataFrame:
     return frame
 
 
+def _null_non_finite(node: object, path: str, found: list[str]) -> object:
+    """``node`` with every NaN or infinite float replaced by None; their paths in ``found``."""
+    if isinstance(node, float) and not math.isfinite(node):
+        found.append(path)
+        return None
+    if isinstance(node, dict):
+        for key, value in node.items():
+            node[key] = _null_non_finite(value, f"{path}.{key}" if path else str(key), found)
+    elif isinstance(node, list):
+        node[:] = [_null_non_finite(v, f"{path}[{i}]", found) for i, v in enumerate(node)]
+    return node
+
+
 def write_results(results: dict, out_dir: Path) -> Path:
-    """Write ``results.json`` and ``results.csv`` into ``out_dir`` atomically."""
+    """Write ``results.json`` and ``results.csv`` into ``out_dir`` atomically.
+
+    JSON has no inf or NaN: such a figure (an overflow somewhere upstream) is stored as
+    null and named in a caveat, so the file stays readable and says what it lost.
+    """
+    found: list[str] = []
+    _null_non_finite(results, "", found)
+    if found:
+        results.setdefault("caveats", []).append(
+            f"not finite, stored as null: {', '.join(found[:5])}"
+            + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+        )
     results["updated"] = now_iso()
     path = out_dir / "results.json"
     _atomic_write_text(path, json.dumps(results, indent=2, allow_nan=False, default=_jsonable))
@@ -238,4 +276,30 @@ def load_results(path: str | os.PathLike) -> dict:
             f"{str(p)!r} has results schema version {version!r}; this slimbench reads version "
             f"{SCHEMA_VERSION}. Re-run `slimbench run` or use the slimbench that wrote it."
         )
+    problem = first_problem(doc, RESULTS_SPEC)
+    if problem:
+        raise ResultsFileError(f"{str(p)!r} is not a valid results file: {problem}.")
+    names = [t["name"] for t in doc["tiers"]]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ResultsFileError(f"{str(p)!r} lists tier(s) {', '.join(twice)} more than once.")
     return doc
+
+
+def settle_abandoned(results: dict) -> bool:
+    """Mark a 'running' document whose run is gone (killed, crashed) as interrupted.
+
+    Its tiers' rounds were written after each round, so they keep their figures; only the
+    states change, and a caveat says so. Returns True where the document was changed.
+    """
+    if results.get("status") != "running":
+        return False
+    results["status"] = "interrupted"
+    for entry in results["tiers"]:
+        if entry["status"] in ("pending", "measuring"):
+            entry["status"] = "interrupted"
+    results["caveats"].append(
+        "The run stopped without finishing (killed or crashed): figures are from the rounds "
+        "it wrote before; tiers marked 'interrupted' have fewer rounds."
+    )
+    return True

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import __version__, noise
@@ -34,7 +35,10 @@ from .impls import (
     prepare_urm,
     tier_names,
 )
+from .impls.base import MAX_SEED, check_count
+from .impls.cython_parallel import max_threads
 from .machine import available_memory, machine_metadata, usable_cores
+from .outdir import OutputLock
 from .results import (
     SCHEMA,
     SCHEMA_VERSION,
@@ -49,6 +53,11 @@ from .tier_selection import split_width, tier_options
 from .timing import PROTOCOL_TEXT, REWARM_TEXT, TierClock, TimingPlan
 
 MEMORY_HEADROOM = 0.85  # share of the available memory the tiers may take together
+MAX_EPOCHS = 10**6  # the extrapolation's horizon; beyond it the figure means nothing
+
+
+class RunFailed(SlimBenchError):
+    """The run stopped on an error; its results.json says ``failed`` and why."""
 
 
 @dataclass
@@ -66,6 +75,7 @@ class RunOptions:
     threads: int | None = None
     train_share: float = 0.8
     out_dir: Path | None = None
+    force: bool = False  # write into a folder that already holds a results.json
     annotate: bool = True
     plots: bool = True
     #: measure the machine's bandwidth before timing (bench/bandwidth.py)
@@ -146,24 +156,39 @@ class Runner:
         self.names = list(options.tiers) if options.tiers else tier_names()
         for name in self.names:
             get_tier(split_width(name)[0])  # unknown names fail before any work
-        if options.threads is not None and options.threads < 1:
-            raise InvalidInputError(f"--threads must be a positive integer, got {options.threads}")
+        twice = sorted({n for n in self.names if self.names.count(n) > 1})
+        if twice:
+            raise InvalidInputError(f"tier(s) listed more than once: {', '.join(twice)}.")
+        if options.threads is not None:
+            check_count(options.threads, "threads", max_threads())
+            if options.threads < 1:
+                raise InvalidInputError("threads must be a positive integer, got 0.")
+        check_count(options.seed, "seed", MAX_SEED)
+        check_count(options.epochs, "epochs", MAX_EPOCHS)
         self.out = prepare_out_dir(options.out_dir or default_out_dir())
+        self.lock = OutputLock(self.out, force=options.force)
         self.results: dict = {}
         self.entries: dict[str, dict] = {}
 
     # -- the phases -------------------------------------------------------------------
 
     def execute(self) -> int:
+        """Run every phase; the output folder stays locked until the end."""
+        try:
+            return self._execute()
+        finally:
+            self.lock.release()
+
+    def _execute(self) -> int:
         from .datasets import holdout_split, load_dataset
         from .stats import dataset_stats, format_stats
 
         c = self.console
-        c.print(f"[bold]slimbench {__version__}[/] run -> {self.out}")
+        c.print(f"[bold]slimbench {__version__}[/] run -> {escape(str(self.out))}")
         t0 = time.perf_counter()
         dataset = load_dataset(self.o.dataset)
         stats = dataset_stats(dataset.urm)
-        c.print(format_stats(stats, dataset.name), highlight=False)
+        c.print(format_stats(stats, dataset.name), highlight=False, markup=False)
         c.print(f"(loaded in {time.perf_counter() - t0:.1f} s)")
         train, test = holdout_split(dataset.urm, train_share=self.o.train_share, seed=self.o.seed)
         data = prepare_urm(train, name=f"{dataset.name} (train)")
@@ -187,8 +212,18 @@ class Runner:
             self._measure(passing, data, scheduling)
         except KeyboardInterrupt:
             self._finish("interrupted")
-            c.print(f"[yellow]interrupted: kept what was measured in {self.out}[/]")
+            c.print(f"[yellow]interrupted: kept what was measured in {escape(str(self.out))}[/]")
             raise
+        except (Exception, MemoryError) as exc:  # the state on disk must say the run failed
+            reason = f"{type(exc).__name__}: {exc}"
+            try:
+                if self.results:  # else nothing was written yet: nothing to mark
+                    self._finish("failed", reason)
+            except Exception:
+                pass  # the disk itself may be what failed; the error below still says why
+            if isinstance(exc, SlimBenchError):
+                raise
+            raise RunFailed(f"the run failed ({reason}); results so far in {self.out}") from exc
         self._finish("complete")
         failed = [
             e["name"]
@@ -196,7 +231,7 @@ class Runner:
             if e["status"] in ("failed-check", "diverged", "error")
         ]
         if failed:
-            c.print(f"[red]not measured: {', '.join(failed)} (see the report)[/]")
+            c.print(f"[red]not measured: {escape(', '.join(failed))} (see the report)[/]")
             return 1
         return 0
 
@@ -268,7 +303,7 @@ class Runner:
         results = check_tiers(self.names, seed=self.o.seed, options=options)
         passing = []
         for r in results:
-            c.print("  " + r.line(), highlight=False)
+            c.print("  " + r.line(), highlight=False, markup=False)
             entry = self.entries[r.tier]
             entry["check"] = r.to_dict()
             if r.verdict == "unavailable":
@@ -306,8 +341,8 @@ class Runner:
                 **self._options(name),
             )
             entry["setup_seconds"] = time.perf_counter() - start
-        except (SlimBenchError, MemoryError, ValueError) as exc:
-            entry["status"], entry["error"] = "error", f"setup failed: {exc}"
+        except (SlimBenchError, MemoryError, ValueError, ArithmeticError, RuntimeError) as exc:
+            entry["status"], entry["error"] = "error", f"setup failed: {type(exc).__name__}: {exc}"
             return None
         entry["threads"] = int(getattr(tier, "threads", 1))
         # a JIT compiles once per process, often during the cross-check: report that once
@@ -332,6 +367,9 @@ class Runner:
             return False
         except SlimBenchError as exc:  # e.g. a user's loop that raises on the timing data
             entry["status"], entry["error"] = "error", str(exc)
+        except (ArithmeticError, ValueError, RuntimeError, MemoryError) as exc:
+            # one tier's crash costs that tier only; the others go on being measured
+            entry["status"], entry["error"] = "error", f"{type(exc).__name__}: {exc}"
             return False
         if record is None:
             return False
@@ -345,7 +383,7 @@ class Runner:
         c = self.console
         c.print(f"\n[bold]timing[/] {len(names)} tier(s), {scheduling}:")
         with Progress(
-            TextColumn("{task.description:<36}"),
+            TextColumn("{task.description:<36}", markup=False),
             BarColumn(),
             TextColumn("{task.completed}/{task.total} rounds"),
             TextColumn("{task.fields[speed]}"),
@@ -396,6 +434,7 @@ class Runner:
                             ),
                             highlight=False,
                             soft_wrap=True,  # one line per pass, never cut mid-list
+                            markup=False,
                         )
                 for name, clock in clocks.items():
                     self._release(name, clock)
@@ -446,10 +485,12 @@ class Runner:
         )
         self._write()
 
-    def _finish(self, status: str) -> None:
+    def _finish(self, status: str, reason: str | None = None) -> None:
         for entry in self.entries.values():
             if entry["status"] in ("pending", "measuring"):
-                entry["status"] = "interrupted" if status == "interrupted" else "measured"
+                entry["status"] = "measured" if status == "complete" else "interrupted"
+        if reason:
+            self.results["error"] = reason
         for name in self.entries:
             self._summarize(name)
         self._derive()
@@ -468,7 +509,7 @@ class Runner:
             from .report import write_report
 
             report = write_report(self.results, self.out)
-            self.console.print(f"report: {report}")
+            self.console.print(f"report: {report}", markup=False)
         from .console import print_table
 
         print_table(self.results, self.console)
@@ -493,6 +534,11 @@ def caveats(results: dict) -> list[str]:
         )
     if results["status"] == "interrupted":
         out.append("The run was interrupted: tiers marked 'interrupted' have fewer rounds.")
+    if results["status"] == "failed":
+        out.append(
+            f"The run failed ({results.get('error')}): tiers marked 'interrupted' have "
+            "fewer rounds, those not reached have none."
+        )
     if REFERENCE not in names:
         out.append("python-naive was not timed: speedups are relative to the tiers measured.")
     cores = results["machine"].get("usable_cores")

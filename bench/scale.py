@@ -130,7 +130,7 @@ def run_scale(
         )
     }
     for r in verdicts.values():
-        console.print("  " + r.line(), highlight=False)
+        console.print("  " + r.line(), highlight=False, markup=False)
     usable = [t for t in tiers if verdicts[t].passed]
     if not usable:
         raise InvalidInputError("no selected tier passed the cross-check: nothing to measure.")
@@ -184,6 +184,7 @@ def run_scale(
                         else point.status
                     ),
                     highlight=False,
+                    markup=False,
                 )
                 _write(points, out_dir)
     _plot(points, out_dir)

@@ -27,6 +27,9 @@ from scipy.optimize import brentq
 from scipy.special import ndtri
 
 from slimbench.impls import InvalidInputError, prepare_urm
+from slimbench.impls.base import MAX_SEED
+
+from .machine import available_memory
 
 #: MovieLens 10M's share of each half-star rating, 0.5 ... 5.0 (mean 3.51).
 ML10M_RATING_SHARES = (
@@ -42,6 +45,13 @@ ML10M_RATING_SHARES = (
     0.1544,
 )
 HALF_STARS = np.arange(1, 11) / 2.0
+
+
+#: peak bytes :func:`generate` takes per interaction and per user (keys, sort buffers,
+#: the CSR and its canonical copy), an upper estimate for the refusal before generating
+GENERATE_BYTES_PER_ENTRY = 128  # peak RSS measured ~90 per entry at 5M entries
+GENERATE_BYTES_PER_USER = 64
+FLOAT_FIELDS = ("median_len", "loc", "epl", "item_sigma", "item_zmin", "item_zmax")
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,21 @@ class SyntheticParams:
             problems.append(f"nnz={self.nnz:,} exceeds int32")
         if self.item_sigma < 0:
             problems.append(f"item_sigma={self.item_sigma} must be >= 0")
+        floats = {k: getattr(self, k) for k in FLOAT_FIELDS if getattr(self, k) is not None}
+        problems += [
+            f"{k}={v} must be a finite number" for k, v in floats.items() if not np.isfinite(v)
+        ]
+        if not 0 <= self.seed <= MAX_SEED:
+            problems.append(f"seed={self.seed} must lie in [0, {MAX_SEED}]")
+        if problems:
+            raise InvalidInputError("synthetic parameters: " + "; ".join(problems) + ".")
+        need = GENERATE_BYTES_PER_ENTRY * self.nnz + GENERATE_BYTES_PER_USER * self.n_users
+        if need > available_memory() // 2:
+            problems.append(
+                f"generating {self.n_users:,} users and {self.nnz:,} interactions needs about "
+                f"{need / 2**30:.1f} GiB, more than half the {available_memory() / 2**30:.1f} "
+                "GiB available; use fewer users or interactions"
+            )
         if problems:
             raise InvalidInputError("synthetic parameters: " + "; ".join(problems) + ".")
 

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from .impls import InvalidInputError, Tier
+from .impls.base import MAX_STEPS
 
 PROTOCOL_TEXT = (
     "Each tier is set up once (timed apart), warmed up in growing chunks that are not "
@@ -39,6 +40,8 @@ MIN_ROUNDS_WANTED = 5
 MIN_ROUND_SHARE = 0.1  # a round shorter than this share of the planned one is not worth it
 MIN_WARMUP_CHUNKS = 3  # one slow first call (lazy imports, page faults) must not calibrate
 REWARM_SHARE = 0.05  # of a round's steps, run untimed before it (TimingPlan.rewarm)
+MAX_BUDGET_SECONDS = 7 * 24 * 3600.0  # a week per tier: anything longer is a typo
+MAX_ROUNDS = 10_000
 
 
 @dataclass(frozen=True)
@@ -56,20 +59,38 @@ class TimingPlan:
     rewarm: bool = True
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.budget_seconds, (int, float)) and self.budget_seconds > 0):
-            raise InvalidInputError(
-                f"the time budget per tier must be a positive number of seconds, got "
-                f"{self.budget_seconds!r}."
-            )
-        if isinstance(self.rounds, bool) or not isinstance(self.rounds, int) or self.rounds < 1:
-            raise InvalidInputError(f"rounds must be a positive integer, got {self.rounds!r}.")
-        if self.warmup_seconds is not None and not self.warmup_seconds >= 0:
-            raise InvalidInputError(f"warm-up seconds must be >= 0, got {self.warmup_seconds!r}.")
-        if self.call_steps is not None and not (
-            isinstance(self.call_steps, int) and self.call_steps >= 1
+        budget, warmup = self.budget_seconds, self.warmup_seconds
+        if not (
+            isinstance(budget, (int, float))
+            and not isinstance(budget, bool)
+            and 0 < budget <= MAX_BUDGET_SECONDS
         ):
             raise InvalidInputError(
-                f"steps per call must be a positive integer, got {self.call_steps!r}."
+                f"the time budget per tier must be a number of seconds in (0, "
+                f"{MAX_BUDGET_SECONDS:g}] (a week), got {budget!r}."
+            )
+        if (
+            isinstance(self.rounds, bool)
+            or not isinstance(self.rounds, int)
+            or not 1 <= self.rounds <= MAX_ROUNDS
+        ):
+            raise InvalidInputError(
+                f"rounds must be an integer in [1, {MAX_ROUNDS:,}], got {self.rounds!r}."
+            )
+        if warmup is not None and (
+            isinstance(warmup, bool) or not isinstance(warmup, (int, float)) or not warmup >= 0
+        ):
+            raise InvalidInputError(f"warm-up seconds must be >= 0, got {warmup!r}.")
+        if warmup is not None and warmup >= budget:
+            raise InvalidInputError(
+                f"the warm-up ({warmup:g} s) must be shorter than the budget per tier "
+                f"({budget:g} s), which it is part of; raise --budget or lower --warmup."
+            )
+        if self.call_steps is not None and not (
+            isinstance(self.call_steps, int) and 1 <= self.call_steps <= MAX_STEPS
+        ):
+            raise InvalidInputError(
+                f"steps per call must be an integer in [1, {MAX_STEPS:,}], got {self.call_steps!r}."
             )
 
     @property
@@ -159,7 +180,8 @@ class TierClock:
             return None
         # a warm-up that overran the budget still leaves one (short) round to report
         target = max(target, MIN_ROUND_SHARE * nominal)
-        steps = self.plan.call_steps or max(1, int(self._rate * target))
+        # within what one run call takes, whatever a coarse clock made of the rate
+        steps = self.plan.call_steps or min(max(1, int(self._rate * target)), MAX_STEPS)
         rewarm = 0
         if self.plan.rewarm and self.rounds:  # bring this tier's data back into cache
             rewarm = self._timed(max(1, int(REWARM_SHARE * steps))).steps

@@ -52,12 +52,17 @@ cdef inline void item_steps(
             w[item] = 0.0
 
 
-cdef inline tuple ordered_loss(const double[::1] squared_errors):
-    """(loss, steps before the sum went non-finite), summed in the original step order."""
+cdef inline tuple ordered_loss(const double[::1] squared_errors, double limit):
+    """(loss, steps before the sum went beyond ``limit``), summed in original step order.
+
+    ``limit`` is the largest finite value of S's type: a float32 tier has diverged as soon
+    as its loss no longer fits a float32, even though the sum is kept in double (waiting
+    for the double to overflow lets inf into S first).
+    """
     cdef Py_ssize_t pos, n = squared_errors.shape[0]
     cdef double loss = 0.0
     for pos in range(n):
         loss = loss + squared_errors[pos]
-        if not isfinite(loss):
-            return loss, pos
+        if not (loss <= limit):  # NaN compares false too
+            return float("inf") if isfinite(loss) else loss, pos
     return loss, n

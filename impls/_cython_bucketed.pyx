@@ -2,6 +2,7 @@
 # cython-bucketed: a block of draws grouped by target item (stable counting sort), then
 # processed item by item, so the row W[item] stays in cache across all of the item's steps.
 
+from libc.float cimport DBL_MAX
 from libc.math cimport isfinite
 
 include "_bucket_steps.pxi"
@@ -56,4 +57,4 @@ def train_block(const int[::1] draw_user, const double[::1] draw_rating,
                        &draws[0], &draw_user[0], &draw_rating[0],
                        &indptr[0], &indices[0], &ratings[0],
                        learning_rate, &squared_errors[0], no_diagonal, l2, item)
-    return ordered_loss(squared_errors)
+    return ordered_loss(squared_errors, DBL_MAX)

@@ -5,6 +5,7 @@
 # and S does not depend on the thread count. Built without OpenMP, prange runs serially.
 
 from cython.parallel cimport prange, threadid
+from libc.float cimport DBL_MAX, FLT_MAX
 from libc.math cimport isfinite
 
 include "_bucket_steps.pxi"
@@ -73,7 +74,7 @@ def train_block(const int[::1] draw_user, const floating[::1] draw_rating,
                        &draws[0], &draw_user[0], &draw_rating[0],
                        &indptr[0], &indices[0], &ratings[0],
                        lr, &squared_errors[0], no_diagonal, lam, item)
-    return ordered_loss(squared_errors)
+    return ordered_loss(squared_errors, FLT_MAX if floating is float else DBL_MAX)
 
 
 cdef inline void floor_item(

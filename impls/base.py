@@ -60,14 +60,24 @@ def check_learning_rate(learning_rate: object) -> float:
     return value
 
 
-def check_count(value: object, what: str) -> int:
-    """Return ``value`` as an int, or raise if it is not a non-negative integer."""
+#: the most steps one ``run`` takes: fits the kernels' 64-bit counters, and at a million
+#: steps a second is still eleven days
+MAX_STEPS = 10**12
+#: seeds must fit libc's ``srand(unsigned int)`` so that no two seeds give cython-rand
+#: the same stream; the numpy stream takes the same range
+MAX_SEED = 2**32 - 1
+
+
+def check_count(value: object, what: str, upper: int | None = None) -> int:
+    """Return ``value`` as an int, or raise if it is not an integer in [0, ``upper``]."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise InvalidInputError(
             f"{what} must be a non-negative integer, got {value!r} ({type(value).__name__})."
         )
     if value < 0:
         raise InvalidInputError(f"{what} must be a non-negative integer, got {value}.")
+    if upper is not None and value > upper:
+        raise InvalidInputError(f"{what} must be at most {upper:,}, got {value:,}.")
     return int(value)
 
 
@@ -143,12 +153,14 @@ class Tier(abc.ABC):
         l2: float = 0.0,
     ) -> None:
         self.data: TrainingData = prepare_urm(urm)
-        self.seed = check_count(seed, "seed")
+        self.seed = check_count(seed, "seed", MAX_SEED)
         self.learning_rate = check_learning_rate(learning_rate)
         self.slim = SlimOptions(no_diagonal=no_diagonal, l2=l2)
         if not self.slim.is_default and not self.supports_slim_options:
             raise InvalidInputError(unsupported_slim_message(self.name, self.slim))
         self.steps_done = 0
+        #: the step at which the loss became non-finite (None while training is sound)
+        self.diverged_at: int | None = None
         self.loss = 0.0
         self._setup()
 
@@ -177,10 +189,20 @@ class Tier(abc.ABC):
         Raises :class:`TrainingDiverged` if the summed squared error becomes non-finite;
         S then holds every update before the diverging step.
         """
-        n_steps = check_count(n_steps, "n_steps")
+        n_steps = check_count(n_steps, "n_steps", MAX_STEPS)
+        self._refuse_if_diverged()
         if n_steps == 0:
             return RunResult(0, 0.0)
         return self._account(n_steps, self._run, n_steps)
+
+    def _refuse_if_diverged(self) -> None:
+        # its S stops before the diverging step while its stream may have moved on: further
+        # steps would train on a stream no other tier follows
+        if self.diverged_at is not None:
+            raise InvalidInputError(
+                f"tier {self.name!r} diverged at step {self.diverged_at:,} and cannot train "
+                "further; create a new tier with a lower learning rate."
+            )
 
     def _account(self, asked: int, loop, *args: object) -> RunResult:
         """Run ``loop(*args)``, count its steps, and raise if it stopped on divergence."""
@@ -188,7 +210,8 @@ class Tier(abc.ABC):
             loss, done = loop(*args)
         self.steps_done += done
         if done < asked or not math.isfinite(loss):
-            raise TrainingDiverged(self.name, self.steps_done + 1)
+            self.diverged_at = self.steps_done + 1
+            raise TrainingDiverged(self.name, self.diverged_at)
         self.loss += loss
         return RunResult(int(done), float(loss))  # plain Python numbers from every tier
 
@@ -249,6 +272,7 @@ class ReplayTier(Tier):
 
     def replay(self, indices: object) -> RunResult:
         """Apply one step per entry of ``indices`` through the tier's own step loop."""
+        self._refuse_if_diverged()
         idx = np.asarray(indices)
         if idx.ndim != 1 or idx.dtype.kind not in "iu":
             raise InvalidInputError(

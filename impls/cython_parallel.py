@@ -31,6 +31,16 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+#: threads per usable core above which a count is refused: libgomp dies or the stack
+#: space of thousands of threads runs out long before, and nothing is gained past a few
+THREADS_PER_CORE_LIMIT = 8
+
+
+def max_threads() -> int:
+    """The largest thread count accepted here."""
+    return THREADS_PER_CORE_LIMIT * available_cores()
+
+
 def openmp_enabled() -> bool:
     """True where the parallel extension was compiled with OpenMP."""
     return bool(require_compiled("_cython_parallel").openmp_enabled())
@@ -46,6 +56,11 @@ def resolve_threads(threads: object) -> tuple[int, list[str]]:
         )
     else:
         requested = int(threads)
+    if requested > max_threads():
+        raise InvalidInputError(
+            f"threads={requested:,} is more than {THREADS_PER_CORE_LIMIT} per usable core "
+            f"({available_cores()} cores here, so at most {max_threads()}); use fewer threads."
+        )
     notes = []
     if not openmp_enabled():
         notes.append(

@@ -80,7 +80,7 @@ class CythonRand(ReplayTier):
         # order makes COO col/data the CSR indices/data.
         self._arrays = (d.rows, d.indices, d.ratings, d.indptr, d.indices, d.ratings)
         self.S = touched_zeros((d.n_items, d.n_items))
-        self._kernel.seed_rand(self.seed % 2**32)
+        self._kernel.seed_rand(self.seed)  # Tier caps seeds at MAX_SEED, srand's range
 
     def _run(self, n_steps: int) -> tuple[float, int]:
         return self._kernel.train_steps(*self._arrays, self.S, self.learning_rate, n_steps)

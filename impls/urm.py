@@ -11,7 +11,7 @@ Explicit zeros stored in a sparse input are kept: a stored entry is an interacti
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,6 +19,9 @@ import scipy.sparse as sp
 from .errors import InvalidInputError
 
 INT32_MAX = np.iinfo(np.int32).max
+_SEAL = object()  # marks a TrainingData that prepare_urm built and validated
+#: largest |rating| accepted: its square, and sums of many, stay finite even in float32
+RATING_LIMIT = 1e15
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,6 +33,8 @@ class TrainingData:
 
     csr: sp.csr_matrix
     rows: np.ndarray  # int32, user of each stored entry, in CSR order
+    #: set by prepare_urm only: a TrainingData built by hand is validated again
+    _sealed_by: object = field(default=None, repr=False)
 
     @property
     def n_users(self) -> int:
@@ -70,7 +75,9 @@ def prepare_urm(urm: object, *, name: str = "URM") -> TrainingData:
     infinite ratings (with the position of the first one).
     """
     if isinstance(urm, TrainingData):
-        return urm
+        if urm._sealed_by is _SEAL:
+            return urm
+        urm = urm.csr  # built by hand: its arrays are not known to be sound
     if sp.issparse(urm):
         matrix = urm
     elif isinstance(urm, np.ndarray):
@@ -98,6 +105,7 @@ def prepare_urm(urm: object, *, name: str = "URM") -> TrainingData:
             f"(at most {INT32_MAX:,}); renumber users and items contiguously."
         )
     if sp.issparse(matrix):
+        check_structure(matrix, name)
         stored = int(matrix.nnz)
         if stored > INT32_MAX:
             raise InvalidInputError(
@@ -123,10 +131,68 @@ def prepare_urm(urm: object, *, name: str = "URM") -> TrainingData:
             f"{name} holds {int(bad.sum()):,} non-finite rating(s) (NaN or infinite); the "
             f"first is at (user {row}, item {col}) = {csr.data[first]}. Drop or fix them."
         )
+    big = np.abs(csr.data) > RATING_LIMIT
+    if big.any():
+        first = int(np.flatnonzero(big)[0])
+        raise InvalidInputError(
+            f"{name} holds {int(big.sum()):,} rating(s) beyond +-{RATING_LIMIT:g} (the first: "
+            f"{csr.data[first]:g}); their squared errors overflow. Rescale the ratings."
+        )
     csr.sum_duplicates()  # sorts indices too
     csr.indices = csr.indices.astype(np.int32, copy=False)
     csr.indptr = csr.indptr.astype(np.int32, copy=False)
-    if not np.isfinite(csr.data).all():  # summing duplicates can overflow
-        raise InvalidInputError(f"{name}: summing duplicate entries overflowed to infinity.")
+    if not (np.abs(csr.data) <= RATING_LIMIT).all():  # summing duplicates can overflow
+        raise InvalidInputError(
+            f"{name}: summing duplicate entries gave ratings beyond +-{RATING_LIMIT:g}."
+        )
     rows = np.repeat(np.arange(n_users, dtype=np.int32), np.diff(csr.indptr))
-    return TrainingData(csr=csr, rows=rows)
+    return TrainingData(csr=csr, rows=rows, _sealed_by=_SEAL)
+
+
+def _refuse(name: str, fmt: str, what: str) -> None:
+    raise InvalidInputError(
+        f"{name} is a corrupt {fmt} matrix: {what}. Rebuild it with scipy.sparse "
+        "(e.g. csr_matrix((data, (rows, cols)), shape=...)) rather than editing its arrays."
+    )
+
+
+def check_structure(matrix: object, name: str = "URM") -> None:
+    """Refuse a sparse matrix whose own index arrays contradict its shape.
+
+    scipy trusts the arrays of a CSR/CSC/COO (an npz file or a hand-built matrix can hold
+    anything) and so would the compiled kernels: an index outside the shape, an indptr
+    that is not monotone or does not end at nnz would read or write out of bounds.
+    """
+    fmt = getattr(matrix, "format", "sparse")
+    n_rows, n_cols = matrix.shape
+    if fmt in ("csr", "csc"):
+        indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
+        major, minor = (n_rows, n_cols) if fmt == "csr" else (n_cols, n_rows)
+        if indptr.ndim != 1 or indptr.shape[0] != major + 1:
+            _refuse(name, fmt, f"indptr has {indptr.shape[0]:,} entries, expected {major + 1:,}")
+        if indices.ndim != 1 or data.ndim != 1 or indices.shape[0] != data.shape[0]:
+            _refuse(name, fmt, f"{indices.shape[0]:,} indices but {data.shape[0]:,} values")
+        if indptr[0] != 0 or indptr[-1] != indices.shape[0]:
+            _refuse(
+                name,
+                fmt,
+                f"indptr runs from {indptr[0]} to {indptr[-1]}, not 0 to "
+                f"{indices.shape[0]:,} (the number of stored entries)",
+            )
+        if (np.diff(indptr) < 0).any():
+            first = int(np.flatnonzero(np.diff(indptr) < 0)[0])
+            _refuse(name, fmt, f"indptr decreases after position {first}")
+        _check_range(indices, minor, name, fmt, "column" if fmt == "csr" else "row")
+    elif fmt == "coo":
+        row, col = matrix.coords if hasattr(matrix, "coords") else (matrix.row, matrix.col)
+        if not (row.shape == col.shape == matrix.data.shape):
+            _refuse(name, fmt, "row, col and data arrays differ in length")
+        _check_range(row, n_rows, name, fmt, "row")
+        _check_range(col, n_cols, name, fmt, "column")
+    # other formats (lil, dok, bsr, dia) are built by scipy's own methods, not raw arrays
+
+
+def _check_range(index: np.ndarray, bound: int, name: str, fmt: str, what: str) -> None:
+    if index.size and (index.min() < 0 or index.max() >= bound):
+        bad = index.max() if index.max() >= bound else index.min()
+        _refuse(name, fmt, f"a {what} index of {int(bad):,} lies outside [0, {bound:,})")

@@ -209,7 +209,9 @@ def test_synthetic_free_and_bad_params():
         ("synthetic-ml10m:scale=9", "out of range"),
         ("synthetic-ml10m:scale=abc", "not a number"),
         ("synthetic-ml10m:colour=red", "unknown option"),
-        ("synthetic-huge", "unknown synthetic preset"),
+        ("synthetic-huge", "unknown dataset kind 'synthetic-huge'"),
+        ("ml-10k", "Did you mean 'ml-100k' or 'ml-10m'"),
+        ("synthetic-ml10m:scal=0.1", "Did you mean 'scale'"),
         ("synthetic:n_items=10", "max_len"),
     ]:
         with pytest.raises(InvalidInputError, match=match):

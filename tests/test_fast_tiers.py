@@ -103,7 +103,9 @@ def test_bad_thread_counts_are_refused(name, bad, small_urm):
 
 def test_more_threads_than_cores_is_noted_not_refused(small_urm):
     _available("cython-parallel")
-    tier = create("cython-parallel", small_urm, threads=64)
+    from slimbench.impls.cython_parallel import max_threads
+
+    tier = create("cython-parallel", small_urm, threads=max_threads())
     assert tier.notes and ("oversubscribed" in tier.notes[0] or "OpenMP" in tier.notes[0])
     assert create("cython-parallel", small_urm).threads >= 1
 
@@ -199,3 +201,20 @@ def test_check_cli_lists_the_fast_tiers_and_thread_counts(capsys):
     for name in ["cython-bucketed", "cython-parallel", "cython-parallel@3", "floor"]:
         assert any(line.startswith(name + " ") and "PASS" in line for line in out.splitlines())
     assert "OpenMP " in out
+
+
+def test_float32_tier_diverges_where_the_reference_loss_leaves_float32():
+    _available("cython-parallel-f32")
+    urm = random_urm(4, 40, 30, 0.5)
+    with pytest.raises(TrainingDiverged) as exc:
+        _train("cython-parallel-f32", urm, seed=2, lr=5.0, chunks=[10_000])
+    step = exc.value.step
+    f32_max = float(np.finfo(np.float32).max)
+    assert create("python-naive", urm, seed=2, learning_rate=5.0).run(step - 1).loss <= f32_max
+    assert create("python-naive", urm, seed=2, learning_rate=5.0).run(step).loss > f32_max
+    tier = create("cython-parallel-f32", urm, seed=2, learning_rate=5.0)
+    with pytest.raises(TrainingDiverged):
+        tier.run(10_000)
+    assert np.isfinite(tier.similarity()).all()  # no inf let into S before the verdict
+    with pytest.raises(InvalidInputError, match="diverged at step .* cannot train further"):
+        tier.run(1)

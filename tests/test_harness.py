@@ -239,7 +239,7 @@ def _doc_with_rounds(speeds: dict[str, list[float]]) -> dict:
     return {"schema": "slimbench.results", "schema_version": 1, "tiers": tiers}
 
 
-def test_compare_fail_slower_gates_a_slowed_tier(tmp_path, capsys):
+def test_compare_fail_slower_gates_a_slowed_tier(tiny_run, tmp_path, capsys):
     steady = [100.0, 101.0, 99.0, 100.5, 99.5, 100.2, 99.8]
     old = _doc_with_rounds({"cython-rand": steady, "floor": steady})
     slowed = _doc_with_rounds({"cython-rand": [0.9 * v for v in steady], "floor": steady})
@@ -253,9 +253,15 @@ def test_compare_fail_slower_gates_a_slowed_tier(tmp_path, capsys):
         {"cython-rand": [v * (1.1 if k % 2 else 0.9) for k, v in enumerate(steady)]}
     )
     assert compare_results(old, noisy)[0]["verdict"] == "no detectable change"
-    # and through the CLI, on files: exit 1 under --fail-slower 5, 0 under 20
-    for name, doc in (("old", old), ("new", slowed)):
-        doc.update(dataset={"name": "d"}, created="2026-11-28T00:00:00+00:00", machine={})
+    # and through the CLI, on real results files whose cython-rand rounds are controlled
+    real = load_results(tiny_run[1] / "results.json")
+    for name, factor in (("old", 1.0), ("new", 0.9)):
+        doc = json.loads(json.dumps(real))
+        rand = next(t for t in doc["tiers"] if t["name"] == "cython-rand")
+        rand["rounds"] = [
+            {"steps": int(v * factor * 1000), "seconds": 1.0, "loss": 0.0} for v in steady
+        ]
+        rand["samples_per_second"] = summarize([factor * v * 1000 for v in steady]).to_dict()
         (tmp_path / f"{name}.json").write_text(json.dumps(doc))
     files = [str(tmp_path / "old.json"), str(tmp_path / "new.json")]
     assert main(["compare", *files, "--fail-slower", "5"]) == 1
@@ -359,7 +365,8 @@ def test_non_positive_options_are_refused(flag, value, capsys):
     with pytest.raises(SystemExit) as info:
         main(["run", flag, value])
     assert info.value.code == 2
-    assert "expected a positive" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "expected a positive" in err or "expected an integer in [1, " in err
 
 
 def test_results_file_errors(tmp_path):

@@ -4,26 +4,30 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from slimbench.cli import main
 from slimbench.history import collect
 
 
-def _run(tmp_path, name, created, commit, cpu, dataset, speeds):
-    doc = {
-        "schema": "slimbench.results",
-        "schema_version": 1,
-        "created": created,
-        "machine": {"cpu_model": cpu, "usable_cores": 2, "git_commit": commit},
-        "dataset": {"name": dataset},
-        "tiers": [
-            {
-                "name": tier,
-                "status": "measured",
-                "samples_per_second": {"median": s, "ci_low": 0.9 * s, "ci_high": 1.1 * s},
-            }
-            for tier, s in speeds.items()
-        ],
-    }
+@pytest.fixture(scope="module")
+def real_doc(tmp_path_factory) -> dict:
+    """One real results document, the template of the runs below."""
+    out = tmp_path_factory.mktemp("history-run")
+    argv = ["run", "--dataset", "synthetic-tiny", "--tiers", "cython-rand,floor", "--budget"]
+    assert main([*argv, "0.3", "--rounds", "2", "--no-bandwidth", "--out", str(out)]) == 0
+    return json.loads((out / "results.json").read_text())
+
+
+def _run(real, tmp_path, name, created, commit, cpu, dataset, speeds):
+    doc = json.loads(json.dumps(real))
+    doc.update(created=created)
+    doc["machine"].update(cpu_model=cpu, usable_cores=2, git_commit=commit)
+    doc["dataset"]["name"] = dataset
+    doc["tiers"] = [t for t in doc["tiers"] if t["name"] in speeds]
+    for t in doc["tiers"]:
+        s = speeds[t["name"]]
+        t["samples_per_second"].update(median=s, ci_low=0.9 * s, ci_high=1.1 * s)
     folder = tmp_path / name
     folder.mkdir(parents=True)
     (folder / "results.json").write_text(json.dumps(doc))
@@ -50,8 +54,9 @@ def _pytest_benchmark(tmp_path, cpu):
     (tmp_path / "bench.json").write_text(json.dumps(doc))
 
 
-def test_history_groups_by_machine_and_dataset(tmp_path, capsys):
+def test_history_groups_by_machine_and_dataset(real_doc, tmp_path, capsys):
     _run(
+        real_doc,
         tmp_path,
         "a",
         "2026-11-01T10:00:00+00:00",
@@ -61,6 +66,7 @@ def test_history_groups_by_machine_and_dataset(tmp_path, capsys):
         {"cython-rand": 40000.0, "floor": 1e6},
     )
     _run(
+        real_doc,
         tmp_path,
         "b/c",
         "2026-11-02T10:00:00+00:00",
@@ -70,6 +76,7 @@ def test_history_groups_by_machine_and_dataset(tmp_path, capsys):
         {"cython-rand": 44000.0},
     )
     _run(
+        real_doc,
         tmp_path,
         "d",
         "2026-11-02T11:00:00+00:00",
@@ -79,6 +86,7 @@ def test_history_groups_by_machine_and_dataset(tmp_path, capsys):
         {"cython-rand": 90000.0},
     )
     _run(
+        real_doc,
         tmp_path,
         "e",
         "2026-11-02T12:00:00+00:00",

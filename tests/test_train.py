@@ -171,7 +171,7 @@ def test_timing_plan_with_a_call_size_runs_calls_of_that_size(small_urm):
         (["--tier", "cython-rand", "--no-diagonal"], "does not support the SLIM options"),
         (["--tier", "floor"], "trains nothing"),
         (["--baselines", "most-popular"], "unknown baseline"),
-        (["--train-share", "1"], "strictly between 0 and 1"),
+        (["--train-share", "1"], "expected a number in (0, 1)"),
         (["--train-share", "0.999999999"], "is empty"),
     ],
 )

@@ -5,12 +5,21 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from ..impls.base import MAX_SEED
+
+#: upper bounds of the counts the commands take: beyond them a run would outlive its user
+MAX_EPOCHS = 10**6
+MAX_ROUNDS = 10_000
+
 
 def tier_list(text: str) -> list[str]:
-    """``A,B,C`` -> ["A", "B", "C"]; an empty list is refused."""
+    """``A,B,C`` -> ["A", "B", "C"]; an empty list or a name given twice is refused."""
     names = [t.strip() for t in text.split(",") if t.strip()]
     if not names:
         raise argparse.ArgumentTypeError("expected a comma-separated list of tier names")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise argparse.ArgumentTypeError(f"tier(s) listed more than once: {', '.join(twice)}")
     return names
 
 
@@ -34,7 +43,24 @@ def number(
 positive_int = number(int, lambda v: v > 0, "a positive integer")
 non_negative_int = number(int, lambda v: v >= 0, "an integer >= 0")
 positive_float = number(float, lambda v: 0 < v < float("inf"), "a positive finite number")
-share = number(float, lambda v: 0 < v <= 1, "a number in (0, 1]")
+seed_value = number(int, lambda v: 0 <= v <= MAX_SEED, f"an integer in [0, {MAX_SEED}]")
+epoch_count = number(int, lambda v: 0 < v <= MAX_EPOCHS, f"an integer in [1, {MAX_EPOCHS:,}]")
+round_count = number(int, lambda v: 0 < v <= MAX_ROUNDS, f"an integer in [1, {MAX_ROUNDS:,}]")
+
+
+def thread_count(text: str) -> int:
+    """A thread count in [1, the most the parallel tiers accept on this machine]."""
+    from ..impls.cython_parallel import max_threads  # the cores are known only at run time
+
+    limit = max_threads()
+    return int(
+        number(int, lambda v: 0 < v <= limit, f"an integer in [1, {limit}] (8 per usable core)")(
+            text
+        )
+    )
+
+
+share = number(float, lambda v: 0 < v < 1, "a number in (0, 1)")  # holdout needs both parts
 
 
 def float_list(text: str) -> list[float]:

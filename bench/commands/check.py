@@ -9,9 +9,10 @@ from .arguments import (
     add_dask_arguments,
     add_tier_arguments,
     dask_options,
-    non_negative_int,
+    epoch_count,
     positive_float,
-    positive_int,
+    seed_value,
+    thread_count,
 )
 
 
@@ -22,12 +23,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "comma-separated tier names, package.module:ClassName specs, or 'all' (default: every "
         "tier; with --tier-file, the user's tiers only: the reference always runs)",
     )
-    check.add_argument("--seed", type=non_negative_int, default=0)
-    check.add_argument("--epochs", type=positive_int, default=3)
+    check.add_argument("--seed", type=seed_value, default=0)
+    check.add_argument("--epochs", type=epoch_count, default=3)
     check.add_argument("--learning-rate", type=positive_float, default=CHECK_LEARNING_RATE)
     check.add_argument(
         "--threads",
-        type=positive_int,
+        type=thread_count,
         default=None,
         help="threads for the tiers that take them (default: all cores)",
     )

@@ -22,8 +22,9 @@ def handle(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..console import print_table
+    from ..outdir import run_abandoned
     from ..report import write_report
-    from ..results import load_results, write_results
+    from ..results import load_results, settle_abandoned, write_results
     from ..runner import prepare_out_dir, wide_console
 
     if args.pytest_benchmark:
@@ -34,6 +35,8 @@ def handle(args: argparse.Namespace) -> int:
         write_results(results, out)
     else:
         results = load_results(args.results)
+        if run_abandoned(Path(args.results).parent) and settle_abandoned(results):
+            print("note: the run that wrote this file is gone; its tiers show as interrupted")
         out = prepare_out_dir(Path(args.out) if args.out else Path(args.results).parent)
     path = write_report(results, out)
     print_table(results, wide_console())

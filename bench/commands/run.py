@@ -10,10 +10,13 @@ from .arguments import (
     add_dask_arguments,
     add_tier_arguments,
     dask_options,
-    non_negative_int,
+    epoch_count,
     positive_float,
     positive_int,
+    round_count,
+    seed_value,
     share,
+    thread_count,
 )
 
 
@@ -33,7 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_tier_arguments(run)
     run.add_argument(
         "--seed",
-        type=non_negative_int,
+        type=seed_value,
         default=0,
         help="seed of the sample stream and the holdout split (default 0)",
     )
@@ -51,7 +54,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--rounds",
-        type=positive_int,
+        type=round_count,
         default=7,
         help="timed rounds per tier where the budget allows (default 7)",
     )
@@ -63,13 +66,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--epochs",
-        type=positive_int,
+        type=epoch_count,
         default=10,
         help="epochs to extrapolate the training time to (default 10)",
     )
     run.add_argument(
         "--threads",
-        type=positive_int,
+        type=thread_count,
         default=None,
         help="threads for the parallel tiers (default: all usable cores)",
     )
@@ -80,6 +83,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="share of interactions in the training split (default 0.8)",
     )
     run.add_argument("--out", default=None, help="output folder (default: reports/<date>-<time>)")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an --out folder that already holds a run's results (replacing them)",
+    )
     run.add_argument(
         "--no-annotate", action="store_true", help="skip `cython -a` (its yellow-line counts)"
     )
@@ -123,6 +131,7 @@ def handle(args: argparse.Namespace) -> int:
         threads=args.threads,
         train_share=args.train_share,
         out_dir=Path(args.out) if args.out else None,
+        force=args.force,
         annotate=not args.no_annotate,
         dask=dask_options(args),
         rewarm=not args.no_rewarm,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import float_list, non_negative_int, positive_float, positive_int, tier_list
+from .arguments import float_list, positive_float, round_count, seed_value, thread_count, tier_list
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -36,9 +36,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=4.0,
         help="seconds per tier and dataset (default 4)",
     )
-    scale.add_argument("--rounds", type=positive_int, default=5)
-    scale.add_argument("--seed", type=non_negative_int, default=0)
-    scale.add_argument("--threads", type=positive_int, default=None)
+    scale.add_argument("--rounds", type=round_count, default=5)
+    scale.add_argument("--seed", type=seed_value, default=0)
+    scale.add_argument("--threads", type=thread_count, default=None)
     scale.add_argument(
         "--out", default=None, help="output folder (default: reports/<date>-<time>/scale)"
     )

@@ -1,0 +1,103 @@
+"""The output folder of a run: claimed by one run at a time, never overwritten by surprise.
+
+A run holds ``.slimbench.lock`` (its pid) for its whole life. A second run aimed at the
+same folder is refused while the owner lives; a lock left by a dead process (SIGKILL, a
+power cut) is stale and taken over. A folder that already holds a ``results.json`` is
+only written into with ``force``, so a finished run's figures are never lost by a typo.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .impls import InvalidInputError
+
+LOCK_NAME = ".slimbench.lock"
+
+
+def pid_alive(pid: int) -> bool:
+    """True where a process ``pid`` exists (it may belong to another user)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def lock_owner(folder: Path) -> int | None:
+    """The pid of the live run holding ``folder``, or None (no lock, or a stale one)."""
+    try:
+        text = (folder / LOCK_NAME).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    pid = int(text) if text.isdigit() else 0
+    return pid if pid != os.getpid() and pid_alive(pid) else None
+
+
+class OutputLock:
+    """The claim of one run on its output folder; :meth:`release` gives it back."""
+
+    def __init__(self, folder: Path, *, force: bool = False) -> None:
+        self.folder = folder
+        self.path = folder / LOCK_NAME
+        self.stale_pid: int | None = None
+        self._acquire(force)
+
+    def _acquire(self, force: bool) -> None:
+        where = str(self.folder)
+        for _ in range(2):  # a second try after removing a stale lock
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                owner = lock_owner(self.folder)
+                if owner is not None:
+                    raise InvalidInputError(
+                        f"the output folder {where!r} is in use by another slimbench run "
+                        f"(pid {owner}); wait for it or choose another --out."
+                    ) from None
+                self.stale_pid = self._stale_pid()
+                self.path.unlink(missing_ok=True)
+                continue
+            except OSError as exc:
+                raise InvalidInputError(
+                    f"cannot lock the output folder {where!r} ({exc.strerror or exc}); "
+                    "choose another with --out."
+                ) from None
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(f"{os.getpid()}\n")
+            break
+        else:
+            raise InvalidInputError(f"could not lock the output folder {where!r}; try again.")
+        if (self.folder / "results.json").exists() and not force:
+            self.release()
+            raise InvalidInputError(
+                f"the output folder {where!r} already holds a run's results.json; pass "
+                "--force to overwrite it, or choose another --out."
+            )
+
+    def _stale_pid(self) -> int | None:
+        try:
+            text = self.path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return int(text) if text.isdigit() else None
+
+    def release(self) -> None:
+        """Remove the lock if it is still this process's."""
+        try:
+            if self.path.read_text(encoding="utf-8").strip() == str(os.getpid()):
+                self.path.unlink()
+        except OSError:
+            pass  # the lock or its folder is gone: nothing to give back
+
+
+def run_abandoned(folder: Path) -> bool:
+    """True where no live run holds ``folder`` (its results cannot be 'running' any more)."""
+    return lock_owner(folder) is None
