@@ -44,8 +44,11 @@ def lock_owner(folder: Path) -> int | None:
 class OutputLock:
     """The claim of one run on its output folder; :meth:`release` gives it back."""
 
-    def __init__(self, folder: Path, *, force: bool = False) -> None:
+    def __init__(
+        self, folder: Path, *, force: bool = False, results_name: str = "results.json"
+    ) -> None:
         self.folder = folder
+        self.results_name = results_name
         self.path = folder / LOCK_NAME
         self.stale_pid: int | None = None
         self._acquire(force)
@@ -75,11 +78,11 @@ class OutputLock:
             break
         else:
             raise InvalidInputError(f"could not lock the output folder {where!r}; try again.")
-        if (self.folder / "results.json").exists() and not force:
+        if (self.folder / self.results_name).exists() and not force:
             self.release()
             raise InvalidInputError(
-                f"the output folder {where!r} already holds a run's results.json; pass "
-                "--force to overwrite it, or choose another --out."
+                f"the output folder {where!r} already holds a run's {self.results_name}; "
+                "pass --force to overwrite it, or choose another --out."
             )
 
     def _stale_pid(self) -> int | None:

@@ -214,7 +214,7 @@ class Runner:
             self._finish("interrupted")
             c.print(f"[yellow]interrupted: kept what was measured in {escape(str(self.out))}[/]")
             raise
-        except (Exception, MemoryError) as exc:  # the state on disk must say the run failed
+        except Exception as exc:  # the state on disk must say the run failed
             reason = f"{type(exc).__name__}: {exc}"
             try:
                 if self.results:  # else nothing was written yet: nothing to mark

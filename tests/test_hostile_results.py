@@ -293,3 +293,10 @@ def test_a_non_finite_figure_is_stored_as_null_with_a_caveat(saved_run, tmp_path
     assert stored["tiers"][0]["setup_seconds"] is None
     assert "not finite, stored as null: tiers[0].setup_seconds" in stored["caveats"][-1]
     assert cli(["report", str(tmp_path / "results.json")], capsys).code == 0
+
+
+def test_scale_does_not_overwrite_a_finished_sweep_or_share_a_folder(tmp_path, capsys):
+    (tmp_path / "scale.json").write_text("{}")
+    outcome = cli(["scale", "--out", str(tmp_path)], capsys)
+    assert_refused(outcome, r"already holds a run's scale.json; pass --force")
+    assert (tmp_path / "scale.json").read_text() == "{}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from .arguments import float_list, positive_float, round_count, seed_value, thread_count, tier_list
 
@@ -42,17 +43,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     scale.add_argument(
         "--out", default=None, help="output folder (default: reports/<date>-<time>/scale)"
     )
+    scale.add_argument(
+        "--force", action="store_true", help="write into an --out folder holding a scale.json"
+    )
     scale.set_defaults(func=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     """Measure tiers over datasets of growing size and profile length; plot the cost."""
-    from pathlib import Path
-
-    from ..runner import default_out_dir, prepare_out_dir, wide_console
-    from ..scale import DEFAULT_TIERS, profile_sweep, run_scale, size_sweep
+    from ..outdir import OutputLock
+    from ..runner import default_out_dir, prepare_out_dir
 
     out = prepare_out_dir(Path(args.out) if args.out else default_out_dir() / "scale")
+    lock = OutputLock(out, force=args.force, results_name="scale.json")
+    try:
+        return _scale(args, out)
+    finally:
+        lock.release()
+
+
+def _scale(args: argparse.Namespace, out: Path) -> int:
+    from ..runner import wide_console
+    from ..scale import DEFAULT_TIERS, profile_sweep, run_scale, size_sweep
+
     sweeps = {}
     if args.sweep in ("size", "both"):
         sweeps["size"] = size_sweep(args.scales)
