@@ -52,6 +52,10 @@ class Series:
         return f"{self.dataset} on {self.machine}"
 
 
+#: files that looked like ours but were refused at load: "path: why", for the command to print
+SKIPPED: list[str] = []
+
+
 def _documents(paths: Sequence[str | Path]) -> Iterable[tuple[Path, dict]]:
     files: list[Path] = []
     for path in map(Path, paths):
@@ -71,8 +75,8 @@ def _documents(paths: Sequence[str | Path]) -> Iterable[tuple[Path, dict]]:
                 yield f, load_results(f)
             elif isinstance(head, dict) and "benchmarks" in head:
                 yield f, results_from_pytest_benchmark(f)
-        except SlimBenchError:
-            continue  # another schema version, or benchmarks that are not slimbench's
+        except SlimBenchError as exc:  # another schema version, or a damaged file
+            SKIPPED.append(f"{f}: {exc}")
 
 
 def _time(text: str | None) -> datetime:

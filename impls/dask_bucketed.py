@@ -231,11 +231,19 @@ def _quiet_dask_logs() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def _positive(value: object, what: str, default: int) -> int:
+#: workers (and threads per worker) above this are refused: a typo, not a cluster
+MAX_WORKERS = 4096
+
+
+def _positive(value: object, what: str, default: int, upper: int) -> int:
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise InvalidInputError(f"{what} must be a positive integer, got {value!r}.")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or not 1 <= value <= upper
+    ):
+        raise InvalidInputError(f"{what} must be an integer in [1, {upper:,}], got {value!r}.")
     return int(value)
 
 
@@ -278,10 +286,14 @@ class DaskBucketedTier(Tier):
         threads_per_worker: int | None = None,
         scheduler: str | None = None,
     ) -> None:
-        from .cython_parallel import available_cores
+        from .cython_parallel import available_cores, max_threads
 
-        self.n_workers = _positive(workers, "workers", available_cores())
-        self.threads_per_worker = _positive(threads_per_worker, "threads_per_worker", 1)
+        # a LocalCluster's workers are processes on this machine: as many as threads may be
+        upper = MAX_WORKERS if scheduler else max_threads()
+        self.n_workers = _positive(workers, "workers", available_cores(), upper)
+        self.threads_per_worker = _positive(
+            threads_per_worker, "threads_per_worker", 1, max_threads()
+        )
         self.scheduler = scheduler
         self.notes: list[str] = []
         self.client = self.cluster = None
@@ -427,9 +439,10 @@ class DaskBucketedTier(Tier):
                     f"{self.name}: the workers trained {covered:,} of {size:,} steps; "
                     "their item blocks do not cover the catalog."
                 )
-            # summed in stream order, exactly as the serial loop adds them
+            # summed in stream order, exactly as the serial loop adds them; beyond the
+            # largest value of the tier's float type the reference's loss is no longer finite
             running = np.cumsum(squared_errors)
-            bad = np.flatnonzero(~np.isfinite(running))
+            bad = np.flatnonzero(~(running <= np.finfo(self.dtype).max))
             if bad.size:
                 n_good = self.steps_done + done + int(bad[0])
                 self._wait([a.rebuild(n_good) for a in self.actors], "rebuilding S")
@@ -464,7 +477,8 @@ class DaskBucketedTier(Tier):
 
     def close(self) -> None:
         """Shut down the cluster this tier started (a remote one is only disconnected)."""
-        for thing in (self.client, self.cluster):
+        # getattr: a tier refused in __init__ has neither
+        for thing in (getattr(self, "client", None), getattr(self, "cluster", None)):
             if thing is not None:
                 try:
                     thing.close()

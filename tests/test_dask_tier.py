@@ -157,3 +157,17 @@ def test_train_gathers_the_top_k_model_from_the_workers(tmp_path):
     assert (dense != gathered).nnz == 0  # the same S (bitwise), the same top 7 per column
     doc = json.loads((tmp_path / "b" / "train.json").read_text())
     assert any("never the dense S" in n for n in doc["notes"])
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"workers": 0}, "workers must be an integer in"),
+        ({"workers": 10**6}, "workers must be an integer in"),
+        ({"threads_per_worker": 10**5}, "threads_per_worker must be an integer in"),
+        ({"workers": True}, "workers must be an integer in"),
+    ],
+)
+def test_absurd_cluster_sizes_are_refused_before_any_cluster_starts(options, message, small_urm):
+    with pytest.raises(InvalidInputError, match=message):
+        create("dask-bucketed", small_urm, **options)

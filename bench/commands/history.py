@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -26,12 +27,14 @@ def handle(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from ..extrapolate import human_rate
-    from ..history import collect, plot, table_rows
+    from ..history import SKIPPED, collect, plot, table_rows
     from ..impls import SlimBenchError
     from ..results import _atomic_write_text
     from ..runner import default_out_dir, prepare_out_dir, wide_console
 
     series = collect(args.paths)
+    for line in SKIPPED:
+        print(f"skipped {line}", file=sys.stderr)
     if not series:
         raise SlimBenchError(
             f"history: no slimbench results or pytest-benchmark JSON under {', '.join(args.paths)}."
