@@ -177,7 +177,8 @@ def _per_round(results: dict, value) -> plt.Figure:
             )
     ax.set_xscale("log")
     ax.set_xlabel("steps done by the tier (dotted: warm-up, not counted)")
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))  # off the data
+    if tiers:  # a run that measured nothing has no lines to name
+        ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))  # off the data
     ax.grid(alpha=0.3, which="both")
     return fig, ax
 
