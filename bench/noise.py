@@ -1,9 +1,9 @@
 """Noise diagnostics, in the spirit of pyperf's: what else the machine was doing.
 
 A run records, before timing and after it: the load average, the CPU seconds that other
-processes used in between (psutil: every process but this one and its children, so a
-LocalCluster's workers are not "other"), and the CPU frequency governor and turbo state
-where the OS exposes them (Linux sysfs; a VM often does not). A tier whose rounds' IQR
+processes used in between (psutil: the whole machine's busy time less this process's and
+its children's, so a LocalCluster's workers are not "other"), and the CPU frequency
+governor and turbo state where the OS exposes them (Linux sysfs; a VM often does not). A tier whose rounds' IQR
 exceeds NOISY_IQR_SHARE of their median is flagged. Warnings go to results.json
 (``noise``, and ``noise`` in each flagged tier), the console and the report's caveats.
 """
@@ -32,16 +32,26 @@ def _own_family() -> set[int]:
         return {me.pid}
 
 
-def other_cpu_seconds() -> float:
-    """CPU seconds (user + system) used so far by every process outside this one's family."""
-    mine = _own_family()
-    total = 0.0
-    for proc in psutil.process_iter(["pid", "cpu_times"]):
-        times = proc.info.get("cpu_times")
-        if proc.info["pid"] in mine or times is None:
-            continue
-        total += times.user + times.system
+def own_cpu_seconds() -> float:
+    """CPU seconds used so far by this process, its finished children and its live ones."""
+    me = psutil.Process()
+    t = me.cpu_times()
+    total = t.user + t.system + t.children_user + t.children_system
+    for pid in _own_family() - {me.pid}:
+        try:
+            c = psutil.Process(pid).cpu_times()
+            total += c.user + c.system
+        except psutil.Error:
+            pass  # ended between the listing and the reading
     return total
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy (every core, every process)."""
+    t = psutil.cpu_times()
+    return sum(
+        v for k, v in t._asdict().items() if k not in ("idle", "iowait", "guest", "guest_nice")
+    )
 
 
 def frequency_settings() -> dict:
@@ -69,7 +79,10 @@ def snapshot() -> dict:
     return {
         "time": time.time(),
         "load_average": list(load) if load else None,
-        "other_cpu_seconds": other_cpu_seconds(),
+        # other processes' CPU = the machine's busy time less this run's own; summing the
+        # other processes' own counters would lose those that end during the run
+        "machine_busy_seconds": machine_busy_seconds(),
+        "own_cpu_seconds": own_cpu_seconds(),
         **frequency_settings(),
     }
 
@@ -90,7 +103,11 @@ def diagnose(before: dict, after: dict, tiers: list[dict], cores: int) -> dict:
     """The run's noise record and its warnings (sentences)."""
     warnings = []
     seconds = max(after["time"] - before["time"], 1e-9)
-    other = after["other_cpu_seconds"] - before["other_cpu_seconds"]
+    other = max(
+        (after["machine_busy_seconds"] - before["machine_busy_seconds"])
+        - (after["own_cpu_seconds"] - before["own_cpu_seconds"]),
+        0.0,
+    )
     busy = other / (seconds * max(cores, 1))
     if busy > BUSY_SHARE:
         warnings.append(
@@ -118,6 +135,7 @@ def diagnose(before: dict, after: dict, tiers: list[dict], cores: int) -> dict:
     return {
         "before": before,
         "after": after,
+        "other_cpu_seconds": other,
         "other_cpu_share": busy,
         "noisy_tiers": noisy,
         "warnings": warnings,

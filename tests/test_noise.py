@@ -15,10 +15,13 @@ def test_noisy_tiers_are_those_whose_iqr_exceeds_a_tenth_of_the_median():
 
 
 def test_diagnose_reports_other_processes_load_and_frequency_settings():
-    before = {"time": 0.0, "other_cpu_seconds": 10.0, "load_average": [0.1] * 3}
+    before = {"time": 0.0, "machine_busy_seconds": 10.0, "own_cpu_seconds": 5.0}
+    before["load_average"] = [0.1] * 3
     after = {
         "time": 100.0,
-        "other_cpu_seconds": 70.0,  # 60 CPU seconds in 100 s on 2 cores: 30% of the machine
+        # 160 busy seconds in 100 s, 100 of them this run's: 60 s of others, 30% of 2 cores
+        "machine_busy_seconds": 170.0,
+        "own_cpu_seconds": 105.0,
         "load_average": [2.5, 2.0, 1.0],
         "governors": ["powersave"],
         "turbo": True,
@@ -30,12 +33,12 @@ def test_diagnose_reports_other_processes_load_and_frequency_settings():
     assert "load average was 2.50 on 2 core(s)" in text
     assert "governor powersave" in text and "turbo boost is on" in text
     assert "noisy: its rounds' IQR is 30% of the median" in text
-    quiet = {**after, "other_cpu_seconds": 11.0, "load_average": [0.5] * 3}
+    quiet = {**after, "machine_busy_seconds": 110.0, "load_average": [0.5] * 3}
     quiet.update(governors=None, turbo=None)
     assert noise.diagnose(before, quiet, [_tier("steady", 100.0, 5.0)], cores=2)["warnings"] == []
 
 
 def test_snapshot_reads_this_machine():
     snap = noise.snapshot()
-    assert snap["other_cpu_seconds"] >= 0.0 and snap["time"] > 0
+    assert snap["machine_busy_seconds"] >= snap["own_cpu_seconds"] > 0 and snap["time"] > 0
     assert set(snap) >= {"load_average", "governors", "turbo"}
