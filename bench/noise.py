@@ -1,11 +1,11 @@
 """Noise diagnostics, in the spirit of pyperf's: what else the machine was doing.
 
-A run records, before timing and after it: the load average, the CPU seconds that other
-processes used in between (psutil: the whole machine's busy time less this process's and
-its children's, so a LocalCluster's workers are not "other"), and the CPU frequency
-governor and turbo state where the OS exposes them (Linux sysfs; a VM often does not). A tier whose rounds' IQR
-exceeds NOISY_IQR_SHARE of their median is flagged. Warnings go to results.json
-(``noise``, and ``noise`` in each flagged tier), the console and the report's caveats.
+A run records, before timing and after it: the load average; the CPU seconds other
+processes used in between (psutil: the machine's busy time less this process's and its
+children's, so a LocalCluster's workers are not "other"); the CPU frequency governor and
+turbo state where the OS exposes them (Linux sysfs; a VM often does not). A tier whose
+rounds' IQR exceeds NOISY_IQR_SHARE of their median is flagged. Warnings go to
+results.json (``noise``, and ``noise`` in each flagged tier), the console and the report.
 """
 
 from __future__ import annotations
