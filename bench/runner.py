@@ -165,7 +165,9 @@ class Runner:
                 raise InvalidInputError("threads must be a positive integer, got 0.")
         check_count(options.seed, "seed", MAX_SEED)
         check_count(options.epochs, "epochs", MAX_EPOCHS)
-        self.out = prepare_out_dir(options.out_dir or default_out_dir())
+        out = options.out_dir or default_out_dir()
+        self._made_out = not out.exists()  # a folder this run made, and may take back
+        self.out = prepare_out_dir(out)
         self.lock = OutputLock(self.out, force=options.force)
         self.results: dict = {}
         self.entries: dict[str, dict] = {}
@@ -178,6 +180,15 @@ class Runner:
             return self._execute()
         finally:
             self.lock.release()
+            self._drop_empty_out()
+
+    def _drop_empty_out(self) -> None:
+        """A run that failed before writing anything leaves no empty folder behind."""
+        if self._made_out and not self.results:
+            try:
+                self.out.rmdir()  # only if empty: nothing of anybody's is ever deleted
+            except OSError:
+                pass
 
     def _execute(self) -> int:
         from .datasets import holdout_split, load_dataset

@@ -493,3 +493,13 @@ def test_pytest_benchmark_json_becomes_a_report(tmp_path):
     assert rand["speedup"] == {"python-naive": pytest.approx(50.0), "cython-rand": 1.0}
     assert rand["training_time"]["seconds"] == pytest.approx(10 * 8000 / 100_000)
     assert (tmp_path / "r" / "report.html").exists()
+
+
+def test_a_run_failing_before_measuring_leaves_no_empty_folder(tmp_path):
+    made = tmp_path / "new-run"
+    assert main(["run", "--dataset", "nosuch:x", "--out", str(made)]) == 2
+    assert not made.exists()
+    kept = tmp_path / "mine"
+    kept.mkdir()  # a folder the user made is never taken away
+    assert main(["run", "--dataset", "nosuch:x", "--out", str(kept)]) == 2
+    assert kept.is_dir() and list(kept.iterdir()) == []
