@@ -8,7 +8,9 @@ from .arguments import positive_float
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    compare = sub.add_parser("compare", help="per-tier ratios between two saved runs")
+    compare = sub.add_parser(
+        "compare", help="did each tier get faster or slower between two saved runs?"
+    )
     compare.add_argument("old", help="results.json of the earlier run")
     compare.add_argument("new", help="results.json of the later run")
     compare.add_argument(

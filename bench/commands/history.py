@@ -9,7 +9,7 @@ import sys
 def add_parser(sub: argparse._SubParsersAction) -> None:
     history = sub.add_parser(
         "history",
-        help="plot each tier's samples/s across saved runs (results.json, pytest-benchmark JSON)",
+        help="each tier's samples/s across saved runs, over time",
     )
     history.add_argument("paths", nargs="+", help="folders to search (and files)")
     history.add_argument(

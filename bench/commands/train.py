@@ -33,7 +33,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser(
         "train",
-        help="train whole epochs with one tier; predicted vs measured time; model quality",
+        help="train whole epochs; predicted vs measured time; quality",
         description="Train SLIM MSE by SGD for whole epochs (the seed's In [41]) with one tier, "
         "after predicting the time with the run protocol; evaluate the model on held-out "
         "interactions beside top-popular, item-KNN and EASE; write train.json, plots, "
