@@ -43,6 +43,7 @@ EXTENSIONS = [
     extension("_cython_transposed"),
     extension("_cython_bucketed"),
     extension("_cython_parallel", openmp=True),
+    extension("_cython_interleaved", openmp=True),
     extension("_bandwidth", openmp=True),
 ]
 

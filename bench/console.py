@@ -52,7 +52,9 @@ def table_rows(results: dict) -> list[dict]:
             )
             naive = _ratio(t["speedup"].get("python-naive"))
             rand = _ratio(t["speedup"].get("cython-rand"))
-            floor = "" if t.get("percent_of_floor") is None else f"{t['percent_of_floor']:.0f}%"
+            if t.get("percent_of_floor") is not None:
+                layout = t.get("profile_layout") or "12 B"
+                floor = f"{t['percent_of_floor']:.0f}% ({layout})"
             train = t["training_time"]["human"] if t.get("training_time") else ""
             if t.get("bytes_per_second") is not None:
                 traffic = f"{t['bytes_per_second'] / 1e9:.1f}"
@@ -69,7 +71,7 @@ def table_rows(results: dict) -> list[dict]:
                 "rounds": str(len(t.get("rounds", []))),
                 "vs naive": naive,
                 "vs rand": rand,
-                "% floor": floor,
+                "% floor (layout)": floor,
                 "GB/s": traffic,
                 "% bw": share,
                 f"{epochs} epochs": train,

@@ -107,6 +107,17 @@ def summarize_entry(entry: dict, train_nnz: int, epochs: int) -> None:
     ).to_dict()
 
 
+def floor_of(entry: Mapping) -> str | None:
+    """The floor a tier's "% floor" is against: the one reading its profile layout.
+
+    Files written before the floors were per layout have no ``floor`` key: their one
+    floor was "floor". A floor itself, and a tier whose entry says null, have none.
+    """
+    if "floor" not in entry:
+        return None if entry.get("exactness") == "baseline" else FLOOR
+    return entry["floor"]
+
+
 def derive_ratios(tiers: list[dict], *, paired: bool = True) -> None:
     """Speedups over the baselines and % of the floor, between tiers of one document.
 
@@ -125,8 +136,9 @@ def derive_ratios(tiers: list[dict], *, paired: bool = True) -> None:
         if name not in median:
             continue
         targets = [(b, b, 1.0) for b in SPEEDUP_BASELINES if b in median]
-        if FLOOR in median and name != FLOOR:
-            targets.append(("floor", FLOOR, 100.0))
+        floor = floor_of(t)
+        if floor in median and floor != name:
+            targets.append(("floor", floor, 100.0))
         by_median, by_pass = {}, {}
         for key, base, scale in targets:
             by_median[key] = scale * median[name] / median[base]

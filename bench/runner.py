@@ -298,7 +298,8 @@ class Runner:
             entry = new_tier_entry(name, cls.exactness, cls.description)
             entry["origin"] = dict(cls.origin)
             entry["bytes_per_entry"] = cls.bytes_per_entry
-            entry["bytes_per_entry"] = cls.bytes_per_entry
+            entry["floor"] = cls.floor_tier
+            entry["profile_layout"] = cls.profile_layout_name
             entry["memory_bytes"] = tier_memory_bytes(name, data, self._options(name))
             self.entries[name] = entry
             self.results["tiers"].append(entry)

@@ -39,7 +39,14 @@ from .stats import dataset_stats  # noqa: E402
 from .summary import summarize  # noqa: E402
 from .timing import TierClock, TimingPlan  # noqa: E402
 
-DEFAULT_TIERS = ("cython-rand", "cython-bucketed", "cython-parallel", "floor")
+DEFAULT_TIERS = (
+    "cython-rand",
+    "cython-bucketed",
+    "cython-parallel",
+    "cython-interleaved",
+    "floor",
+    "floor-compact",
+)
 SIZE_SCALES = (0.05, 0.1, 0.25, 0.5, 1.0)
 PROFILE_MEANS = (20, 50, 100, 200, 400)
 

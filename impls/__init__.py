@@ -30,6 +30,7 @@ TIER_MODULES: tuple[str, ...] = (
     "cython_bucketed",  # cython-bucketed: draws grouped by item, 1 thread
     "dask_bucketed",  # dask-bucketed(-f32): column blocks on Dask workers (optional extra)
     "cython_parallel",  # cython-parallel, cython-parallel-f32: OpenMP over items
+    "cython_interleaved",  # cython-interleaved(-f32): 3-byte profiles, two items in flight
     "floor",  # floor: reads the profiles only (the bound, not a trainer)
 )
 for _module in TIER_MODULES:

@@ -18,13 +18,13 @@ from slimbench.impls import (
     make_rng,
     registered,
 )
-from slimbench.impls.floor import Floor
 
 from conftest import random_urm
 
-BITWISE = ["numba", "cython-transposed", "cython-bucketed", "cython-parallel"]
-TRAINERS = BITWISE + ["cython-parallel-f32"]
-PARALLEL = ["cython-parallel", "cython-parallel-f32", "floor"]
+BITWISE = ["numba", "cython-transposed", "cython-bucketed", "cython-parallel", "cython-interleaved"]
+TRAINERS = BITWISE + ["cython-parallel-f32", "cython-interleaved-f32"]
+FLOORS = ["floor", "floor-f32", "floor-compact"]
+PARALLEL = ["cython-parallel", "cython-parallel-f32", "cython-interleaved", *FLOORS]
 
 
 def _available(name):
@@ -79,7 +79,10 @@ def test_two_calls_equal_one_call_and_small_blocks(name, small_urm, monkeypatch)
     assert two.steps_done == total
 
 
-@pytest.mark.parametrize("name", ["cython-parallel", "cython-parallel-f32"])
+@pytest.mark.parametrize(
+    "name",
+    ["cython-parallel", "cython-parallel-f32", "cython-interleaved", "cython-interleaved-f32"],
+)
 def test_parallel_is_bitwise_the_serial_result_at_any_thread_count(name):
     _available(name)
     urm = check_dataset(seed=3, n_users=200, n_items=120)
@@ -88,7 +91,7 @@ def test_parallel_is_bitwise_the_serial_result_at_any_thread_count(name):
         tier, _ = _train(name, urm, seed=1, lr=5e-5, chunks=[2 * urm.nnz], threads=threads)
         assert tier.threads in (threads, 1)  # 1 where built without OpenMP
         assert np.array_equal(tier.similarity(), serial.similarity())
-    if name == "cython-parallel":
+    if name in ("cython-parallel", "cython-interleaved"):
         bucketed, _ = _train("cython-bucketed", urm, seed=1, lr=5e-5, chunks=[2 * urm.nnz])
         assert np.array_equal(bucketed.similarity(), serial.similarity())
 
@@ -127,10 +130,11 @@ def test_divergence_at_the_reference_step_with_the_reference_s(name):
     assert np.array_equal(tier.similarity(), ref_tier.similarity())
 
 
-def test_f32_diverges_too(small_urm):
-    _available("cython-parallel-f32")
+@pytest.mark.parametrize("name", ["cython-parallel-f32", "cython-interleaved-f32"])
+def test_f32_diverges_too(name, small_urm):
+    _available(name)
     with pytest.raises(TrainingDiverged):
-        create("cython-parallel-f32", small_urm, learning_rate=5.0).run(10_000)
+        create(name, small_urm, learning_rate=5.0).run(10_000)
 
 
 def test_numba_unavailable_without_numba(monkeypatch):
@@ -145,9 +149,10 @@ def test_numba_reports_its_compile_time(small_urm):
     assert create("numba", small_urm).compile_seconds >= 0.0
 
 
-def test_floor_reads_exactly_the_drawn_profiles(small_urm):
-    _available("floor")
-    floor = create("floor", small_urm, seed=3)
+@pytest.mark.parametrize("name", FLOORS)
+def test_floor_reads_exactly_the_drawn_profiles(name, small_urm):
+    _available(name)
+    floor = create(name, small_urm, seed=3)
     floor.run(500)
     floor.run(small_urm.nnz)
     draws = make_rng(3).integers(0, small_urm.nnz, size=500 + small_urm.nnz)
@@ -157,27 +162,30 @@ def test_floor_reads_exactly_the_drawn_profiles(small_urm):
     assert floor.similarity() is None
 
 
-class SkippingFloor(Floor):
+def _skipping(floor: type) -> type:
     """A floor that drops the last entry of every profile: it reads less, so runs faster."""
 
-    name = "faulty-skipping-floor"
-    description = "test fault: skips one entry per profile"
-
     def _setup(self):
-        super()._setup()
-        indptr, indices, ratings = self._profile
-        keep = np.ones(indices.size, dtype=bool)
+        floor._setup(self)
+        indptr, ids, codes, scale = self._layout
+        keep = np.ones(ids.size, dtype=bool)
         keep[indptr[1:] - 1] = False
         short = np.concatenate([[0], np.cumsum(np.diff(indptr) - 1)]).astype(np.int32)
-        self._profile = (short, indices[keep], ratings[keep])
+        self._layout = (short, ids[keep], codes[keep], scale)
+
+    name = f"faulty-skipping-{floor.name}"
+    attrs = {"name": name, "description": "test fault: skips one entry per profile"}
+    return type(name, (floor,), {**attrs, "_setup": _setup})
 
 
-def test_check_fails_a_floor_that_skips_entries(check_urm):
-    _available("floor")
-    with registered(SkippingFloor):
-        results = {r.tier: r for r in check_tiers(["floor", SkippingFloor.name], data=check_urm)}
-    assert results["floor"].passed
-    assert results[SkippingFloor.name].verdict == "fail"
+@pytest.mark.parametrize("name", FLOORS)
+def test_check_fails_a_floor_that_skips_entries(name, check_urm):
+    _available(name)
+    faulty = _skipping(get_tier(name))
+    with registered(faulty):
+        results = {r.tier: r for r in check_tiers([name, faulty.name], data=check_urm)}
+    assert results[name].passed
+    assert results[faulty.name].verdict == "fail"
 
 
 def test_check_cli_lists_the_fast_tiers_and_thread_counts(capsys):
@@ -203,16 +211,17 @@ def test_check_cli_lists_the_fast_tiers_and_thread_counts(capsys):
     assert "OpenMP " in out
 
 
-def test_float32_tier_diverges_where_the_reference_loss_leaves_float32():
-    _available("cython-parallel-f32")
+@pytest.mark.parametrize("name", ["cython-parallel-f32", "cython-interleaved-f32"])
+def test_float32_tier_diverges_where_the_reference_loss_leaves_float32(name):
+    _available(name)
     urm = random_urm(4, 40, 30, 0.5)
     with pytest.raises(TrainingDiverged) as exc:
-        _train("cython-parallel-f32", urm, seed=2, lr=5.0, chunks=[10_000])
+        _train(name, urm, seed=2, lr=5.0, chunks=[10_000])
     step = exc.value.step
     f32_max = float(np.finfo(np.float32).max)
     assert create("python-naive", urm, seed=2, learning_rate=5.0).run(step - 1).loss <= f32_max
     assert create("python-naive", urm, seed=2, learning_rate=5.0).run(step).loss > f32_max
-    tier = create("cython-parallel-f32", urm, seed=2, learning_rate=5.0)
+    tier = create(name, urm, seed=2, learning_rate=5.0)
     with pytest.raises(TrainingDiverged):
         tier.run(10_000)
     assert np.isfinite(tier.similarity()).all()  # no inf let into S before the verdict

@@ -18,8 +18,13 @@ BEYOND_SEED = [
     "cython-parallel",
     "cython-parallel@1",
     "cython-parallel-f32",
+    "cython-interleaved",
+    "cython-interleaved@1",
+    "cython-interleaved-f32",
 ]
-SEED_TIERS = ["python-indptr", "cython-untyped", "cython-typed", "cython-rand", "floor"]
+SEED_TIERS = [
+    "python-indptr", "cython-untyped", "cython-typed", "cython-rand", "floor", "floor-compact"
+]
 OPTIONS = [{"no_diagonal": True}, {"l2": 0.3}, {"no_diagonal": True, "l2": 0.3}]
 
 

@@ -261,7 +261,7 @@ def test_bad_tier_inputs_give_one_clear_line(content, args, expected, tmp_path):
 
 def test_default_selection_places_a_user_tier_on_the_seeds_scale(templates, unregister):
     fastest = fastest_exact_builtin()
-    assert fastest == "cython-parallel"
+    assert fastest == "cython-interleaved"
     names = select_tiers(None, [str(templates[".py"])])
     assert names == ["python-naive", "cython-rand", fastest, "tmpl-py"]
     assert "cython-typed" in select_tiers(["all"], [str(templates[".py"])])
@@ -319,7 +319,7 @@ def test_run_times_a_user_tier_beside_the_builtins_and_fails_a_broken_one(
     assert list(tiers) == [
         "python-naive",
         "cython-rand",
-        "cython-parallel",
+        "cython-interleaved",
         "tmpl-pyx",
         "broken-py",
     ]

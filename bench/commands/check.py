@@ -64,7 +64,11 @@ def handle(args: argparse.Namespace) -> int:
     options = {b: tier_options(b, args.threads, dask_options(args)) for b in bases}
     if args.tiers is None and not args.tier_file:
         # the same S at any thread or worker count: checked, not assumed
-        widths = {"cython-parallel": (1, 2, 3), "dask-bucketed": (1, 2)}
+        widths = {
+            "cython-parallel": (1, 2, 3),
+            "cython-interleaved": (1, 2, 3),
+            "dask-bucketed": (1, 2),
+        }
         for base, counts in widths.items():
             if base in names and get_tier(base).unavailable_reason() is None:
                 names += [f"{base}@{n}" for n in counts]

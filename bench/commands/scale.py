@@ -16,7 +16,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--tiers",
         type=tier_list,
         default=None,
-        help="default: cython-rand, cython-bucketed, cython-parallel, floor",
+        help="default: cython-rand, cython-bucketed, cython-parallel, cython-interleaved, floors",
     )
     scale.add_argument("--sweep", choices=("size", "profile", "both"), default="both")
     scale.add_argument(

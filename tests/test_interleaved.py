@@ -1,0 +1,159 @@
+"""cython-interleaved: its compact layout is exact or not used, its two lanes, prefetching
+and thread counts change nothing in S or the loss, and every tier's "% floor" is against
+the floor that reads its own profile layout."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from slimbench.check import check_dataset
+from slimbench.impls import create, get_tier, registered, tier_names
+from slimbench.impls.cython_interleaved import (
+    CythonInterleaved,
+    profile_layout,
+    rating_codes,
+    why_not_compact,
+)
+from slimbench.results import derive_ratios, floor_of
+
+
+def _available(name):
+    reason = get_tier(name).unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+
+
+@pytest.mark.parametrize(
+    "ratings,scale",
+    [
+        ([0.5, 1.0, 4.5, 5.0], 0.5),  # MovieLens half stars
+        ([1.0, 2.0, 10.0, 255.0], 1.0),  # integer scales, up to the largest code
+        ([0.25, 3.75, 1.0], 0.25),
+        ([2.0**-7, 1.0], 2.0**-7),  # the finest step a code holds
+        ([0.0, 0.0], 1.0),
+    ],
+)
+def test_rating_codes_are_exact(ratings, scale):
+    values = np.array(ratings)
+    codes, found = rating_codes(values)
+    assert codes.dtype == np.uint8 and found == scale
+    assert np.array_equal(codes.astype(np.float64) * found, values)
+    assert np.array_equal(codes.astype(np.float32) * np.float32(found), values.astype(np.float32))
+
+
+@pytest.mark.parametrize(
+    "ratings", [[3.7, 1.0], [-1.0, 2.0], [256.0], [2.0**-8], [1.0, np.nan], [np.inf]]
+)
+def test_ratings_without_an_exact_code_are_kept_as_they_are(ratings):
+    assert rating_codes(np.array(ratings)) is None
+
+
+def test_the_layout_falls_back_part_by_part():
+    indices = np.array([0, 5, 70_000], dtype=np.int32)
+    half = np.array([1.0, 2.5, 5.0])
+    ids, codes, scale = profile_layout(indices, half, 70_001, compact=True)
+    assert ids.dtype == np.int32 and codes.dtype == np.uint8 and scale == 0.5
+    ids, codes, scale = profile_layout(indices[:2], np.array([3.7, 1.0]), 10, compact=True)
+    assert ids.dtype == np.uint16 and codes.dtype == np.float64 and scale == 1.0
+    ids, codes, _ = profile_layout(indices[:2], half[:2], 10, compact=False)
+    assert ids is indices[:2] or ids.dtype == np.int32
+    assert codes.dtype == np.float64
+
+    class Catalog:
+        n_items = 70_001
+
+    layout = (None, np.zeros(1, np.int32), np.zeros(1, np.float64), 1.0)
+    reason = why_not_compact(Catalog(), layout)
+    assert "70,001 items" in reason and "no exact uint8 code" in reason
+
+
+def _lanes(lanes: int, prefetch: bool) -> type:
+    name = f"interleaved-lanes{lanes}{'-prefetch' if prefetch else ''}"
+    attrs = {"name": name, "lanes": lanes, "prefetch": prefetch}
+    return type(name, (CythonInterleaved,), attrs)
+
+
+def _train(name, urm, *, seed=4, lr=5e-5, chunks, **options):
+    tier = create(name, urm, seed=seed, learning_rate=lr, **options)
+    losses = [tier.run(n).loss for n in chunks]
+    return tier, losses
+
+
+@pytest.mark.parametrize("lanes,prefetch", [(1, False), (1, True), (2, False), (2, True)])
+def test_lanes_and_prefetch_change_nothing(lanes, prefetch):
+    # long and short profiles, items drawn again and again, several epochs: each lane
+    # finishing a step while the other is mid-profile, and handing over items, is exercised
+    urm = check_dataset(seed=5, n_users=250, n_items=150)
+    chunks = [urm.nnz] * 3
+    ref, ref_losses = _train("python-naive", urm, chunks=chunks)
+    variant = _lanes(lanes, prefetch)
+    with registered(variant):
+        for threads in (1, 2, 3):
+            tier, losses = _train(variant.name, urm, chunks=chunks, threads=threads)
+            assert np.array_equal(tier.similarity(), ref.similarity())
+            assert losses == ref_losses  # the loss to the bit
+
+
+@pytest.mark.parametrize("name", ["cython-interleaved", "cython-interleaved-f32"])
+def test_ratings_without_codes_train_on_the_wide_layout(name):
+    _available(name)
+    d = check_dataset(seed=6, n_users=120, n_items=60)
+    # 0.6, 1.1, ...: no exact uint8 code exists
+    odd = sp.csr_matrix((d.ratings + 0.1, d.indices, d.indptr), shape=(d.n_users, d.n_items))
+    chunks = [odd.nnz] * 2
+    ref, ref_losses = _train("python-naive", odd, chunks=chunks)
+    tier, losses = _train(name, odd, chunks=chunks, threads=2)
+    assert any("compact layout not possible" in n and "uint8 code" in n for n in tier.notes)
+    S, S_ref = np.asarray(tier.similarity(), dtype=np.float64), ref.similarity()
+    if get_tier(name).exactness == "bitwise":
+        assert np.array_equal(S, S_ref) and losses == ref_losses
+    else:
+        assert np.abs(S - S_ref).max() <= get_tier(name).tolerance * np.abs(S_ref).max()
+
+
+def test_the_compact_layout_is_used_on_half_stars(small_urm):
+    tier = create("cython-interleaved", small_urm, threads=1)
+    assert tier.layout == "uint16 id + uint8 rating (3 B)"
+    assert not any("compact" in n for n in tier.notes)
+
+
+def test_every_tier_names_a_floor_of_its_own_layout():
+    for name in tier_names():
+        cls = get_tier(name)
+        if cls.exactness == "baseline":
+            assert cls.floor_tier is None
+            continue
+        floor = get_tier(cls.floor_tier)
+        assert floor.exactness == "baseline", name
+        assert floor.profile_layout_name == cls.profile_layout_name, name
+
+
+def _entry(name, speed, floor="floor", exactness="bitwise"):
+    return {
+        "name": name,
+        "exactness": exactness,
+        "floor": floor,
+        "samples_per_second": {"median": speed},
+        "rounds": [],
+    }
+
+
+def test_percent_of_floor_is_against_the_tiers_own_floor():
+    tiers = [
+        _entry("cython-parallel", 1.0e6),
+        _entry("cython-interleaved", 3.0e6, floor="floor-compact"),
+        _entry("cython-parallel-f32", 1.5e6, floor="floor-f32"),  # its floor not in the run
+        _entry("floor", 4.0e6, floor=None, exactness="baseline"),
+        _entry("floor-compact", 6.0e6, floor=None, exactness="baseline"),
+    ]
+    derive_ratios(tiers, paired=False)
+    by = {t["name"]: t for t in tiers}
+    assert by["cython-parallel"]["percent_of_floor"] == 25.0
+    assert by["cython-interleaved"]["percent_of_floor"] == 50.0
+    assert by["cython-parallel-f32"]["percent_of_floor"] is None  # never a wrong floor
+    assert by["floor"]["percent_of_floor"] is None
+    # a results file from before the floors were per layout: its one floor was "floor"
+    assert floor_of({"name": "cython-parallel", "exactness": "bitwise"}) == "floor"
+    assert floor_of({"name": "floor", "exactness": "baseline"}) is None
