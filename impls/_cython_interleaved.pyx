@@ -9,7 +9,7 @@
 # each other. A chain's own order is untouched: pred = ((0 + a0) + a1) + ..., as the seed.
 
 from cython cimport floating
-from cython.parallel cimport parallel, threadid
+from cython.parallel cimport parallel, prange, threadid
 from libc.float cimport DBL_MAX, FLT_MAX
 from libc.math cimport isfinite
 
@@ -39,6 +39,8 @@ cdef extern from *:
 # prefetcher cannot guess (a profile starts anywhere); it follows the stream after them.
 DEF PREFETCH_BYTES = 256
 DEF PAD = 8
+# Blocks shorter than this are sorted on one thread: starting threads would cost more.
+DEF SORT_PARALLEL_MIN = 65536
 
 
 cdef struct Lane:
@@ -208,33 +210,46 @@ def train_block(const id_t[::1] ids, const code_t[::1] codes, double scale,
 def sort_steps(const long long[::1] draws, const int[::1] draw_item,
                const int[::1] draw_user, const floating[::1] draw_rating, int n_items,
                int[::1] order, int[::1] step_user, floating[::1] step_rating,
-               long long[::1] item_ptr):
+               long long[::1] item_ptr, int threads=1):
     """Stable counting sort of the draws by target item, with each step's user and rating.
 
-    Gathering user and rating here, in one pass whose iterations are independent (so their
-    cache misses overlap), takes two dependent misses off the start of every step.
+    Gathering user and rating here, in passes whose iterations are independent (so their
+    cache misses overlap), takes two dependent misses off the start of every step. The
+    draws are cut into ``threads`` consecutive parts, each counted and scattered by one
+    thread; within an item, part t's steps are placed after part t-1's, so the sort
+    stays stable (each item's steps in their original order) at any thread count.
     """
-    cdef Py_ssize_t n = draws.shape[0], pos, s
-    cdef int i
-    cdef long long k
+    cdef Py_ssize_t n = draws.shape[0], pos, s, lo, hi, chunk
+    cdef int parts = threads if n >= SORT_PARALLEL_MIN else 1
+    cdef int i, t
+    cdef long long k, total = 0, c
+    cdef long long[:, ::1] cursor = np.zeros((parts, n_items + 1), dtype=np.int64)
+    chunk = (n + parts - 1) // parts
+    for t in prange(parts, nogil=True, schedule="static", chunksize=1, num_threads=parts):
+        lo = t * chunk
+        hi = min(n, lo + chunk)
+        for pos in range(lo, hi):
+            cursor[t, draw_item[draws[pos]]] += 1
     with nogil:
-        for i in range(n_items + 1):
-            item_ptr[i] = 0
-        for pos in range(n):
-            item_ptr[draw_item[draws[pos]] + 1] += 1
+        # each part's first slot in each item's bucket
         for i in range(n_items):
-            item_ptr[i + 1] += item_ptr[i]
-        for pos in range(n):
+            item_ptr[i] = total
+            for t in range(parts):
+                c = cursor[t, i]
+                cursor[t, i] = total
+                total = total + c
+        item_ptr[n_items] = total
+    for t in prange(parts, nogil=True, schedule="static", chunksize=1, num_threads=parts):
+        lo = t * chunk
+        hi = min(n, lo + chunk)
+        for pos in range(lo, hi):
             k = draws[pos]
             i = draw_item[k]
-            s = item_ptr[i]
+            s = cursor[t, i]
             order[s] = <int>pos
             step_user[s] = draw_user[k]
             step_rating[s] = draw_rating[k]
-            item_ptr[i] = s + 1
-        for i in range(n_items, 0, -1):
-            item_ptr[i] = item_ptr[i - 1]
-        item_ptr[0] = 0
+            cursor[t, i] = s + 1
 
 
 cdef void thread_reads(

@@ -105,7 +105,7 @@ class InterleavedTier(ParallelTier):
         item_ptr = np.empty(d.n_items + 1, dtype=np.int64)
         self._kernel.sort_steps(
             draws, d.indices, d.rows, self._draw_arrays[1], d.n_items,
-            order, step_user, step_rating, item_ptr,
+            order, step_user, step_rating, item_ptr, self.threads,
         )
         item_sequence = np.flatnonzero(np.diff(item_ptr)).astype(np.int32)
         return self._sorted_block(order, step_user, step_rating, item_ptr, item_sequence)

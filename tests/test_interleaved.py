@@ -157,3 +157,30 @@ def test_percent_of_floor_is_against_the_tiers_own_floor():
     # a results file from before the floors were per layout: its one floor was "floor"
     assert floor_of({"name": "cython-parallel", "exactness": "bitwise"}) == "floor"
     assert floor_of({"name": "floor", "exactness": "baseline"}) is None
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_step_sort_is_stable_at_any_thread_count(threads, dtype):
+    from slimbench.impls._compiled import require_compiled
+
+    kernel = require_compiled("_cython_interleaved")
+    rng = np.random.default_rng(threads)
+    n_items, nnz, n = 37, 5_000, 200_003  # past the size from which the sort is parallel
+    draw_item = rng.integers(0, n_items, nnz).astype(np.int32)
+    draw_item[:5] = 36  # a popular item, and item 0 never drawn below
+    draw_item[draw_item == 0] = 1
+    draw_user = rng.integers(0, 999, nnz).astype(np.int32)
+    draw_rating = (rng.integers(1, 11, nnz) / 2).astype(dtype)
+    draws = rng.integers(0, nnz, n)
+    order, step_user = np.empty(n, np.int32), np.empty(n, np.int32)
+    step_rating, item_ptr = np.empty(n, dtype), np.empty(n_items + 1, np.int64)
+    kernel.sort_steps(draws, draw_item, draw_user, draw_rating, n_items,
+                      order, step_user, step_rating, item_ptr, threads)
+    expected = np.argsort(draw_item[draws], kind="stable")
+    assert np.array_equal(order, expected)
+    assert np.array_equal(step_user, draw_user[draws[expected]])
+    assert np.array_equal(step_rating, draw_rating[draws[expected]])
+    counts = np.bincount(draw_item[draws], minlength=n_items)
+    assert np.array_equal(item_ptr, np.concatenate([[0], np.cumsum(counts)]))
+    assert item_ptr[1] == 0  # the empty bucket
