@@ -17,6 +17,9 @@ from .impls.cython_parallel import available_cores
 _PACKAGES = ("numpy", "scipy", "Cython", "numba", "pandas", "matplotlib", "slim-mse-bench")
 _THREAD_VARS = (
     "OMP_NUM_THREADS",
+    "OMP_PROC_BIND",  # thread placement: measured, no effect on a 2-vCPU VM (README)
+    "OMP_PLACES",
+    "GOMP_CPU_AFFINITY",
     "OPENBLAS_NUM_THREADS",
     "MKL_NUM_THREADS",
     "NUMBA_NUM_THREADS",
