@@ -36,7 +36,7 @@ CLASS_LABELS = {
     "bitwise": "bitwise: S equal to the reference's",
     "replay": "replay: own sampler, loop checked on the reference's draws",
     "close": "close: within a stated tolerance (float32)",
-    "baseline": "baseline: the floor, reads profiles only",
+    "baseline": "baseline: a floor, reads profiles only",
 }
 
 
@@ -77,15 +77,25 @@ def _coverage_text(tiers: list[dict]) -> str:
 def _class_legend(ax, tiers: list[dict]) -> None:
     classes = list(dict.fromkeys(t["exactness"] for t in tiers))
     handles = [
-        Patch(color=CLASS_COLORS.get(c, "#999"), label=CLASS_LABELS.get(c, c)) for c in classes
+        Patch(color=CLASS_COLORS.get(c, "#999"), label=textwrap.fill(CLASS_LABELS.get(c, c), 24))
+        for c in classes
     ]
-    ax.legend(handles=handles, fontsize=8, loc="lower right", title="class", title_fontsize=8)
+    # beside the axes, never on a bar or its label, however many tiers there are
+    ax.legend(
+        handles=handles, fontsize=8, title="class", title_fontsize=8,
+        loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
+    )
 
 
 def plot_speed(results: dict, path: Path) -> Path:
     """Samples/s per tier on a log axis, CI whiskers, speedup over python-naive on each bar."""
+    return _save(speed_figure(results), path)
+
+
+def speed_figure(results: dict) -> plt.Figure:
+    """The figure of :func:`plot_speed`, unsaved."""
     tiers = measured(results)
-    fig, ax = plt.subplots(figsize=(9, 0.55 * len(tiers) + 1.6))
+    fig, ax = plt.subplots(figsize=(10.5, 0.55 * len(tiers) + 1.6))
     y = np.arange(len(tiers))
     med = np.array([t["samples_per_second"]["median"] for t in tiers])
     lo = med - np.array([t["samples_per_second"]["ci_low"] for t in tiers])
@@ -107,14 +117,14 @@ def plot_speed(results: dict, path: Path) -> Path:
     _class_legend(ax, tiers)
     ax.set_title("SLIM MSE SGD speed per tier\n" + _subtitle(results), fontsize=10)
     ax.grid(axis="x", which="both", alpha=0.3)
-    return _save(fig, path)
+    return fig
 
 
 def plot_training_time(results: dict, path: Path) -> Path:
     """Extrapolated full-training time per tier, log axis, labelled in human units."""
     tiers = [t for t in measured(results) if t.get("training_time")]
     epochs = results["options"]["epochs"]
-    fig, ax = plt.subplots(figsize=(9, 0.55 * len(tiers) + 1.6))
+    fig, ax = plt.subplots(figsize=(10.5, 0.55 * len(tiers) + 1.6))
     y = np.arange(len(tiers))
     sec = np.array([t["training_time"]["seconds"] for t in tiers])
     low = np.array(

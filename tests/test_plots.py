@@ -1,0 +1,51 @@
+"""The speed plot: the class legend never covers a bar or a bar's label, whatever the count."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+
+from slimbench.plots import speed_figure  # noqa: E402
+
+
+def _results(n_tiers: int) -> dict:
+    classes = ["bitwise", "replay", "close", "baseline"]
+    tiers = []
+    for k in range(n_tiers):
+        speed = 1e3 * 1.6**k  # the fastest last, as a run of every tier ends with the floors
+        tiers.append(
+            {
+                "name": f"tier-{k}",
+                "exactness": classes[k % 4],
+                "status": "measured",
+                "check": {"verdict": "pass"},
+                "samples_per_second": {
+                    "median": speed, "ci_low": 0.9 * speed, "ci_high": 1.1 * speed,
+                    "n": 9, "confidence": 0.961,
+                },
+                "speedup": {"python-naive": speed / 1e3},
+            }
+        )
+    return {
+        "tiers": tiers,
+        "dataset": {"name": "synthetic-ml10m", "train_nnz": 8_001_696},
+        "machine": {"cpu_model": "AMD EPYC", "usable_cores": 2},
+    }
+
+
+@pytest.mark.parametrize("n_tiers", [3, 17, 25])
+def test_the_class_legend_covers_no_bar_and_no_label(n_tiers):
+    fig = speed_figure(_results(n_tiers))
+    fig.tight_layout()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent(renderer)
+    covered = [t.get_text() for t in ax.texts if t.get_window_extent(renderer).overlaps(legend)]
+    assert covered == []
+    assert not any(bar.get_window_extent(renderer).overlaps(legend) for bar in ax.patches)
+    assert legend.x0 >= ax.get_window_extent(renderer).x1  # beside the data, not on it
+    assert legend.x1 <= fig.bbox.x1  # and inside the saved image
