@@ -493,6 +493,13 @@ def test_pytest_benchmark_json_becomes_a_report(tmp_path):
     assert rand["speedup"] == {"python-naive": pytest.approx(50.0), "cython-rand": 1.0}
     assert rand["training_time"]["seconds"] == pytest.approx(10 * 8000 / 100_000)
     assert (tmp_path / "r" / "report.html").exists()
+    assert not (tmp_path / "r" / ".slimbench.lock").exists()  # released
+    # a second import into the folder never replaces its results.json unless asked to
+    before = (tmp_path / "r" / "results.json").read_bytes()
+    assert main(["report", "--pytest-benchmark", str(path), "--out", str(tmp_path / "r")]) == 2
+    assert (tmp_path / "r" / "results.json").read_bytes() == before
+    argv = ["report", "--pytest-benchmark", str(path), "--out", str(tmp_path / "r"), "--force"]
+    assert main(argv) == 0
 
 
 def test_a_run_failing_before_measuring_leaves_no_empty_folder(tmp_path):

@@ -162,6 +162,23 @@ def test_a_folder_in_use_by_a_live_run_is_refused(tmp_path, capsys):
         owner.wait()
 
 
+def test_report_refuses_a_folder_a_live_run_is_writing(saved_run, tmp_path, capsys):
+    path = _write_results(tmp_path, _set("status", "running"), saved_run)
+    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (tmp_path / ".slimbench.lock").write_text(f"{owner.pid}\n")
+        outcome = cli(["report", str(path)], capsys)
+        assert_refused(outcome, rf"in use by another slimbench run \(pid {owner.pid}\)")
+        assert not (tmp_path / "report.html").exists()
+        assert (tmp_path / ".slimbench.lock").read_text() == f"{owner.pid}\n"  # still theirs
+    finally:
+        owner.kill()
+        owner.wait()
+    outcome = cli(["report", str(path)], capsys)  # the owner is gone: the lock is stale
+    assert outcome.code == 0, outcome.err
+    assert (tmp_path / "report.html").exists() and not (tmp_path / ".slimbench.lock").exists()
+
+
 def test_a_stale_lock_is_taken_over_and_force_rewrites_with_readable_modes(tmp_path, capsys):
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()

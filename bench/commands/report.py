@@ -14,6 +14,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="RESULTS is a `pytest --benchmark-json` / --benchmark-save file",
     )
     report.add_argument("--out", default=None, help="output folder (default: beside RESULTS)")
+    report.add_argument(
+        "--force",
+        action="store_true",
+        help="with --pytest-benchmark: replace a results.json already in the output folder",
+    )
     report.set_defaults(func=handle)
 
 
@@ -22,23 +27,32 @@ def handle(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..console import print_table
-    from ..outdir import run_abandoned
+    from ..outdir import OutputLock, run_abandoned
     from ..report import write_report
     from ..results import load_results, settle_abandoned, write_results
     from ..runner import prepare_out_dir, wide_console
 
+    # The folder is claimed as a run claims it: a live run's folder is refused (its files
+    # would race with ours), and an imported session never replaces a run's results.json
+    # unless asked to.
     if args.pytest_benchmark:
         from ..pytest_benchmark_import import results_from_pytest_benchmark
 
         results = results_from_pytest_benchmark(args.results)
         out = prepare_out_dir(Path(args.out) if args.out else Path(args.results).with_suffix(""))
-        write_results(results, out)
+        lock = OutputLock(out, force=args.force)
     else:
         results = load_results(args.results)
+        out = prepare_out_dir(Path(args.out) if args.out else Path(args.results).parent)
+        lock = OutputLock(out, force=True)  # regenerating beside a results.json is the point
         if run_abandoned(Path(args.results).parent) and settle_abandoned(results):
             print("note: the run that wrote this file is gone; its tiers show as interrupted")
-        out = prepare_out_dir(Path(args.out) if args.out else Path(args.results).parent)
-    path = write_report(results, out)
+    try:
+        if args.pytest_benchmark:
+            write_results(results, out)
+        path = write_report(results, out)
+    finally:
+        lock.release()
     print_table(results, wide_console())
     print(f"report: {path}")
     return 0
