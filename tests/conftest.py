@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from slimbench.check import check_dataset
+from slimbench.measure.check import check_dataset
 
 
 @pytest.fixture(scope="session")

@@ -161,9 +161,9 @@ def test_replay_indices_are_validated():
 
 
 def test_a_tier_whose_extension_is_not_built_is_unavailable_not_broken():
-    from slimbench.check import check_tiers
     from slimbench.impls import TierUnavailableError, registered
     from slimbench.impls.cython_typed import CythonTyped
+    from slimbench.measure.check import check_tiers
 
     class NotBuilt(CythonTyped):
         name = "not-built"

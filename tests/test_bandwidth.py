@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from slimbench.bandwidth import best_rate, last_level_cache_bytes, stream, tier_traffic
+from slimbench.measure.bandwidth import best_rate, last_level_cache_bytes, stream, tier_traffic
 
 
 def test_stream_measures_copy_and_triad():

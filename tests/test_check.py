@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from slimbench.check import check_tiers
 from slimbench.cli import main
 from slimbench.impls import registered
 from slimbench.impls.python_indptr import PythonIndptr
+from slimbench.measure.check import check_tiers
 
 
 def _drop_last_item_loop(URM_train, URM_train_coo, S, lr, rng, n_steps):

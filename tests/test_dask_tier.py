@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from slimbench.check import check_dataset, check_tiers
 from slimbench.cli import main
 from slimbench.impls import InvalidInputError, TrainingDiverged, create
 from slimbench.impls.dask_bucketed import (
@@ -19,6 +18,7 @@ from slimbench.impls.dask_bucketed import (
     dask_unavailable_reason,
     item_work,
 )
+from slimbench.measure.check import check_dataset, check_tiers
 
 pytestmark = pytest.mark.skipif(
     dask_unavailable_reason() is not None, reason=str(dask_unavailable_reason())

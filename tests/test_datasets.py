@@ -13,10 +13,10 @@ import scipy.sparse as sp
 
 from slimbench.commands import datasets as datasets_command
 from slimbench.commands import stats as stats_command
-from slimbench.datasets import holdout_split, list_datasets, load_dataset, parse_spec
+from slimbench.data.datasets import holdout_split, list_datasets, load_dataset, parse_spec
+from slimbench.data.movielens import fetch_archive, read_movielens, write_dat
+from slimbench.data.stats import dataset_stats
 from slimbench.impls import InvalidInputError
-from slimbench.movielens import fetch_archive, read_movielens, write_dat
-from slimbench.stats import dataset_stats
 
 ROWS = [
     (1, 10, 4.0, 100),

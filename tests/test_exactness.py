@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from slimbench.check import check_dataset
 from slimbench.impls import create, make_rng, prepare_urm, tier_names
+from slimbench.measure.check import check_dataset
 
 from conftest import random_urm
 

@@ -9,7 +9,6 @@ import sys
 import numpy as np
 import pytest
 
-from slimbench.check import check_dataset, check_tiers
 from slimbench.impls import (
     InvalidInputError,
     TrainingDiverged,
@@ -18,6 +17,7 @@ from slimbench.impls import (
     make_rng,
     registered,
 )
+from slimbench.measure.check import check_dataset, check_tiers
 
 from conftest import random_urm
 

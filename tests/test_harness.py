@@ -8,15 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from slimbench import runner as runner_module
-from slimbench.annotate import annotate_tiers, step_loop_lines
 from slimbench.cli import main
-from slimbench.compare import compare_results, slower_tiers
-from slimbench.extrapolate import extrapolate_training_time, human_duration
 from slimbench.impls import InvalidInputError, create
-from slimbench.results import ResultsFileError, load_results
-from slimbench.summary import median_ci_indices, summarize
-from slimbench.timing import TierClock, TimingPlan
+from slimbench.measure import runner as runner_module
+from slimbench.measure.annotate import annotate_tiers, step_loop_lines
+from slimbench.measure.extrapolate import extrapolate_training_time, human_duration
+from slimbench.measure.summary import median_ci_indices, summarize
+from slimbench.measure.timing import TierClock, TimingPlan
+from slimbench.output.compare import compare_results, slower_tiers
+from slimbench.output.results import ResultsFileError, load_results
 
 TINY = "synthetic-tiny"
 FAST = "python-indptr,cython-typed,cython-rand"
@@ -236,7 +236,7 @@ def _doc_with_rounds(speeds: dict[str, list[float]]) -> dict:
         tiers.append(
             {"name": name, "rounds": rounds, "samples_per_second": summarize(values).to_dict()}
         )
-    return {"schema": "slimbench.results", "schema_version": 1, "tiers": tiers}
+    return {"schema": "slimbench.output.results", "schema_version": 1, "tiers": tiers}
 
 
 def test_compare_fail_slower_gates_a_slowed_tier(tiny_run, tmp_path, capsys):
@@ -377,7 +377,7 @@ def test_results_file_errors(tmp_path):
     with pytest.raises(ResultsFileError, match="not valid JSON .line 1"):
         load_results(bad)
     other = tmp_path / "other.json"
-    other.write_text(json.dumps({"schema": "slimbench.results", "schema_version": 99}))
+    other.write_text(json.dumps({"schema": "slimbench.output.results", "schema_version": 99}))
     with pytest.raises(ResultsFileError, match="schema version 99; this slimbench reads"):
         load_results(other)
     pb = tmp_path / "pb.json"
@@ -395,7 +395,7 @@ def test_dataset_too_large_for_memory_is_refused_before_allocating(tmp_path, mon
 
 
 def test_tiers_run_one_at_a_time_when_they_do_not_fit_together(tmp_path, monkeypatch):
-    from slimbench.datasets import load_dataset
+    from slimbench.data.datasets import load_dataset
     from slimbench.impls import prepare_urm
 
     data = prepare_urm(load_dataset(TINY).urm)
@@ -433,7 +433,7 @@ def test_annotate_counts_yellow_lines(tmp_path, monkeypatch):
 
 
 def test_scale_measures_each_tier_on_each_dataset_and_plots(tmp_path):
-    from slimbench.scale import run_scale
+    from slimbench.measure.scale import run_scale
 
     sweeps = {
         "size": ["synthetic-tiny", "synthetic-tiny:seed=1"],
@@ -452,7 +452,7 @@ def test_scale_measures_each_tier_on_each_dataset_and_plots(tmp_path):
     longer = [p for p in points if p.sweep == "profile" and p.tier == "floor"]
     assert longer[0].expected_profile_length < longer[1].expected_profile_length
     assert (tmp_path / "scale_size.png").exists() and (tmp_path / "scale_profile.png").exists()
-    assert json.loads((tmp_path / "scale.json").read_text())["schema"] == "slimbench.scale"
+    assert json.loads((tmp_path / "scale.json").read_text())["schema"] == "slimbench.measure.scale"
 
 
 def test_scale_cli_refuses_bad_lists(capsys):

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from slimbench.cli import main
-from slimbench.history import collect
+from slimbench.output.history import collect
 
 
 @pytest.fixture(scope="module")

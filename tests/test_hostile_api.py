@@ -11,10 +11,10 @@ import pytest
 import scipy.sparse as sp
 from hostile import api_case, assert_refused, python
 
-from slimbench.datasets import holdout_split
+from slimbench.data.datasets import holdout_split
 from slimbench.impls import SlimBenchError, TrainingDiverged, create, prepare_urm, tier_names
-from slimbench.runner import Runner, RunOptions
-from slimbench.timing import TimingPlan
+from slimbench.measure.runner import Runner, RunOptions
+from slimbench.measure.timing import TimingPlan
 
 from conftest import random_urm
 
@@ -38,7 +38,7 @@ def test_no_tier_reaches_its_kernel_with_indices_outside_the_shape(name):
 def test_absurd_thread_counts_are_refused_before_openmp(threads):
     body = f"""
 from slimbench.impls import create
-from slimbench.check import check_dataset
+from slimbench.measure.check import check_dataset
 create("cython-parallel", check_dataset(), threads={threads}).run(10_000)
 print("ran")
 """
@@ -174,7 +174,7 @@ def test_cython_rand_seeds_at_the_edge_give_different_streams():
 def test_a_round_never_asks_a_tier_for_more_steps_than_run_takes():
     from slimbench.impls import RunResult
     from slimbench.impls.base import MAX_STEPS
-    from slimbench.timing import TierClock
+    from slimbench.measure.timing import TierClock
 
     class Instant:  # a tier whose steps cost a femtosecond: the rate a coarse clock may see
         now = 0.0

@@ -14,7 +14,7 @@ import pytest
 import scipy.sparse as sp
 from hostile import assert_refused, cli
 
-from slimbench import readcap
+from slimbench.data import readcap
 
 TINY = ["--dataset", "synthetic-tiny", "--no-annotate"]
 

@@ -18,8 +18,8 @@ import time
 import pytest
 from hostile import assert_refused, cli
 
-from slimbench import runner as runner_module
 from slimbench.cli import main
+from slimbench.measure import runner as runner_module
 
 RUN = ["--dataset", "synthetic-tiny", "--budget", "1", "--rounds", "3", "--no-annotate"]
 
@@ -58,7 +58,7 @@ RESULTS_FILES = [
     (b"\xff\xfe\x00binary", r"is not a text JSON file|not valid JSON"),
     ("[1, 2]", r"is not a slimbench results file \(schema 'list'"),
     ('{"benchmarks": []}', r"not a slimbench results file .* pytest-benchmark"),
-    (_set("schema", "other"), r"schema 'other', expected 'slimbench.results'"),
+    (_set("schema", "other"), r"schema 'other', expected 'slimbench.output.results'"),
     (_set("schema_version", 2), r"results schema version 2"),
     (_set("status", DELETE), r"status is missing"),
     (_set("status", "done"), r"status must be one of running, complete"),
@@ -298,7 +298,7 @@ def test_a_tier_failing_its_setup_costs_only_itself(tmp_path, capsys, monkeypatc
 
 
 def test_a_non_finite_figure_is_stored_as_null_with_a_caveat(saved_run, tmp_path, capsys):
-    from slimbench.results import write_results
+    from slimbench.output.results import write_results
 
     doc = copy.deepcopy(saved_run)
     doc["tiers"][0]["setup_seconds"] = float("inf")

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from slimbench.check import check_dataset
 from slimbench.impls import create, get_tier, registered, tier_names
 from slimbench.impls.cython_interleaved import (
     CythonInterleaved,
@@ -16,7 +15,8 @@ from slimbench.impls.cython_interleaved import (
     rating_codes,
     why_not_compact,
 )
-from slimbench.results import derive_ratios, floor_of
+from slimbench.measure.check import check_dataset
+from slimbench.output.results import derive_ratios, floor_of
 
 
 def _available(name):

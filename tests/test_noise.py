@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from slimbench import noise
+from slimbench.measure import noise
 
 
 def _tier(name: str, median: float, iqr: float, n: int = 7) -> dict:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from slimbench.paired import paired_ratio
-from slimbench.results import derive_ratios
+from slimbench.measure.paired import paired_ratio
+from slimbench.output.results import derive_ratios
 
 
 def _entry(name: str, speeds: list[float]) -> dict:

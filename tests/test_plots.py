@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 
 import pytest  # noqa: E402
 
-from slimbench.plots import speed_figure  # noqa: E402
+from slimbench.output.plots import speed_figure  # noqa: E402
 
 
 def _results(n_tiers: int) -> dict:

@@ -115,7 +115,7 @@ def test_keep_top_k_keeps_the_largest_of_each_column():
 
 
 def test_model_top_k_keeps_the_largest_per_column_ties_to_the_lower_row():
-    from slimbench.model_io import top_k_columns
+    from slimbench.training.model_io import top_k_columns
 
     S = np.array([[0.5, 0.0, 2.0], [0.5, -1.0, 1.0], [0.1, -2.0, 3.0]])
     kept = top_k_columns(S, 2).toarray()

@@ -29,7 +29,7 @@ def _top_level_names(text: str) -> list[str]:
 def readme_schema() -> dict[str, list[str]]:
     """Section -> listed keys, from the README's results.json block."""
     text = README.read_text(encoding="utf-8")
-    start = text.index("`results.json`, schema `slimbench.results`")
+    start = text.index("`results.json`, schema `slimbench.output.results`")
     block = text[text.index("```", start) + 3 : text.index("```", text.index("```", start) + 3)]
     sections: dict[str, str] = {}
     current = None

@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from slimbench.check import check_dataset, check_tiers
 from slimbench.impls import InvalidInputError, create, get_tier
 from slimbench.impls.slim import SlimOptions, l2_updated
+from slimbench.measure.check import check_dataset, check_tiers
 
 BEYOND_SEED = [
     "numba",

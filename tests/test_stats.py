@@ -5,7 +5,7 @@ import json
 import numpy as np
 import scipy.sparse as sp
 
-from slimbench.stats import dataset_stats, format_stats, gini_index
+from slimbench.data.stats import dataset_stats, format_stats, gini_index
 
 
 def test_stats_small():

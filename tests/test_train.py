@@ -14,9 +14,9 @@ import pytest
 import scipy.sparse as sp
 
 from slimbench.cli import main
-from slimbench.learning_rate import overshoot_share, profile_square_sums, step_bound
-from slimbench.timing import TierClock, TimingPlan
-from slimbench.training import epoch_calls
+from slimbench.measure.timing import TierClock, TimingPlan
+from slimbench.training.learning_rate import overshoot_share, profile_square_sums, step_bound
+from slimbench.training.training import epoch_calls
 
 RATINGS = Path(__file__).parent / "data" / "ml-latest-small" / "ratings.csv"
 TINY = ["--dataset", "synthetic-tiny", "--predict-budget", "0.5", "--save-top-k", "5"]
@@ -195,7 +195,7 @@ def test_test_file_without_common_users_is_refused(tmp_path, capsys):
 
 
 def test_a_dataset_whose_S_does_not_fit_is_refused(tmp_path, capsys, monkeypatch):
-    import slimbench.train_run as train_run
+    import slimbench.training.train_run as train_run
 
     monkeypatch.setattr(train_run, "available_memory", lambda: 100_000)
     assert main(["train", *TINY, "--out", str(tmp_path / "o")]) == 2
@@ -224,7 +224,7 @@ def test_a_diverging_rate_is_kept_and_reported(tmp_path, capsys):
 
 
 def test_ctrl_c_keeps_the_finished_epochs(tmp_path, monkeypatch):
-    import slimbench.train_run as train_run
+    import slimbench.training.train_run as train_run
 
     real = train_run.run_epoch
 
@@ -243,7 +243,7 @@ def test_ctrl_c_keeps_the_finished_epochs(tmp_path, monkeypatch):
 
 
 def test_test_interactions_also_in_training_are_counted(tmp_path, capsys):
-    from slimbench.datasets import load_dataset
+    from slimbench.data.datasets import load_dataset
 
     urm = load_dataset("synthetic-tiny").urm
     item_seen, item_other = urm[0].indices[0], np.setdiff1d(np.arange(urm.shape[1]),
@@ -261,7 +261,7 @@ def test_test_interactions_also_in_training_are_counted(tmp_path, capsys):
 def test_stats_prints_the_bound_and_the_shares_at_the_seed_rates(capsys):
     assert main(["stats", "synthetic-tiny"]) == 0
     out = capsys.readouterr().out
-    from slimbench.datasets import load_dataset
+    from slimbench.data.datasets import load_dataset
 
     q = step_bound(load_dataset("synthetic-tiny").urm)
     assert f"{q.max_square_sum:,.1f}" in out and f"{q.overshoot_above:.3g}" in out

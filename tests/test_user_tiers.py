@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from slimbench.check import check_tiers
 from slimbench.cli import main
 from slimbench.impls import registry
 from slimbench.impls.user_tier import load_tier_file
-from slimbench.tier_selection import fastest_exact_builtin, select_tiers
+from slimbench.measure.check import check_tiers
+from slimbench.measure.tier_selection import fastest_exact_builtin, select_tiers
 
 SLIMBENCH = [sys.executable, "-m", "slimbench.cli"]
 

@@ -24,9 +24,9 @@ def handle(args: argparse.Namespace) -> int:
     """`cython -a` for every Cython tier, and the count of yellow lines in its step loop."""
     from pathlib import Path
 
-    from ..annotate import annotate_tiers
-    from ..runner import default_out_dir, prepare_out_dir
-    from ..tier_selection import select_tiers
+    from ..measure.annotate import annotate_tiers
+    from ..measure.runner import default_out_dir, prepare_out_dir
+    from ..measure.tier_selection import select_tiers
 
     names = select_tiers(args.tiers, args.tier_file, companions=False)
     out = prepare_out_dir(Path(args.out) if args.out else default_out_dir() / "annotate")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..check import CHECK_LEARNING_RATE
+from ..measure.check import CHECK_LEARNING_RATE
 from .arguments import (
     add_dask_arguments,
     add_tier_arguments,
@@ -49,10 +49,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Cross-check tiers against python-naive on the built-in check dataset."""
-    from ..check import check_dataset, check_tiers
     from ..impls import accepts_option, get_tier
     from ..impls.slim import SlimOptions
-    from ..tier_selection import select_tiers, split_width, tier_options
+    from ..measure.check import check_dataset, check_tiers
+    from ..measure.tier_selection import select_tiers, split_width, tier_options
 
     data = check_dataset()
     slim = SlimOptions(no_diagonal=args.no_diagonal, l2=args.l2 or 0.0)

@@ -25,9 +25,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Per-tier ratios between two saved runs."""
-    from ..compare import print_comparison, slower_tiers
-    from ..results import load_results
-    from ..runner import wide_console
+    from ..measure.runner import wide_console
+    from ..output.compare import print_comparison, slower_tiers
+    from ..output.results import load_results
 
     rows = print_comparison(load_results(args.old), load_results(args.new), wide_console())
     if args.fail_slower is not None:

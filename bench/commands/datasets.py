@@ -12,7 +12,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Print every dataset spec pattern with its description."""
-    from ..datasets import list_datasets
+    from ..data.datasets import list_datasets
 
     rows = list_datasets()
     width = max(len(spec) for spec, _ in rows if len(spec) < 40)

@@ -26,11 +26,11 @@ def handle(args: argparse.Namespace) -> int:
     import pandas as pd
     from rich.table import Table
 
-    from ..extrapolate import human_rate
-    from ..history import SKIPPED, collect, plot, table_rows
     from ..impls import SlimBenchError
-    from ..results import _atomic_write_text
-    from ..runner import default_out_dir, prepare_out_dir, wide_console
+    from ..measure.extrapolate import human_rate
+    from ..measure.runner import default_out_dir, prepare_out_dir, wide_console
+    from ..output.history import SKIPPED, collect, plot, table_rows
+    from ..output.results import _atomic_write_text
 
     series = collect(args.paths)
     for line in SKIPPED:

@@ -26,17 +26,17 @@ def handle(args: argparse.Namespace) -> int:
     """Regenerate plots and report.html from a saved run (or a pytest-benchmark file)."""
     from pathlib import Path
 
-    from ..console import print_table
-    from ..outdir import OutputLock, run_abandoned
-    from ..report import write_report
-    from ..results import load_results, settle_abandoned, write_results
-    from ..runner import prepare_out_dir, wide_console
+    from ..measure.runner import prepare_out_dir, wide_console
+    from ..output.console import print_table
+    from ..output.outdir import OutputLock, run_abandoned
+    from ..output.report import write_report
+    from ..output.results import load_results, settle_abandoned, write_results
 
     # The folder is claimed as a run claims it: a live run's folder is refused (its files
     # would race with ours), and an imported session never replaces a run's results.json
     # unless asked to.
     if args.pytest_benchmark:
-        from ..pytest_benchmark_import import results_from_pytest_benchmark
+        from ..output.pytest_benchmark_import import results_from_pytest_benchmark
 
         results = results_from_pytest_benchmark(args.results)
         out = prepare_out_dir(Path(args.out) if args.out else Path(args.results).with_suffix(""))

@@ -25,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "run",
         help="check, then time every tier; write results, plots and an HTML report",
         description="Cross-check the tiers, then time them under the protocol in "
-        "slimbench/timing.py, and write results.json, results.csv, PNG plots and "
+        "slimbench/measure/timing.py, and write results.json, results.csv, PNG plots and "
         "report.html into the output folder (rewritten after every round).",
     )
     run.add_argument(
@@ -116,8 +116,8 @@ def handle(args: argparse.Namespace) -> int:
     """Check, then time the tiers; write results, plots and the report (N times: --repeat)."""
     from dataclasses import replace
 
-    from ..runner import Runner, RunOptions, default_out_dir
-    from ..tier_selection import select_tiers
+    from ..measure.runner import Runner, RunOptions, default_out_dir
+    from ..measure.tier_selection import select_tiers
 
     options = RunOptions(
         dataset=args.dataset,
@@ -156,9 +156,9 @@ def _report_stability(runs: list[dict], out: Path) -> None:
 
     from rich.table import Table
 
-    from ..results import _atomic_write_text
-    from ..runner import wide_console
-    from ..stability import RATIOS, stability
+    from ..measure.runner import wide_console
+    from ..measure.stability import RATIOS, stability
+    from ..output.results import _atomic_write_text
 
     rows = stability(runs)
     _atomic_write_text(

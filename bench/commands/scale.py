@@ -51,8 +51,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Measure tiers over datasets of growing size and profile length; plot the cost."""
-    from ..outdir import OutputLock
-    from ..runner import default_out_dir, prepare_out_dir
+    from ..measure.runner import default_out_dir, prepare_out_dir
+    from ..output.outdir import OutputLock
 
     out = prepare_out_dir(Path(args.out) if args.out else default_out_dir() / "scale")
     lock = OutputLock(out, force=args.force, results_name="scale.json")
@@ -63,8 +63,8 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def _scale(args: argparse.Namespace, out: Path) -> int:
-    from ..runner import wide_console
-    from ..scale import DEFAULT_TIERS, profile_sweep, run_scale, size_sweep
+    from ..measure.runner import wide_console
+    from ..measure.scale import DEFAULT_TIERS, profile_sweep, run_scale, size_sweep
 
     sweeps = {}
     if args.sweep in ("size", "both"):

@@ -29,10 +29,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Load ``args.dataset`` and print its statistics (or JSON); 2 on a bad dataset."""
-    from ..datasets import load_dataset
-    from ..learning_rate import SEED_RATES, overshoot_share, step_bound
-    from ..movielens import write_dat
-    from ..stats import dataset_stats, format_stats
+    from ..data.datasets import load_dataset
+    from ..data.movielens import write_dat
+    from ..data.stats import dataset_stats, format_stats
+    from ..training.learning_rate import SEED_RATES, overshoot_share, step_bound
 
     start = time.perf_counter()
     try:

@@ -41,7 +41,7 @@ def handle(args: argparse.Namespace) -> int:
     """Print one line per tier; plugins that failed to load are listed after."""
     from ..impls import get_tier, tier_names
     from ..impls.plugins import PLUGIN_ERRORS
-    from ..tier_selection import select_tiers
+    from ..measure.tier_selection import select_tiers
     from .arguments import tier_list
 
     extra = tier_list(args.tiers) if args.tiers else None

@@ -88,7 +88,7 @@ def handle(args: argparse.Namespace) -> int:
     """Train, evaluate and write the outputs; 1 if training diverged."""
     from pathlib import Path
 
-    from ..train_run import TrainOptions, TrainRun
+    from ..training.train_run import TrainOptions, TrainRun
 
     options = TrainOptions(
         dataset=args.dataset,

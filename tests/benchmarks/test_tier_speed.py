@@ -26,12 +26,12 @@ import time
 import pytest
 
 from slimbench import __version__
-from slimbench.check import check_tiers
-from slimbench.datasets import holdout_split, load_dataset
-from slimbench.extrapolate import extrapolate_training_time
+from slimbench.data.datasets import holdout_split, load_dataset
+from slimbench.data.stats import dataset_stats
 from slimbench.impls import create, get_tier, prepare_urm, tier_names
-from slimbench.runner import tier_memory_bytes
-from slimbench.stats import dataset_stats
+from slimbench.measure.check import check_tiers
+from slimbench.measure.extrapolate import extrapolate_training_time
+from slimbench.measure.runner import tier_memory_bytes
 
 #: the seed's loops (and the same loop under Numba): about 2-130k samples/s
 SEED_TIERS = (

@@ -29,7 +29,7 @@ from scipy.special import ndtri
 from slimbench.impls import InvalidInputError, prepare_urm
 from slimbench.impls.base import MAX_SEED
 
-from .machine import available_memory
+from ..measure.machine import available_memory
 
 #: MovieLens 10M's share of each half-star rating, 0.5 ... 5.0 (mean 3.51).
 ML10M_RATING_SHARES = (

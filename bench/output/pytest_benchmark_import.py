@@ -22,7 +22,7 @@ from .results import (
 
 
 def results_from_pytest_benchmark(path: str | Path) -> dict:
-    """Build a ``slimbench.results`` document from pytest-benchmark's JSON file."""
+    """Build a ``slimbench.output.results`` document from pytest-benchmark's JSON file."""
     p = Path(path)
     try:
         doc = json.loads(p.read_text(encoding="utf-8"))

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .extrapolate import human_rate
+from ..measure.extrapolate import human_rate
 
 #: how a tier from outside the project is marked beside its name
 ORIGIN_MARKS = {"file": " (user)", "class": " (user class)", "plugin": " (plugin)"}

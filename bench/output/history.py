@@ -22,7 +22,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .impls import SlimBenchError  # noqa: E402
+from ..impls import SlimBenchError  # noqa: E402
 from .pytest_benchmark_import import results_from_pytest_benchmark  # noqa: E402
 from .results import SCHEMA, load_results  # noqa: E402
 

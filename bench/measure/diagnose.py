@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .impls import SlimBenchError, TrainingData, TrainingDiverged, create, make_rng
+from ..impls import SlimBenchError, TrainingData, TrainingDiverged, create, make_rng
 
 REFERENCE = "python-naive"
 

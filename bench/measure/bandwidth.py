@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .impls._compiled import require_compiled
+from ..impls._compiled import require_compiled
 
 MIN_MEMORY_ARRAY = 64 << 20
 MAX_ARRAY = 1 << 30

@@ -22,10 +22,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import __version__
-from .datasets import Dataset
-from .extrapolate import human_duration, human_rate
-from .impls import (
+from .. import __version__
+from ..data.datasets import Dataset
+from ..data.train_split import Split
+from ..impls import (
     InvalidInputError,
     Tier,
     TrainingData,
@@ -36,16 +36,22 @@ from .impls import (
     prepare_urm,
     tier_names,
 )
-from .impls.base import unsupported_slim_message
-from .impls.slim import SlimOptions
+from ..impls.base import unsupported_slim_message
+from ..impls.slim import SlimOptions
+from ..measure.extrapolate import human_duration, human_rate
+from ..measure.machine import available_memory, machine_metadata
+from ..measure.runner import (
+    MEMORY_HEADROOM,
+    default_out_dir,
+    memory_plan,
+    prepare_out_dir,
+    wide_console,
+)
+from ..quality.baselines import BASELINES, EASE_LAMBDA, KNN_K, KNN_SHRINK, fit_baseline
+from ..quality.evaluate import evaluate, users_with_test
+from ..quality.metrics import METRICS
 from .learning_rate import AUTO_RULE, overshoot_share, step_bound
-from .machine import available_memory, machine_metadata
-from .quality.baselines import BASELINES, EASE_LAMBDA, KNN_K, KNN_SHRINK, fit_baseline
-from .quality.evaluate import evaluate, users_with_test
-from .quality.metrics import METRICS
-from .runner import MEMORY_HEADROOM, default_out_dir, memory_plan, prepare_out_dir, wide_console
 from .train_results import new_document, write_train_results
-from .train_split import Split
 from .training import (
     MAX_CALL_STEPS,
     EpochRecord,
@@ -141,8 +147,8 @@ class TrainRun:
 
     def _load(self) -> tuple[Dataset, Split, TrainingData]:
         """The dataset, the split and the canonical training URM; every check on them."""
-        from .datasets import load_dataset
-        from .train_split import given_split, seeded_split, write_split
+        from ..data.datasets import load_dataset
+        from ..data.train_split import given_split, seeded_split, write_split
 
         o = self.o
         dataset = load_dataset(o.dataset)
@@ -187,7 +193,7 @@ class TrainRun:
         return {"value": value, "rule": rule, **bound.to_dict(), "overshoot_share": share}
 
     def _start_doc(self, dataset: Dataset, split: Split, data: TrainingData, lr: dict) -> None:
-        from .stats import dataset_stats
+        from ..data.stats import dataset_stats
 
         o = self.o
         self.doc = new_document(o.command)

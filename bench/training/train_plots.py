@@ -11,8 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from .plots import _save  # noqa: E402
-from .quality.metrics import USER_METRICS  # noqa: E402
+from ..output.plots import _save  # noqa: E402
+from ..quality.metrics import USER_METRICS  # noqa: E402
 
 
 def plot_loss(doc: dict, path: Path) -> Path:

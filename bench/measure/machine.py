@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psutil
 
-from .impls.cython_parallel import available_cores
+from ..impls.cython_parallel import available_cores
 
 _PACKAGES = ("numpy", "scipy", "Cython", "numba", "pandas", "matplotlib", "slim-mse-bench")
 _THREAD_VARS = (

@@ -21,11 +21,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import __version__, noise
-from .bandwidth import best_rate, tier_traffic
-from .bandwidth import measure as measure_bandwidth
-from .check import REFERENCE, check_tiers
-from .impls import (
+from .. import __version__
+from ..data.synthetic import expected_profile_length
+from ..impls import (
     InvalidInputError,
     SlimBenchError,
     TrainingData,
@@ -35,11 +33,10 @@ from .impls import (
     prepare_urm,
     tier_names,
 )
-from .impls.base import MAX_SEED, check_count
-from .impls.cython_parallel import max_threads
-from .machine import available_memory, machine_metadata, usable_cores
-from .outdir import OutputLock
-from .results import (
+from ..impls.base import MAX_SEED, check_count
+from ..impls.cython_parallel import max_threads
+from ..output.outdir import OutputLock
+from ..output.results import (
     SCHEMA,
     SCHEMA_VERSION,
     derive_ratios,
@@ -48,7 +45,11 @@ from .results import (
     summarize_entry,
     write_results,
 )
-from .synthetic import expected_profile_length
+from . import noise
+from .bandwidth import best_rate, tier_traffic
+from .bandwidth import measure as measure_bandwidth
+from .check import REFERENCE, check_tiers
+from .machine import available_memory, machine_metadata, usable_cores
 from .tier_selection import split_width, tier_options
 from .timing import PROTOCOL_TEXT, REWARM_TEXT, TierClock, TimingPlan
 
@@ -78,9 +79,7 @@ class RunOptions:
     force: bool = False  # write into a folder that already holds a results.json
     annotate: bool = True
     plots: bool = True
-    #: measure the machine's bandwidth before timing (bench/bandwidth.py)
-    bandwidth: bool = True
-    #: measure the machine's bandwidth before timing (bench/bandwidth.py)
+    #: measure the machine's bandwidth before timing (bench/measure/bandwidth.py)
     bandwidth: bool = True
     #: re-warm each tier untimed before each of its rounds (TimingPlan.rewarm)
     rewarm: bool = True
@@ -191,8 +190,8 @@ class Runner:
                 pass
 
     def _execute(self) -> int:
-        from .datasets import holdout_split, load_dataset
-        from .stats import dataset_stats, format_stats
+        from ..data.datasets import holdout_split, load_dataset
+        from ..data.stats import dataset_stats, format_stats
 
         c = self.console
         c.print(f"[bold]slimbench {__version__}[/] run -> {escape(str(self.out))}")
@@ -518,11 +517,11 @@ class Runner:
         self.results["caveats"].extend(caveats(self.results))
         self._write()
         if self.o.plots:
-            from .report import write_report
+            from ..output.report import write_report
 
             report = write_report(self.results, self.out)
             self.console.print(f"report: {report}", markup=False)
-        from .console import print_table
+        from ..output.console import print_table
 
         print_table(self.results, self.console)
         for warning in (self.results.get("noise") or {}).get("warnings", []):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .impls import InvalidInputError
+from ..impls import InvalidInputError
 
 LOCK_NAME = ".slimbench.lock"
 

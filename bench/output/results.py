@@ -1,15 +1,15 @@
 """The result format: one JSON document per run (versioned schema) and a CSV beside it.
 
-Schema ``slimbench.results`` version 1 (documented in README.md, "Result schema"):
+Schema ``slimbench.output.results`` version 1 (documented in README.md, "Result schema"):
 
 - ``schema``, ``schema_version``, ``status`` ("running", "complete", "interrupted",
   "failed"), ``created``, ``updated`` (ISO 8601 UTC), ``command`` (argv)
-- ``dataset``: ``name``, ``source``, ``stats`` (slimbench.stats), ``train_nnz``,
+- ``dataset``: ``name``, ``source``, ``stats`` (slimbench.data.stats), ``train_nnz``,
   ``test_nnz``, ``train_share``, ``split_seed``
 - ``options``: seed, learning_rate, budget_seconds, rounds, warmup_seconds, epochs,
   threads, tiers, scheduling ("round-robin" or "sequential")
-- ``protocol``: the timing protocol in words; ``machine``: slimbench.machine metadata
-- ``check``: one entry per tier of the cross-check (slimbench.check.CheckResult)
+- ``protocol``: the timing protocol in words; ``machine``: slimbench.measure.machine metadata
+- ``check``: one entry per tier of the cross-check (slimbench.measure.check.CheckResult)
 - ``tiers``: one entry per tier, see :func:`new_tier_entry`
 - ``caveats``: sentences the report shows
 
@@ -29,14 +29,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from .extrapolate import extrapolate_training_time
-from .impls import SlimBenchError
-from .paired import paired_ratio, pass_speeds
+from ..impls import SlimBenchError
+from ..measure.extrapolate import extrapolate_training_time
+from ..measure.paired import paired_ratio, pass_speeds
+from ..measure.summary import summarize
 from .results_schema import RESULTS as RESULTS_SPEC
 from .results_schema import first_problem
-from .summary import summarize
 
-SCHEMA = "slimbench.results"
+SCHEMA = "slimbench.output.results"
 SCHEMA_VERSION = 1
 #: the tiers every measured tier is compared with, and the tier that bounds them all
 SPEEDUP_BASELINES = ("python-naive", "cython-rand")
@@ -57,9 +57,9 @@ def new_tier_entry(name: str, exactness: str, description: str) -> dict:
 
     Filled by the runner: ``check`` (verdict, details), ``setup_seconds``,
     ``compile_seconds``, ``threads``, ``memory_bytes``, ``notes``, ``warmup`` and ``rounds``
-    (lists of {steps, seconds, loss}), ``samples_per_second`` (slimbench.summary.Summary
+    (lists of {steps, seconds, loss}), ``samples_per_second`` (slimbench.measure.summary.Summary
     as a dict), ``speedup`` ({"python-naive": x, "cython-rand": y}), ``percent_of_floor``,
-    ``training_time`` (slimbench.extrapolate.TrainingTime as a dict), ``yellow_lines``,
+    ``training_time`` (slimbench.measure.extrapolate.TrainingTime as a dict), ``yellow_lines``,
     ``error``, ``origin`` (where the tier comes from: {"kind": "built-in"}, or a user's
     "file" with its path and sha256, a "class" spec, a "plugin" entry point). ``status``
     ends as "measured", "failed-check", "diverged", "error", "unavailable" or "interrupted".
@@ -122,7 +122,7 @@ def derive_ratios(tiers: list[dict], *, paired: bool = True) -> None:
     """Speedups over the baselines and % of the floor, between tiers of one document.
 
     ``paired`` (round-robin runs): each figure is the median of the per-pass ratios, with
-    its interval in ``speedup_interval`` / ``percent_of_floor_interval`` (slimbench.paired);
+    its interval in ``speedup_interval`` / ``percent_of_floor_interval`` (slimbench.measure.paired);
     the ratio of medians is kept in ``speedup_ratio_of_medians`` and
     ``percent_of_floor_ratio_of_medians``. Unpaired (tiers timed one after another): the
     ratio of medians is the figure, and no interval is given.

@@ -8,8 +8,8 @@ Schema ``slimbench.train`` version 1:
 - ``options``: tier, epochs, seed, threads, no_diagonal, l2, cutoff, eval_every, baselines,
   knn_k, knn_shrink, ease_lambda, call_steps, predict_budget_seconds, save_top_k, save_dense
 - ``learning_rate``: value, rule, max_square_sum, overshoot_above, overshoot_share
-- ``setup_seconds``; ``prediction``: slimbench.training.Prediction
-- ``epochs``: [slimbench.training.EpochRecord]
+- ``setup_seconds``; ``prediction``: slimbench.training.training.Prediction
+- ``epochs``: [slimbench.training.training.EpochRecord]
 - ``quality``: [{model, kind, epoch, training_seconds, options, metrics{...}}]
 - ``model``: the files written; ``machine``; ``notes``: sentences; ``error``
 """
@@ -20,7 +20,7 @@ import json
 import math
 from pathlib import Path
 
-from .results import _atomic_write_text, _jsonable, now_iso
+from ..output.results import _atomic_write_text, _jsonable, now_iso
 
 SCHEMA = "slimbench.train"
 SCHEMA_VERSION = 1
@@ -28,7 +28,7 @@ SCHEMA_VERSION = 1
 
 def new_document(command: list[str]) -> dict:
     """The head of a train.json: schema, version, status "running", times, command."""
-    from . import __version__
+    from .. import __version__
 
     now = now_iso()
     return {

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .impls import SlimBenchError, get_tier
+from ..impls import SlimBenchError, get_tier
 
 _LINE = re.compile(r'<pre class="cython line score-(\d+)"[^>]*>.*?<span class="">(\d+)</span>')
 _LOOP_START = re.compile(r"#\s*step loop\b|for\s+sample_num\s+in\s+")

@@ -1,7 +1,7 @@
 """``slimbench compare OLD NEW``: per tier, did the speed change between two runs?
 
 Each tier measured in both runs gets a verdict from its per-round samples/s
-(slimbench.verdict: Mann-Whitney U, two-sided, p < 0.05): "faster", "slower" or "no
+(slimbench.measure.verdict: Mann-Whitney U, two-sided, p < 0.05): "faster", "slower" or "no
 detectable change", with the ratio of medians new/old as the size of the change.
 """
 
@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .extrapolate import human_rate
-from .paired import pass_speeds
-from .verdict import compare_rounds
+from ..measure.extrapolate import human_rate
+from ..measure.paired import pass_speeds
+from ..measure.verdict import compare_rounds
 
 
 def compare_results(old: dict, new: dict) -> list[dict]:

@@ -3,7 +3,7 @@
 An epoch is nnz(train) steps, run as a few equal ``run`` calls (so a progress bar can move
 inside the epoch); the loss per step is the seed's ``loss / (sample_num + 1)`` at the end
 of the epoch, i.e. the epoch's summed squared error over its steps. The prediction runs
-the timing protocol (slimbench.timing) on a throwaway copy of the tier at the very call
+the timing protocol (slimbench.measure.timing) on a throwaway copy of the tier at the very call
 size training uses, because the bucketed tiers run faster in larger calls.
 """
 
@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from .impls import Tier
-from .summary import summarize
-from .timing import TierClock, TimingPlan
+from ..impls import Tier
+from ..measure.summary import summarize
+from ..measure.timing import TierClock, TimingPlan
 
 #: the most steps per ``run`` call of an epoch: large enough for the bucketed tiers to
 #: reach their speed, small enough that the progress bar moves every few seconds
@@ -88,7 +88,7 @@ class Prediction:
 
     call_steps: int
     rounds: list[dict]
-    samples_per_second: dict  # slimbench.summary figures over the rounds
+    samples_per_second: dict  # slimbench.measure.summary figures over the rounds
     epochs: int
     steps_per_epoch: int
     predicted_seconds: float  # epochs * steps_per_epoch / median samples/s
@@ -138,7 +138,7 @@ def predict(
 
     The call size is calibrated first (:func:`calibrate_call_steps`), the epoch is cut into
     equal calls of at most that size, and ``rounds`` calls of exactly the epoch's call size
-    are timed within ``budget_seconds`` (the run protocol, slimbench.timing). The tier is
+    are timed within ``budget_seconds`` (the run protocol, slimbench.measure.timing). The tier is
     dropped afterwards: the training itself starts from a fresh S.
     """
     tier = make_tier()

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from .quality.metrics import METRICS
-from .report import _data_uri
-from .results import _atomic_write_text
+from ..output.report import _data_uri
+from ..output.results import _atomic_write_text
+from ..quality.metrics import METRICS
 from .train_plots import write_train_plots
 
 CAPTIONS = {

@@ -13,7 +13,7 @@ For each tier:
 
 The caller interleaves tiers round by round (round-robin) so that drift of a shared
 machine hits every tier alike. Samples/s of a round = steps / wall seconds of the
-``run`` call (``time.perf_counter``); the figures are summarised by slimbench.summary.
+``run`` call (``time.perf_counter``); the figures are summarised by slimbench.measure.summary.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from .impls import InvalidInputError, Tier
-from .impls.base import MAX_STEPS
+from ..impls import InvalidInputError, Tier
+from ..impls.base import MAX_STEPS
 
 PROTOCOL_TEXT = (
     "Each tier is set up once (timed apart), warmed up in growing chunks that are not "

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .impls import SlimBenchError, accepts_option, get_tier, tier_names
-from .impls.user_tier import load_tier_file
+from ..impls import SlimBenchError, accepts_option, get_tier, tier_names
+from ..impls.user_tier import load_tier_file
 
 #: the built-in tiers a user's tier is shown beside by default (plus the fastest exact one)
 USER_COMPANIONS = ("python-naive", "cython-rand")
@@ -33,7 +33,7 @@ def fastest_exact_builtin() -> str | None:
 def resolve_tier(name: str) -> str:
     """A registry name for ``name``: a ``module:Class`` spec is imported and registered."""
     if ":" in name:
-        from .impls.plugins import load_class_spec
+        from ..impls.plugins import load_class_spec
 
         return load_class_spec(name)
     get_tier(name.partition("@")[0])  # an unknown name fails here, with a suggestion

@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter  # noqa: E402
 
-from .extrapolate import human_duration, human_rate  # noqa: E402
+from ..measure.extrapolate import human_duration, human_rate  # noqa: E402
 
 # ticks a person reads at a glance, a decade (or so) apart
 NICE_DURATIONS = {

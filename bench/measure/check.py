@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .impls import (
+from ..impls import (
     ReplayTier,
     SlimBenchError,
     TrainingData,
@@ -74,7 +74,7 @@ class CheckResult:
     loss_rel_diff: float | None = None
     detail: str = ""
     seconds: float = 0.0
-    #: where a failing tier first departs from the reference (slimbench.diagnose)
+    #: where a failing tier first departs from the reference (slimbench.measure.diagnose)
     first_difference: dict | None = None
 
     @property
@@ -229,7 +229,7 @@ def _diagnose(
     options: dict,
     slim: dict | None = None,
 ) -> None:
-    """Add the first differing step to a failed verdict (see slimbench.diagnose)."""
+    """Add the first differing step to a failed verdict (see slimbench.measure.diagnose)."""
     from .diagnose import first_difference
 
     found = first_difference(

@@ -30,12 +30,12 @@ import psutil  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from ..data.datasets import load_dataset  # noqa: E402
+from ..data.stats import dataset_stats  # noqa: E402
+from ..impls import InvalidInputError, SlimBenchError, TrainingDiverged, create  # noqa: E402
+from ..output.results import _atomic_write_text, now_iso  # noqa: E402
 from .check import check_tiers  # noqa: E402
-from .datasets import load_dataset  # noqa: E402
 from .extrapolate import human_rate  # noqa: E402
-from .impls import InvalidInputError, SlimBenchError, TrainingDiverged, create  # noqa: E402
-from .results import _atomic_write_text, now_iso  # noqa: E402
-from .stats import dataset_stats  # noqa: E402
 from .summary import summarize  # noqa: E402
 from .timing import TierClock, TimingPlan  # noqa: E402
 
@@ -201,7 +201,7 @@ def run_scale(
 
 def _write(points: list[ScalePoint], out_dir: Path) -> None:
     doc = {
-        "schema": "slimbench.scale",
+        "schema": "slimbench.measure.scale",
         "schema_version": 1,
         "updated": now_iso(),
         "points": [vars(p) for p in points],

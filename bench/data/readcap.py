@@ -13,7 +13,7 @@ from pathlib import Path
 
 from slimbench.impls import InvalidInputError
 
-from .machine import available_memory
+from ..measure.machine import available_memory
 
 #: parsing takes about this many times the text's size (bytes, columns, sort, URM)
 PARSE_MEMORY_FACTOR = 6

@@ -1,0 +1,1 @@
+"""Datasets: readers, the synthetic generator, splits and statistics."""

@@ -1,0 +1,1 @@
+"""Measurement: the cross-check, the timing protocol and its statistics, the machine."""

@@ -1,0 +1,1 @@
+"""Output: results files and their schema, tables, plots, reports, comparisons."""

@@ -1,0 +1,1 @@
+"""Training: `slimbench train`'s epochs, prediction, model files and report."""
