@@ -178,6 +178,18 @@ cdef void thread_steps(
         live_a = lane_load(&a, shared, ids, codes, prefetch)
 
 
+cdef inline void share_block(Shared* shared, const int[::1] item_sequence,
+                             const long long[::1] item_ptr, const int[::1] step_user,
+                             const int[::1] indptr) noexcept:
+    """What every thread of a block reads, and the counter that deals its items."""
+    shared.next_item = 0
+    shared.n_items = item_sequence.shape[0]
+    shared.item_sequence = &item_sequence[0]
+    shared.item_ptr = &item_ptr[0]
+    shared.step_user = &step_user[0]
+    shared.indptr = &indptr[0]
+
+
 def train_block(const id_t[::1] ids, const code_t[::1] codes, double scale,
                 const int[::1] indptr, floating[:, ::1] W, double learning_rate,
                 const int[::1] order, const int[::1] step_user,
@@ -194,12 +206,7 @@ def train_block(const id_t[::1] ids, const code_t[::1] codes, double scale,
     cdef Shared shared
     if order.shape[0] == 0:
         return 0.0, 0
-    shared.next_item = 0
-    shared.n_items = item_sequence.shape[0]
-    shared.item_sequence = &item_sequence[0]
-    shared.item_ptr = &item_ptr[0]
-    shared.step_user = &step_user[0]
-    shared.indptr = &indptr[0]
+    share_block(&shared, item_sequence, item_ptr, step_user, indptr)
     with nogil, parallel(num_threads=threads):
         thread_steps(&shared, &W[0, 0], W.shape[1], &ids[0], &codes[0], <floating>scale,
                      &step_rating[0], &order[0], &squared_errors[0],
@@ -301,12 +308,7 @@ def floor_block(const id_t[::1] ids, const code_t[::1] codes, double scale,
     cdef long long[::1] entries = np.zeros(threads * PAD, dtype=np.int64)
     if step_user.shape[0] == 0:
         return 0.0, 0, 0
-    shared.next_item = 0
-    shared.n_items = item_sequence.shape[0]
-    shared.item_sequence = &item_sequence[0]
-    shared.item_ptr = &item_ptr[0]
-    shared.step_user = &step_user[0]
-    shared.indptr = &indptr[0]
+    share_block(&shared, item_sequence, item_ptr, step_user, indptr)
     with nogil, parallel(num_threads=threads):
         tid = threadid()
         thread_reads(&shared, &ids[0], &codes[0], scale, prefetch,
