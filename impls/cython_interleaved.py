@@ -137,8 +137,9 @@ class InterleavedTier(ParallelTier):
         )
         _, ids, codes, _ = self._layout
         size = ids.itemsize + codes.itemsize
-        #: the profile entry as this tier reads it on this dataset
+        #: the profile entry as this tier reads it on this dataset (the class says 3)
         self.layout = f"{ids.dtype.name} id + {codes.dtype.name} rating ({size} B)"
+        self.bytes_per_entry = size
         if self.compact and size > 3:
             reason = why_not_compact(d, self._layout)
             self.notes.append(f"compact layout not possible here: {self.layout}; {reason}")

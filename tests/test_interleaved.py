@@ -106,6 +106,7 @@ def test_ratings_without_codes_train_on_the_wide_layout(name):
     ref, ref_losses = _train("python-naive", odd, chunks=chunks)
     tier, losses = _train(name, odd, chunks=chunks, threads=2)
     assert any("compact layout not possible" in n and "uint8 code" in n for n in tier.notes)
+    assert tier.bytes_per_entry == 2 + np.dtype(get_tier(name).dtype).itemsize
     S, S_ref = np.asarray(tier.similarity(), dtype=np.float64), ref.similarity()
     if get_tier(name).exactness == "bitwise":
         assert np.array_equal(S, S_ref) and losses == ref_losses
@@ -115,7 +116,7 @@ def test_ratings_without_codes_train_on_the_wide_layout(name):
 
 def test_the_compact_layout_is_used_on_half_stars(small_urm):
     tier = create("cython-interleaved", small_urm, threads=1)
-    assert tier.layout == "uint16 id + uint8 rating (3 B)"
+    assert tier.layout == "uint16 id + uint8 rating (3 B)" and tier.bytes_per_entry == 3
     assert not any("compact" in n for n in tier.notes)
 
 
@@ -184,3 +185,22 @@ def test_the_step_sort_is_stable_at_any_thread_count(threads, dtype):
     counts = np.bincount(draw_item[draws], minlength=n_items)
     assert np.array_equal(item_ptr, np.concatenate([[0], np.cumsum(counts)]))
     assert item_ptr[1] == 0  # the empty bucket
+
+
+def test_a_run_records_the_layout_the_tier_fell_back_to(tmp_path):
+    import json
+
+    from slimbench.cli import main
+
+    rng = np.random.default_rng(0)
+    users, items = rng.integers(0, 80, 2_000), rng.integers(0, 50, 2_000)
+    ratings = rng.random(2_000) * 5 + 0.1  # no exact uint8 code for these
+    rows = "\n".join(f"{u},{i},{r}" for u, i, r in zip(users, items, ratings, strict=True))
+    (tmp_path / "odd.csv").write_text("user,item,rating\n" + rows + "\n")
+    argv = ["run", "--dataset", f"csv:{tmp_path / 'odd.csv'}", "--tiers", "cython-interleaved",
+            "--budget", "1", "--rounds", "2", "--no-annotate", "--no-bandwidth",
+            "--out", str(tmp_path / "run")]
+    assert main(argv) == 0
+    entry = json.loads((tmp_path / "run" / "results.json").read_text())["tiers"][0]
+    assert entry["bytes_per_entry"] == 2 + 8  # uint16 ids, float64 ratings: not the class's 3
+    assert any("compact layout not possible" in n for n in entry["notes"])

@@ -356,6 +356,8 @@ class Runner:
             entry["status"], entry["error"] = "error", f"setup failed: {type(exc).__name__}: {exc}"
             return None
         entry["threads"] = int(getattr(tier, "threads", 1))
+        # the layout a tier chose for this dataset (a compact one may fall back)
+        entry["bytes_per_entry"] = getattr(tier, "bytes_per_entry", entry["bytes_per_entry"])
         # a JIT compiles once per process, often during the cross-check: report that once
         entry["compile_seconds"] = getattr(tier, "first_compile_seconds", None) or getattr(
             tier, "compile_seconds", None
