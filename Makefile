@@ -22,7 +22,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q --benchmark-disable
 
 # The main job: cross-check, then time every tier on the embedded synthetic-ml10m default
-# (about 5 minutes on 2 cores); writes reports/<date>-<time>/ with the HTML report.
+# (about 6 minutes on 2 cores, 17 tiers); writes reports/<date>-<time>/ with the HTML report.
 bench: $(STAMP)
 	$(BIN)/slimbench run --budget 16 --rounds 9 $(BENCH_ARGS)
 
