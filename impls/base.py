@@ -123,9 +123,8 @@ class Tier(abc.ABC):
     #: bytes a step moves beyond the caches per profile entry under the tier's layout (a
     #: model, for the bandwidth columns); None where the interpreter, not memory, bounds it
     bytes_per_entry: ClassVar[float | None] = None
-    #: the floor tier that reads this tier's profile layout, for its "% floor" (None for a
-    #: floor), and that layout's short name (the tables' "layout" column)
-    floor_tier: ClassVar[str | None] = "floor"
+    #: short name of the profile layout the tier reads (the tables' "layout" column); its
+    #: "% floor" is against the floor of the same layout (registry.floor_for)
     profile_layout_name: ClassVar[str] = "12 B"
     #: the keyword that sets how wide the tier runs ("threads", "workers"), None if it
     #: runs on one thread; ``tier@N`` in a check sets it to N

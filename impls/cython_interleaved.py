@@ -183,7 +183,6 @@ class CythonInterleaved(InterleavedTier):
     description = "cython-parallel on 3-byte profiles, two items in flight per thread"
     cython_source = "_cython_interleaved.pyx"
     bytes_per_entry = 2 + 1
-    floor_tier = "floor-compact"
     profile_layout_name = "compact"
 
 
@@ -197,5 +196,4 @@ class CythonInterleavedF32(InterleavedTier):
     similarity_itemsize = 4
     dtype = np.float32
     bytes_per_entry = 2 + 1
-    floor_tier = "floor-compact"
     profile_layout_name = "compact"

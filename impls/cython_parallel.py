@@ -134,5 +134,4 @@ class CythonParallelF32(ParallelTier):
     similarity_itemsize = 4
     dtype = np.float32
     bytes_per_entry = 4 + 4  # int32 id + float32 rating
-    floor_tier = "floor-f32"
     profile_layout_name = "8 B"

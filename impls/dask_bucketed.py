@@ -506,5 +506,4 @@ class DaskBucketedF32(DaskBucketedTier):
     similarity_itemsize = 4
     dtype = np.float32
     bytes_per_entry = 4 + 4
-    floor_tier = "floor-f32"
     profile_layout_name = "8 B"

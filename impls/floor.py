@@ -22,8 +22,6 @@ the entries, and the cross-check compares those with numpy's sums over the same 
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import numpy as np
 
 from .cython_interleaved import InterleavedTier
@@ -36,7 +34,6 @@ class FloorTier(InterleavedTier):
     exactness = "baseline"
     similarity_itemsize = 0
     supports_slim_options = False  # it trains nothing: SLIM's options would mean nothing
-    floor_tier: ClassVar[str | None] = None  # a floor is its own bound
 
     #: sums over every profile entry read so far (ratings, item ids) and the entry count
     rating_checksum: float

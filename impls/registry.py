@@ -54,6 +54,20 @@ def get_tier(name: str) -> type[Tier]:
         ) from None
 
 
+def floor_for(name: str) -> str | None:
+    """The floor a tier's "% floor" is against: the baseline reading its profile layout.
+
+    None for a floor itself, and where no registered floor reads the tier's layout.
+    """
+    cls = get_tier(name)
+    if cls.exactness == "baseline":
+        return None
+    for floor, other in _TIERS.items():
+        if other.exactness == "baseline" and other.profile_layout_name == cls.profile_layout_name:
+            return floor
+    return None
+
+
 def accepts_option(name: str, option: str) -> bool:
     """True where tier ``name``'s constructor takes the keyword ``option`` (e.g. threads)."""
     return option in inspect.signature(get_tier(name)).parameters

@@ -15,6 +15,7 @@ from slimbench.impls.cython_interleaved import (
     rating_codes,
     why_not_compact,
 )
+from slimbench.impls.registry import floor_for
 from slimbench.measure.check import check_dataset
 from slimbench.output.results import derive_ratios, floor_of
 
@@ -120,15 +121,18 @@ def test_the_compact_layout_is_used_on_half_stars(small_urm):
     assert not any("compact" in n for n in tier.notes)
 
 
-def test_every_tier_names_a_floor_of_its_own_layout():
+def test_every_tier_has_a_floor_of_its_own_layout():
     for name in tier_names():
         cls = get_tier(name)
         if cls.exactness == "baseline":
-            assert cls.floor_tier is None
+            assert floor_for(name) is None
             continue
-        floor = get_tier(cls.floor_tier)
+        floor = get_tier(floor_for(name))
         assert floor.exactness == "baseline", name
         assert floor.profile_layout_name == cls.profile_layout_name, name
+    assert floor_for("cython-parallel") == "floor"
+    assert floor_for("cython-parallel-f32") == "floor-f32"
+    assert floor_for("cython-interleaved") == "floor-compact"
 
 
 def _entry(name, speed, floor="floor", exactness="bitwise"):

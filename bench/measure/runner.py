@@ -35,6 +35,7 @@ from ..impls import (
 )
 from ..impls.base import MAX_SEED, check_count
 from ..impls.cython_parallel import max_threads
+from ..impls.registry import floor_for
 from ..output.outdir import OutputLock
 from ..output.results import (
     SCHEMA,
@@ -297,7 +298,7 @@ class Runner:
             entry = new_tier_entry(name, cls.exactness, cls.description)
             entry["origin"] = dict(cls.origin)
             entry["bytes_per_entry"] = cls.bytes_per_entry
-            entry["floor"] = cls.floor_tier
+            entry["floor"] = floor_for(split_width(name)[0])
             entry["profile_layout"] = cls.profile_layout_name
             entry["memory_bytes"] = tier_memory_bytes(name, data, self._options(name))
             self.entries[name] = entry
