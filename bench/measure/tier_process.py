@@ -392,6 +392,10 @@ class RemoteTier:
         """One of the contract's optional hooks (modified_inputs, worker_memory, ...)."""
         return self.process.request("call", method, *args, timeout=timeout, where=f"in {method}")
 
+    def memory_usage(self) -> dict:
+        """The worker's resident bytes before the tier's setup, and its peak since."""
+        return self.process.request("memory_usage", timeout=60, where="reading its memory")
+
     def check_sampler(self, nnz: int) -> tuple[bool, str]:
         """The replay tier's test of its own sampler, run in its worker."""
         passed, seen = self.process.request(

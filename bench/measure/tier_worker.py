@@ -166,6 +166,7 @@ class Worker:
     def __init__(self) -> None:
         self.tier = None
         self.cls = None
+        self.start_bytes = 0
 
     def op_describe(self, name: str, origin: dict) -> dict:
         self.cls = load_tier_class(name, origin)
@@ -178,6 +179,7 @@ class Worker:
 
         self.cls = load_tier_class(name, origin)
         data = load_training_data(data_dir, private=private)
+        self.start_bytes = _resident_bytes()
         start = time.perf_counter()
         self.tier = create(self.cls.name, data, **options)
         setup = time.perf_counter() - start
@@ -191,6 +193,10 @@ class Worker:
             "notes": list(getattr(tier, "notes", [])),
             "pid": os.getpid(),
         }
+
+    def op_memory_usage(self) -> dict:
+        """Resident bytes before the tier's setup and the peak since (its own cost)."""
+        return {"start_bytes": self.start_bytes, "peak_bytes": _peak_resident_bytes()}
 
     def op_run(self, n_steps: int) -> dict:
         start = time.perf_counter()
@@ -238,6 +244,22 @@ class Worker:
         if self.tier is not None:
             self.tier.close()
             self.tier = None
+
+
+def _resident_bytes() -> int:
+    import psutil
+
+    return int(psutil.Process().memory_info().rss)
+
+
+def _peak_resident_bytes() -> int:
+    """The process's peak resident set (Linux and macOS count it; elsewhere: now)."""
+    try:
+        import resource  # POSIX only: imported where used
+    except ImportError:
+        return _resident_bytes()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)
 
 
 def _error_payload(exc: BaseException) -> dict:
