@@ -277,6 +277,9 @@ class ReplayTier(Tier):
     """
 
     exactness: ClassVar[Exactness] = "replay"
+    #: the stream the tier draws, by a name the harness's audit can regenerate (cython-rand:
+    #: "libc-rand", srand(seed) then rand() % nnz); None: the timed work is not audited
+    audit_stream: ClassVar[str | None] = None
 
     @classmethod
     def check_sampler(cls, nnz: int) -> tuple[bool, str]:

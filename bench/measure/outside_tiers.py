@@ -74,6 +74,7 @@ def stand_in(described: dict) -> type[OutsideTier]:
         "similarity_is_distributed": described.get("similarity_is_distributed", False),
         "compile_seconds": described.get("compile_seconds"),
         "build_cache_hit": described.get("build_cache_hit", False),
+        "audit_stream": described.get("audit_stream"),
         "described": described,
         "__signature__": _signature(described["parameters"]),
         "__module__": __name__,

@@ -156,7 +156,7 @@ def describe(cls) -> dict:
         "cython_source_path": str(getattr(cls, "cython_source_path", "") or "") or None,
         "compile_seconds": getattr(cls, "compile_seconds", None),
         "build_cache_hit": bool(getattr(cls, "build_cache_hit", False)),
-        "is_replay": bool(cls.exactness == "replay"),
+        "audit_stream": getattr(cls, "audit_stream", None),
     }
 
 

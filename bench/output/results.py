@@ -87,13 +87,26 @@ def new_tier_entry(name: str, exactness: str, description: str) -> dict:
     }
 
 
+#: statuses whose rounds, if any, give no speed figure
+NO_FIGURE_STATUSES = (
+    "diverged",
+    "error",
+    "crashed",
+    "exited",
+    "timed-out",
+    "failed-audit",
+    "not-audited",
+)
+
+
 def summarize_entry(entry: dict, train_nnz: int, epochs: int) -> None:
     """Fill a tier entry's ``samples_per_second`` and ``training_time`` from its rounds.
 
-    A tier that diverged or failed keeps no figure, whatever rounds it ran.
+    A tier that diverged or failed (its check, its audit, its worker) keeps no figure,
+    whatever rounds it ran.
     """
     speeds = [r["steps"] / r["seconds"] for r in entry["rounds"] if r["seconds"] > 0]
-    if not speeds or entry["status"] in ("diverged", "error"):
+    if not speeds or entry["status"] in NO_FIGURE_STATUSES:
         entry["samples_per_second"] = entry["training_time"] = None
         return
     s = summarize(speeds)

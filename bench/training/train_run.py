@@ -27,6 +27,7 @@ from ..data.datasets import Dataset
 from ..data.train_split import Split
 from ..impls import (
     InvalidInputError,
+    SlimBenchError,
     Tier,
     TrainingData,
     TrainingDiverged,
@@ -302,6 +303,11 @@ class TrainRun:
                 S = self._train_all(data, lr["value"], calls, split)
             except TrainingDiverged as exc:
                 return self._diverged(str(exc))
+            except ModelAuditFailed as exc:
+                self.doc["error"] = str(exc)
+                self._finish("failed-audit")
+                self.c.print(f"[red]{exc}[/]")
+                return 1
             self._quality(S, split, self.prediction.measured_seconds + self.doc["setup_seconds"])
             self._save_model(S, dataset)
         except KeyboardInterrupt:
@@ -348,6 +354,7 @@ class TrainRun:
             f"measured: {measured:.1f} s for {self.o.epochs} epochs; predicted "
             f"{p.predicted_seconds:.1f} s: error {p.error_percent:+.1f} %"
         )
+        self._audit_model(tier, data, lr)
         S = model_matrix(tier, self.o.save_top_k, self.o.save_dense)
         if sp.issparse(S):
             self.doc.setdefault("notes", []).append(
@@ -358,6 +365,46 @@ class TrainRun:
         del tier
         gc.collect()
         return S
+
+    def _audit_model(self, tier: RemoteTier, data: TrainingData, lr: float) -> None:
+        """Audit the trained model's columns against the reference over the same steps.
+
+        Raises ModelAuditFailed (the model is kept, train.json says why) where they differ.
+        """
+        from ..measure.audit import audit_items
+        from ..measure.timed_audit import AuditSubject, audit_subjects
+
+        cls = tier.cls
+        items = audit_items(data, self.o.seed)
+        subject = AuditSubject(
+            name=self.tier_name,
+            exactness=cls.exactness,
+            tolerance=cls.tolerance,
+            calls=list(tier.calls),
+            stream=cls.audit_stream if cls.exactness == "replay" else "pcg64",
+            columns=tier.columns(items),
+        )
+        verdicts, seconds = audit_subjects(
+            [subject],
+            data,
+            seed=self.o.seed,
+            learning_rate=lr,
+            slim=self.slim,
+            items=items,
+            bisect=False,
+        )
+        result = verdicts[self.tier_name]
+        self.doc["audit"] = {**result.to_dict(), "seconds": seconds}
+        self.c.print(
+            f"audit of the trained model: {result.verdict} ({result.detail}; {seconds:.1f} s)",
+            highlight=False,
+            markup=False,
+        )
+        self._write()
+        if result.verdict == "fail":
+            raise ModelAuditFailed(
+                f"the trained S differs from the reference over the same steps: {result.detail}"
+            )
 
     def _diverged(self, error: str) -> int:
         """Keep what was done, say why it stopped; exit code 1."""
@@ -501,6 +548,10 @@ class TrainRun:
             from .train_report import write_train_report
 
             self.c.print(f"report: {write_train_report(self.doc, self.out)}")
+
+
+class ModelAuditFailed(SlimBenchError):
+    """The trained model's audited columns differ from the reference's."""
 
 
 def model_matrix(tier: Tier, top_k: int, dense: bool) -> np.ndarray | sp.csc_matrix:
