@@ -19,10 +19,13 @@ from __future__ import annotations
 import numpy as np
 
 from ._compiled import require_compiled
-from .base import check_learning_rate
+from .base import check_count, check_learning_rate
 from .errors import InvalidInputError
 from .slim import SlimOptions
 from .urm import TrainingData, prepare_urm
+
+#: more threads than this is a mistake, not a machine
+MAX_THREADS = 1024
 
 
 def as_item_list(items: object, n_items: int) -> np.ndarray:
@@ -58,11 +61,16 @@ class ColumnReference:
         items: object,
         learning_rate: float,
         slim: SlimOptions | None = None,
+        threads: int = 1,
     ) -> None:
         self.data: TrainingData = prepare_urm(urm)
         self.items = as_item_list(items, self.data.n_items)
         self.learning_rate = check_learning_rate(learning_rate)
         self.slim = SlimOptions() if slim is None else slim
+        #: OpenMP threads over the columns (1: the draws are applied as they come)
+        self.threads = check_count(threads, "threads", MAX_THREADS)
+        if self.threads < 1:
+            raise InvalidInputError("threads must be at least 1.")
         self._kernel = require_compiled("_audit_reference")
         self._bits = interaction_bitmap(self.data, self.items)
         self._slot = np.full(self.data.n_items, -1, dtype=np.int32)
@@ -98,12 +106,31 @@ class ColumnReference:
         ``draws`` must be a contiguous int64 array of indices in [0, nnz): the audit's own
         regenerated stream is, and checking 10^9 draws would cost a tenth of the replay.
         """
-        applied = self._kernel.train_columns(
-            *self._arrays, self._bits, self._slot, draws, self.W, self.learning_rate,
-            self.slim.no_diagonal, self.slim.l2,
+        options = (self.learning_rate, self.slim.no_diagonal, self.slim.l2)
+        if self.threads == 1:
+            applied = int(self._kernel.train_columns(
+                *self._arrays, self._bits, self._slot, draws, self.W, *options
+            ))
+        else:
+            applied = self._apply_grouped(draws, options)
+        self.steps_applied += applied
+        return applied
+
+    def _apply_grouped(self, draws: np.ndarray, options: tuple) -> int:
+        """The audited draws grouped by column (stable: stream order within one), then
+        the columns spread over threads. A hundredth of the draws or so are audited, so
+        the grouping is cheap beside the scan."""
+        hits = np.empty_like(draws)
+        count = int(self._kernel.gather_audited(self._bits, draws, hits))
+        hits = hits[:count]
+        slots = self._slot[self.data.indices[hits]]
+        steps = np.ascontiguousarray(hits[np.argsort(slots, kind="stable")])
+        slot_ptr = np.zeros(self.items.size + 1, dtype=np.int64)
+        np.cumsum(np.bincount(slots, minlength=self.items.size), out=slot_ptr[1:])
+        self._kernel.train_grouped(
+            *self._arrays, steps, slot_ptr, self.W, *options, self.threads
         )
-        self.steps_applied += int(applied)
-        return int(applied)
+        return count
 
     def columns(self) -> np.ndarray:
         """A copy of ``S[:, items]``, shape (n_items, len(items)), as the reference has it."""

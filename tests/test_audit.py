@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from slimbench.impls import InvalidInputError, create, make_rng
+from slimbench.impls._compiled import require_compiled
 from slimbench.impls.audit_reference import ColumnReference
 from slimbench.impls.slim import SlimOptions
 from slimbench.measure.audit import (
@@ -69,14 +70,18 @@ def test_reference_columns_are_python_naive_to_the_bit_at_every_snapshot(small, 
         assert np.array_equal(got[count], cols), count
 
 
-def test_snapshots_do_not_depend_on_the_block_size(data):
+@pytest.mark.parametrize("slim", [{}, {"no_diagonal": True, "l2": 0.3}], ids=["plain", "slim"])
+def test_snapshots_do_not_depend_on_the_block_size_or_the_threads(data, slim):
     items = audit_items(data, seed=2, n=12)
     counts = [0, 1, 999, 5000]
-    runs = [reference_columns(data, 2, LR, None, items, counts, block=b) for b in (1, 7, 4096)]
+    runs = [
+        reference_columns(data, 2, LR, slim, items, counts, block=block, threads=threads)
+        for block, threads in [(1, 1), (7, 1), (4096, 1), (7, 2), (4096, 2)]
+    ]
     for count in counts:
-        assert np.array_equal(runs[0][count], runs[1][count])
-        assert np.array_equal(runs[0][count], runs[2][count])
-    assert not np.any(runs[0][0])
+        for run in runs[1:]:
+            assert np.array_equal(runs[0][count], run[count])
+    assert not np.any(runs[0][0]) and np.count_nonzero(runs[0][5000]) > 0
 
 
 def test_audit_items_hold_the_edge_cases_and_follow_the_seed(data):
@@ -114,7 +119,9 @@ def test_libc_rand_stream_is_cython_rands_in_a_fresh_process(data, tmp_path):
     )
     subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
     tier_cols = np.load(out)
-    np.random.seed(0)  # rand() use in this process must not matter: libc's, once more
+    libc = require_compiled("_cython_rand")
+    libc.seed_rand(12345)  # this process's libc state is not the stream's
+    libc.draw_indices(data.nnz, 3)
     got = reference_columns(data, 4, LR, None, items, [sum(calls)], stream="libc-rand")
     assert np.count_nonzero(tier_cols) > 0
     assert np.array_equal(got[sum(calls)], tier_cols)

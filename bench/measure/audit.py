@@ -226,15 +226,18 @@ def reference_columns(
     stream: str = "pcg64",
     *,
     block: int = STREAM_BLOCK,
+    threads: int = 1,
 ) -> dict[int, np.ndarray]:
     """The reference's ``S[:, items]`` after each of ``step_counts`` total steps.
 
     One pass over the stream up to the largest count, ``block`` draws at a time; only the
-    draws whose target item is audited are applied (ColumnReference). Returns
+    draws whose target item is audited are applied (ColumnReference), their columns spread
+    over ``threads`` (the result does not depend on it: each column's steps stay in stream
+    order on one thread; more than 1 only pays where no tier is being timed). Returns
     {count: float64 array of shape (n_items, len(items))}, one snapshot per distinct count.
     """
     data = prepare_urm(data)
-    reference = ColumnReference(data, items, learning_rate, _as_slim(slim))
+    reference = ColumnReference(data, items, learning_rate, _as_slim(slim), threads)
     counts = sorted({check_count(c, "a step count", MAX_STEPS) for c in step_counts})
     snapshots: dict[int, np.ndarray] = {}
     done = 0
