@@ -21,11 +21,13 @@ from slimbench.measure.audit import (
     AuditRecord,
     FloorChecksums,
     audit_items,
+    checksums_from_counts,
     compare_columns,
     compare_floor,
     first_differing_step,
     floor_checksums,
     reference_columns,
+    user_draw_counts,
 )
 from slimbench.measure.check import CHECK_LEARNING_RATE, check_dataset
 
@@ -141,6 +143,9 @@ def test_floor_checksums_are_the_floors_own(data, name, dtype):
     assert compare_floor(reported, expected).passed
     fewer = floor_checksums(data, 6, sum(calls) - 1, dtype)
     assert not compare_floor(reported, fewer).passed
+    one_pass = user_draw_counts(data, 6, [sum(calls) - 1, sum(calls)], block=999)
+    assert checksums_from_counts(data, one_pass[sum(calls)], dtype) == expected
+    assert checksums_from_counts(data, one_pass[sum(calls) - 1], dtype) == fewer
 
 
 def test_bitwise_verdict_fails_by_one_ulp_and_on_nan():
@@ -249,3 +254,20 @@ def test_column_reference_refuses_bad_items_and_draws(data):
         with pytest.raises(InvalidInputError):
             ref.apply(np.asarray(draws))
     assert ref.apply(np.zeros(0, dtype=np.int64)) == 0 and not ref.W.any()
+
+
+def test_a_fast_tiers_columns_pass_and_one_changed_element_fails(data):
+    """The pieces together: a bitwise tier's audited columns after its calls."""
+    calls = [data.nnz, 3000, 1]
+    tier = create("cython-bucketed", data, seed=12, learning_rate=LR)
+    for n in calls:
+        tier.run(n)
+    items = audit_items(data, seed=12)
+    ref = reference_columns(data, 12, LR, None, items, [sum(calls)])[sum(calls)]
+    cols = tier.similarity()[:, items]
+    verdict = compare_columns(cols, ref, "bitwise", 0.0, items)
+    assert verdict.passed and verdict.scale > 0, verdict.detail
+    col = int(np.argmax(np.abs(cols).max(axis=0)))  # the column with the largest value
+    cols[int(np.argmax(np.abs(cols[:, col]))), col] *= 1 + 1e-15
+    verdict = compare_columns(cols, ref, "bitwise", 0.0, items)
+    assert not verdict.passed and verdict.first_failing_item == items[col]

@@ -23,7 +23,8 @@ nothing else. The audit therefore
 cython-rand draws libc ``rand() % nnz`` after ``srand(seed)``, a generator global to its
 process: its stream (``stream="libc-rand"``) is drawn in a fresh process that does nothing
 else, so no other code's ``rand()`` can shift it. The floors train nothing; their
-checksums are recomputed over the timed stream (:func:`floor_checksums`).
+checksums are recomputed over the timed stream (:func:`floor_checksums`; for several
+floors at once, :func:`user_draw_counts` in one pass and :func:`checksums_from_counts`).
 
 What is audited is S, the model, on the audited columns. What is not: the loss a tier
 reports (it is a sum over every column; the cross-check compares it on the check dataset),
@@ -263,26 +264,42 @@ class FloorChecksums:
     entries: int
 
 
-def floor_checksums(
+def user_draw_counts(
     data: object,
     seed: int,
-    total_steps: int,
-    dtype: type = np.float64,
+    step_counts: Iterable[int],
     *,
     block: int = STREAM_BLOCK,
-) -> FloorChecksums:
-    """The checksums a floor reports after ``total_steps`` steps of the contract's stream.
+) -> dict[int, np.ndarray]:
+    """How often each user was drawn in the first n steps of the contract's stream, for
+    each n of ``step_counts``: {n: int64 array of n_users}, in one pass. The floors share
+    a seed, so one pass serves all of them (:func:`checksums_from_counts`)."""
+    data = prepare_urm(data)
+    counts = sorted({check_count(c, "a step count", MAX_STEPS) for c in step_counts})
+    per_user = np.zeros(data.n_users, dtype=np.int64)
+    snapshots: dict[int, np.ndarray] = {}
+    done = 0
+    with open_stream("pcg64", seed, data.nnz) as source:
+        for target in counts:
+            while done < target:
+                draws = source.draw(min(block, target - done))
+                per_user += np.bincount(data.rows[draws], minlength=data.n_users)
+                done += draws.shape[0]
+            snapshots[target] = per_user.copy()
+    return snapshots
 
-    The floor reads each drawn step's profile once and sums its ratings (as ``dtype``, the
-    floor's own) and its item ids, and counts its entries. Here only how often each user
-    was drawn is counted, block by block, then weighted by the per-user sums: exact for
-    the integer sums, the rating sum within rounding (compare it relatively).
+
+def checksums_from_counts(
+    data: object, per_user: np.ndarray, dtype: type = np.float64
+) -> FloorChecksums:
+    """The checksums of a floor whose draws hit user u ``per_user[u]`` times.
+
+    The floor reads each drawn step's profile once, sums its ratings (as ``dtype``, the
+    floor's own: a floor class's ``dtype``) and its item ids, and counts its entries: the
+    per-user sums weighted by the draw counts. Exact for the integer sums; the rating sum
+    is summed in another order than the floor's, so compare it relatively.
     """
     data = prepare_urm(data)
-    total_steps = check_count(total_steps, "total_steps", MAX_STEPS)
-    per_user = np.zeros(data.n_users, dtype=np.int64)
-    for draws in stream_blocks("pcg64", seed, data.nnz, total_steps, block):
-        per_user += np.bincount(data.rows[draws], minlength=data.n_users)
     values = data.ratings.astype(dtype).astype(np.float64)
     rating_sums = np.bincount(data.rows, weights=values, minlength=data.n_users)
     id_sums = np.zeros(data.n_users, dtype=np.int64)
@@ -293,6 +310,21 @@ def floor_checksums(
         item_ids=int(per_user @ id_sums),
         entries=int(per_user @ lengths),
     )
+
+
+def floor_checksums(
+    data: object,
+    seed: int,
+    total_steps: int,
+    dtype: type = np.float64,
+    *,
+    block: int = STREAM_BLOCK,
+) -> FloorChecksums:
+    """The checksums a floor reports after ``total_steps`` steps of the contract's stream,
+    recomputed from the stream in blocks (see :func:`checksums_from_counts`)."""
+    total_steps = check_count(total_steps, "total_steps", MAX_STEPS)
+    counts = user_draw_counts(data, seed, [total_steps], block=block)[total_steps]
+    return checksums_from_counts(data, counts, dtype)
 
 
 # --- the verdict ----------------------------------------------------------------------
@@ -375,8 +407,13 @@ def compare_columns(
 def compare_floor(
     reported: FloorChecksums, expected: FloorChecksums, rtol: float = LOSS_RTOL
 ) -> AuditVerdict:
-    """A floor's verdict: the entries and item-id sums equal, the rating sum within ``rtol``."""
-    rel = abs(reported.ratings - expected.ratings) / max(abs(expected.ratings), 1e-300)
+    """A floor's verdict: the entries and item-id sums equal, the rating sum within ``rtol``.
+
+    Its max_abs_diff is the rating sums' difference, its scale the expected rating sum.
+    """
+    diff = abs(reported.ratings - expected.ratings)
+    scale = abs(expected.ratings)
+    rel = diff / max(scale, 1e-300)
     passed = (
         reported.entries == expected.entries
         and reported.item_ids == expected.item_ids
@@ -388,7 +425,7 @@ def compare_floor(
             f"; item-id sum {reported.item_ids:,} vs {expected.item_ids:,}, rating sum off "
             f"by {rel:.3g}"
         )
-    return AuditVerdict(passed, rel, abs(expected.ratings), rtol, None, 0 if passed else 1, detail)
+    return AuditVerdict(passed, diff, scale, rtol * scale, None, 0 if passed else 1, detail)
 
 
 @dataclass
@@ -478,8 +515,9 @@ def first_differing_step(
     comparing ``rerun(position)`` with the reference's column after the same steps. The
     column is known to differ after the total. A column differs where an element is
     further than ``bound`` from the reference's (0.0: bitwise; a close tier passes its
-    ``tolerance * scale``) or is NaN. At most ``max_probes`` reruns: then the step is
-    narrowed to an interval, and ``found`` is False.
+    ``tolerance * scale``) or is NaN. At most ``max_probes`` reruns bisect (then the step
+    is narrowed to an interval, and ``found`` is False), plus one to read the column at
+    the step found if no probe landed there.
 
     Returns a plain dict: found, step (1-based; the earliest step known to differ),
     interval [after, at] (the first difference lies in steps after+1 .. at), call (0-based
