@@ -271,3 +271,13 @@ def test_a_fast_tiers_columns_pass_and_one_changed_element_fails(data):
     cols[int(np.argmax(np.abs(cols[:, col]))), col] *= 1 + 1e-15
     verdict = compare_columns(cols, ref, "bitwise", 0.0, items)
     assert not verdict.passed and verdict.first_failing_item == items[col]
+
+
+def test_bisection_says_so_when_the_difference_does_not_reproduce(data):
+    seed, calls = 8, [400]
+    draws = make_rng(seed).integers(0, data.nnz, size=sum(calls))
+    item = int(data.indices[draws[0]])
+    honest = _fake_rerun(data, seed, sum(calls) + 1, 0, item)  # never wrong
+    found = first_differing_step(data, seed, LR, None, item, calls, honest)
+    assert not found["found"] and found["row"] is None
+    assert "did not reproduce" in found["sentence"]

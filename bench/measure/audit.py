@@ -520,7 +520,8 @@ def first_differing_step(
     the step found if no probe landed there.
 
     Returns a plain dict: found, step (1-based; the earliest step known to differ),
-    interval [after, at] (the first difference lies in steps after+1 .. at), call (0-based
+    interval [after, at] (the first difference lies in steps after+1 .. at; found is also
+    False where the re-run at ``at`` matches after all: row is then None), call (0-based
     index of the call that holds the step), interaction, user, rating, row (j of the first
     differing S[j, item]), value, reference, differing_elements, probes, sentence.
     """
@@ -560,7 +561,7 @@ def first_differing_step(
     differ = _differing(high_col, ref_col, bound)
     row = int(differ[0]) if differ.size else None
     result = {
-        "found": found,
+        "found": found and differ.size > 0,
         "item": item,
         "step": step,
         "interval": [after, step],
@@ -599,7 +600,8 @@ def _untargeted(
     differ = _differing(high_col, zeros, bound)
     row = int(differ[0]) if differ.size else None
     result = {
-        "found": high - low == 1, "item": item, "step": high, "interval": [low, high],
+        "found": high - low == 1 and differ.size > 0, "item": item, "step": high,
+        "interval": [low, high],
         "call": _call_of(high, calls), "interaction": None, "user": None, "rating": None,
         "row": row, "value": float(high_col[row]) if row is not None else None,
         "reference": 0.0 if row is not None else None,
@@ -637,8 +639,11 @@ def _sentence(r: dict) -> str:
             f"column {r['item']} first differs {where} (interaction {r['interaction']:,}: "
             f"user {r['user']}, item {r['item']}, rating {r['rating']:g})"
         )
-    if r["row"] is None:
-        return head
+    if r["row"] is None:  # the column re-run to the step where it differed did not differ
+        return (
+            f"column {r['item']}: a re-run to step {r['step']:,} matches the reference; the "
+            "difference did not reproduce (does the tier depend on more than its calls?)"
+        )
     return (
         f"{head}: S[{r['row']}, {r['item']}] = {r['value']!r} where the reference has "
         f"{r['reference']!r}; {r['differing_elements']:,} element(s) of the column differ"
