@@ -135,3 +135,12 @@ class ColumnReference:
     def columns(self) -> np.ndarray:
         """A copy of ``S[:, items]``, shape (n_items, len(items)), as the reference has it."""
         return np.ascontiguousarray(self.W.T)
+
+
+def count_user_draws(data: TrainingData, draws: np.ndarray, per_user: np.ndarray) -> None:
+    """Add to ``per_user`` (int64, n_users) how often each user's interactions were drawn.
+
+    ``draws`` must be a contiguous int64 array of indices in [0, nnz) (the audit's own
+    stream is): the floors' checksums are per-user sums weighted by these counts.
+    """
+    require_compiled("_audit_reference").count_users(data.rows, draws, per_user)

@@ -281,3 +281,14 @@ def test_bisection_says_so_when_the_difference_does_not_reproduce(data):
     found = first_differing_step(data, seed, LR, None, item, calls, honest)
     assert not found["found"] and found["row"] is None
     assert "did not reproduce" in found["sentence"]
+
+
+def test_the_replay_refuses_what_would_hang_or_lie(data):
+    items = [0, 1]
+    for kwargs in ({"block": 0}, {"stream": "mt19937"}):
+        with pytest.raises(InvalidInputError):
+            reference_columns(data, 0, LR, None, items, [10], **kwargs)
+    with pytest.raises(InvalidInputError):
+        reference_columns(data, -1, LR, None, items, [10])
+    with pytest.raises(InvalidInputError):
+        reference_columns(data, 0, LR, None, items, [-5])

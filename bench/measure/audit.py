@@ -44,8 +44,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..impls import InvalidInputError, TrainingData, make_rng, prepare_urm
-from ..impls.audit_reference import ColumnReference
-from ..impls.base import MAX_STEPS, check_count
+from ..impls.audit_reference import ColumnReference, count_user_draws
+from ..impls.base import MAX_SEED, MAX_STEPS, check_count
 from ..impls.slim import SlimOptions
 from .check import LOSS_RTOL
 
@@ -188,6 +188,7 @@ def open_stream(stream: str, seed: int, nnz: int) -> Iterator[_PcgStream | _Libc
     """The stream a tier of ``stream`` drew from: ``.draw(count)`` continues it."""
     if stream not in STREAMS:
         raise InvalidInputError(f"unknown stream {stream!r}; one of {', '.join(STREAMS)}.")
+    seed = check_count(seed, "seed", MAX_SEED)
     source = _PcgStream(seed, nnz) if stream == "pcg64" else _LibcRandStream(seed, nnz)
     try:
         yield source
@@ -199,7 +200,7 @@ def stream_blocks(
     stream: str, seed: int, nnz: int, total: int, block: int = STREAM_BLOCK
 ) -> Iterator[np.ndarray]:
     """The first ``total`` draws of ``stream``, in blocks of at most ``block``."""
-    block = max(1, check_count(block, "block"))
+    block = _check_block(block)
     with open_stream(stream, seed, nnz) as source:
         done = 0
         while done < total:
@@ -209,6 +210,14 @@ def stream_blocks(
 
 
 # --- the reference's columns ----------------------------------------------------------
+
+
+def _check_block(block: object) -> int:
+    """A block size of at least one draw (0 would never advance the stream)."""
+    block = check_count(block, "block")
+    if block < 1:
+        raise InvalidInputError("block must be at least 1 draw.")
+    return block
 
 
 def _as_slim(slim: SlimOptions | dict | None) -> SlimOptions:
@@ -239,6 +248,7 @@ def reference_columns(
     """
     data = prepare_urm(data)
     reference = ColumnReference(data, items, learning_rate, _as_slim(slim), threads)
+    block = _check_block(block)
     counts = sorted({check_count(c, "a step count", MAX_STEPS) for c in step_counts})
     snapshots: dict[int, np.ndarray] = {}
     done = 0
@@ -276,6 +286,7 @@ def user_draw_counts(
     a seed, so one pass serves all of them (:func:`checksums_from_counts`)."""
     data = prepare_urm(data)
     counts = sorted({check_count(c, "a step count", MAX_STEPS) for c in step_counts})
+    block = _check_block(block)
     per_user = np.zeros(data.n_users, dtype=np.int64)
     snapshots: dict[int, np.ndarray] = {}
     done = 0
@@ -283,7 +294,7 @@ def user_draw_counts(
         for target in counts:
             while done < target:
                 draws = source.draw(min(block, target - done))
-                per_user += np.bincount(data.rows[draws], minlength=data.n_users)
+                count_user_draws(data, draws, per_user)  # in [0, nnz) by construction
                 done += draws.shape[0]
             snapshots[target] = per_user.copy()
     return snapshots
