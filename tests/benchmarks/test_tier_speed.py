@@ -29,9 +29,12 @@ from slimbench import __version__
 from slimbench.data.datasets import holdout_split, load_dataset
 from slimbench.data.stats import dataset_stats
 from slimbench.impls import create, get_tier, prepare_urm, tier_names
+from slimbench.impls.slim import SlimOptions
+from slimbench.measure.audit import audit_items
 from slimbench.measure.check import check_tiers
 from slimbench.measure.extrapolate import extrapolate_training_time
 from slimbench.measure.runner import tier_memory_bytes
+from slimbench.measure.timed_audit import AuditSubject, audit_subjects
 
 #: the seed's loops (and the same loop under Numba): about 2-130k samples/s
 SEED_TIERS = (
@@ -109,14 +112,45 @@ def _benchmark_tier(benchmark, bench_data, verdicts, tier):
     def fresh():
         return (create(tier, data, seed=SEED, learning_rate=LEARNING_RATE), steps), {}
 
+    live: list = []
+
     def one_round(t, n):
+        live[:] = [t]
         result = t.run(n)
         losses.append(result.loss)
-        t.close()
         return result
 
-    result = benchmark.pedantic(one_round, setup=fresh, rounds=5, warmup_rounds=1, iterations=1)
+    audited: list[AuditSubject] = []
+
+    def close_round(t, n):  # untimed: the last round's work is audited before it is closed
+        cls = get_tier(tier)
+        subject = AuditSubject(tier, cls.exactness, cls.tolerance, [n])
+        if cls.exactness == "baseline":
+            subject.checksums = (t.rating_checksum, t.index_checksum, t.entries_read)
+            subject.dtype = cls.dtype
+        else:
+            subject.stream = cls.audit_stream if cls.exactness == "replay" else "pcg64"
+            subject.columns = t.columns(audit_items(data, SEED))
+        audited[:] = [subject]
+        live.clear()
+        t.close()
+
+    result = benchmark.pedantic(
+        one_round, setup=fresh, teardown=close_round, rounds=5, warmup_rounds=1, iterations=1
+    )
     assert result.steps == steps
+    if live:  # --benchmark-disable runs the target once and calls no teardown
+        close_round(live[0], steps)
+    audit, audit_seconds = audit_subjects(
+        audited,
+        data,
+        seed=SEED,
+        learning_rate=LEARNING_RATE,
+        slim=SlimOptions(),
+        items=audit_items(data, SEED),
+        bisect=False,
+    )
+    assert audit[tier].verdict == "pass", f"{tier} failed the audit of its timed work: {audit}"
     info = benchmark.extra_info
     info.update(
         tier=tier,
@@ -136,6 +170,7 @@ def _benchmark_tier(benchmark, bench_data, verdicts, tier):
         threads=threads,
         memory_bytes=tier_memory_bytes(tier, data),
         round_losses=losses[1:],  # the warm-up round is not a round
+        audit={**audit[tier].to_dict(), "seconds": audit_seconds},
         slimbench_version=__version__,
     )
     if benchmark.stats is not None:
