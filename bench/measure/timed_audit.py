@@ -146,7 +146,7 @@ def audit_subjects(
                 tolerance=tolerance,
                 items=[int(i) for i in items],
             )
-            if not verdict.passed and bisect and s.rerun is not None and stream == "pcg64":
+            if not verdict.passed and bisect and s.rerun is not None:
                 item = int(verdict.first_failing_item)
                 result.first_difference = audit.first_differing_step(
                     data,
@@ -156,6 +156,7 @@ def audit_subjects(
                     item,
                     s.calls,
                     lambda n, s=s, item=item: s.rerun(n, np.array([item]))[:, 0],
+                    stream=stream,
                     bound=verdict.bound,
                 )
                 sentence = (result.first_difference or {}).get("sentence")
