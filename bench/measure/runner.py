@@ -381,6 +381,7 @@ class Runner:
             return False
         except SlimBenchError as exc:  # e.g. a user's loop that raises on the timing data
             entry["status"], entry["error"] = "error", str(exc)
+            return False
         except (ArithmeticError, ValueError, RuntimeError, MemoryError) as exc:
             # one tier's crash costs that tier only; the others go on being measured
             entry["status"], entry["error"] = "error", f"{type(exc).__name__}: {exc}"
