@@ -74,6 +74,8 @@ class FunctionTier(StreamBlockTier):
     train_steps: ClassVar[Callable[..., object]]
     #: the user's file (for messages and annotation)
     source_path: ClassVar[Path]
+    #: what the build had to say (a broken cached binary discarded and rebuilt)
+    build_notes: ClassVar[list[str]] = []
 
     def _setup(self) -> None:
         d = self.data
@@ -139,7 +141,9 @@ class FunctionTier(StreamBlockTier):
                 if self.build_cache_hit
                 else f"compiled in {self.compile_seconds:.1f} s"
             )
-        return notes
+            if len(self.origin["files"]) > 1:
+                notes.append(f"built from {len(self.origin['files'])} files (includes, cimports)")
+        return notes + self.build_notes
 
     def modified_inputs(self) -> list[str]:
         """The input arrays (and ``samples``) that the user's loop wrote into."""
@@ -222,9 +226,12 @@ def tier_class_from_source(loaded: LoadedSource) -> type[FunctionTier]:
         "origin": {
             "kind": "file",
             "path": str(path),
-            "sha256": loaded.sha256,
+            "sha256": loaded.sha256,  # over every file below: the source and its includes
+            "files": [f.to_dict() for f in loaded.files],
+            "build_key": loaded.build_key,
             "language": "cython" if path.suffix == ".pyx" else "python",
         },
+        "build_notes": list(loaded.notes),
         "compile_seconds": loaded.compile_seconds if path.suffix == ".pyx" else None,
         "build_cache_hit": loaded.cache_hit,
         "__module__": __name__,
