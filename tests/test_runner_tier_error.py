@@ -39,7 +39,7 @@ def test_a_tier_raising_during_its_rounds_is_an_error_and_the_run_goes_on(tmp_pa
             [
                 "run",
                 "--dataset",
-                "synthetic:n_users=80,n_items=60,nnz=1200",
+                "synthetic:n_users=80,n_items=60,nnz=2400,median_len=25",
                 "--tiers",
                 "python-indptr",
                 "--tier-file",
