@@ -129,6 +129,13 @@ def _import_py(path: Path, digest: str) -> ModuleType:
     return module
 
 
+def inputs_of(path: Path, variant: BuildVariant = NORMAL) -> BuildInputs:
+    """What building ``path`` (resolved) as ``variant`` depends on, and its cache key."""
+    # the build script is an input too: a change to how files are built rebuilds them
+    recipe = hashlib.sha256(_BUILD_SCRIPT.encode()).hexdigest()[:16]
+    return build_inputs(path, directives=variant.directives, variant=f"{variant.name}/{recipe}")
+
+
 def load_pyx(path: Path, variant: BuildVariant) -> LoadedSource:
     """Build ``path`` (resolved) as ``variant``, or take it from the cache, and import it.
 
@@ -136,9 +143,7 @@ def load_pyx(path: Path, variant: BuildVariant) -> LoadedSource:
     anything loads it; one that matches but fails to import is discarded and rebuilt once.
     Each is said in the result's ``notes``; a failure of the fresh build is one line.
     """
-    # the build script is an input too: a change to how files are built rebuilds them
-    recipe = hashlib.sha256(_BUILD_SCRIPT.encode()).hexdigest()[:16]
-    inputs = build_inputs(path, directives=variant.directives, variant=f"{variant.name}/{recipe}")
+    inputs = inputs_of(path, variant)
     name = inputs.module_name(variant.module_prefix)
     if name in sys.modules:
         return _loaded(sys.modules[name], inputs, 0.0, True, ())

@@ -33,7 +33,7 @@ import numpy as np
 
 from .base import StreamBlockTier, touched_zeros
 from .errors import SlimBenchError
-from .registry import get_tier, register, tier_names
+from .registry import get_tier, register, tier_names, unregister
 from .user_build import LoadedSource, TierFileError, load_source, user_frame
 
 CONTRACT_ARGUMENTS: tuple[str, ...] = (
@@ -245,14 +245,19 @@ def tier_class_from_source(loaded: LoadedSource) -> type[FunctionTier]:
 def load_tier_file(path: str | Path) -> str:
     """Load, check and register the tier in ``path``; return its registry name.
 
-    The same file loaded twice is registered once. A name already taken by another tier
-    (a built-in, or another file) is refused.
+    The same file loaded twice is registered once; loaded again after it (or a file it
+    includes) changed, its new build replaces the old one. A name already taken by another
+    tier (a built-in, or another file) is refused.
     """
     loaded = load_source(path)
     cls = tier_class_from_source(loaded)
     if cls.name in tier_names():
         existing = get_tier(cls.name)
         if getattr(existing, "origin", {}).get("sha256") == loaded.sha256:
+            return cls.name
+        if getattr(existing, "origin", {}).get("path") == str(loaded.path):
+            unregister(cls.name)  # the same file, edited: a live process gets the new module
+            register(cls)
             return cls.name
         where = existing.origin.get("path") or existing.origin.get("kind", "built-in")
         raise TierFileError(
