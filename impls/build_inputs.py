@@ -123,7 +123,10 @@ def dependency_files(source: Path) -> list[Path]:
         [str(source.parent)], get_directive_defaults(), options=CompilationOptions(default_options)
     )
     tree = DependencyTree(context, quiet=True)
-    found = {Path(p).resolve() for p in tree.all_dependencies(str(source))}
+    try:
+        found = {Path(p).resolve() for p in tree.all_dependencies(str(source))}
+    except Exception:  # Cython could not follow the file: assume it uses all its neighbours
+        found = {p.resolve() for ext in ("*.pxi", "*.pxd") for p in source.parent.glob(ext)}
     found.discard(source)
     return [source, *sorted(found)]
 
