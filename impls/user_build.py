@@ -148,6 +148,7 @@ def load_pyx(path: Path, variant: BuildVariant) -> LoadedSource:
     if name in sys.modules:
         return _loaded(sys.modules[name], inputs, 0.0, True, ())
     notes: list[str] = []
+    retried = False
     while True:
         built, problem = cached_binary(inputs, name)
         if problem is not None:
@@ -162,7 +163,7 @@ def load_pyx(path: Path, variant: BuildVariant) -> LoadedSource:
             module = _import_extension(name, built)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
-            if fresh:  # the build just made does not import: rebuilding again would not help
+            if fresh or retried:  # a build just made does not import: again would not help
                 raise TierFileError(
                     f"importing the compiled {path.name} failed: {error}".replace("\n", " ")
                 ) from None
@@ -170,6 +171,7 @@ def load_pyx(path: Path, variant: BuildVariant) -> LoadedSource:
                 f"the cached build of {path.name} failed to import ({error}); discarded and rebuilt"
             )
             discard(inputs)
+            retried = True
             continue
         return _loaded(module, inputs, seconds, not fresh, tuple(notes))
 
@@ -255,16 +257,22 @@ def _build(inputs: BuildInputs, name: str, variant: BuildVariant) -> Path:
             if "No space left on device" in output:
                 raise cache_error("the disk is full (no space left on device)")
             raise TierFileError(compile_error_message(path, name, output))
+        changed = [f.path.name for f in inputs.files if file_sha256(f.path) != f.sha256]
+        if changed:  # the binary is not what the key says: never cache it under that key
+            raise TierFileError(
+                f"{', '.join(changed)} changed while {path.name} was compiled; run again."
+            )
         return store(built, inputs, name)
 
 
 def _write_sources(work: Path, inputs: BuildInputs, name: str, variant: BuildVariant) -> None:
     """The build's copy of the source (rewritten for a variant), and the files beside it."""
     path = inputs.source
-    text = path.read_text(encoding="utf-8")
-    (work / f"{name}.pyx").write_text(
-        variant.rewrite(text) if variant.rewrite else text, encoding="utf-8"
-    )
+    copy = work / f"{name}.pyx"
+    if variant.rewrite is None:
+        copy.write_bytes(path.read_bytes())
+    else:
+        copy.write_text(variant.rewrite(path.read_text(encoding="utf-8")), encoding="utf-8")
     for extra in path.parent.glob("*.pxd"):  # a .pxd beside the file may be cimported
         shutil.copy2(extra, work)
     if not (variant.rewrite and variant.rewrites_includes):
@@ -272,9 +280,9 @@ def _write_sources(work: Path, inputs: BuildInputs, name: str, variant: BuildVar
     for dependency in inputs.files[1:]:  # included files below the user's folder
         if dependency.path.suffix != ".pxi" or not dependency.path.is_relative_to(path.parent):
             continue
-        copy = work / dependency.path.relative_to(path.parent)
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        copy.write_text(variant.rewrite(dependency.path.read_text(encoding="utf-8")))
+        included = work / dependency.path.relative_to(path.parent)
+        included.parent.mkdir(parents=True, exist_ok=True)
+        included.write_text(variant.rewrite(dependency.path.read_text(encoding="utf-8")))
 
 
 def _find_built(folder: Path, name: str) -> Path | None:
