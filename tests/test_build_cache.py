@@ -147,6 +147,18 @@ def test_an_include_change_changes_key_module_and_origin_hash(tmp_path):
     assert [f.path.name for f in after.files] == ["with_include.pyx", "profile.pxi"]
 
 
+def test_a_live_process_follows_an_include_added_later(tmp_path):
+    """Cython caches parsed files by name for the life of a process: the scan must not."""
+    path = _write_tier(tmp_path)
+    assert len(_inputs(path).files) == 2
+    (tmp_path / "extra.pxi").write_text("EXTRA = 1\n")
+    path.write_text('include "extra.pxi"\n' + WITH_INCLUDE)
+    first = _inputs(path)
+    assert [f.path.name for f in first.files] == ["with_include.pyx", "extra.pxi", "profile.pxi"]
+    (tmp_path / "extra.pxi").write_text("EXTRA = 2\n")
+    assert _inputs(path).key != first.key
+
+
 @pytest.mark.parametrize("variable", ["CFLAGS", "CC", "LDFLAGS", "CPPFLAGS", "LDSHARED"])
 def test_compiler_settings_from_the_environment_change_the_key(variable, tmp_path, monkeypatch):
     path = _write_tier(tmp_path)
