@@ -133,8 +133,6 @@ def _register_external(cls: type[Tier], origin: dict, where: str) -> str:
         if get_tier(cls.name) is cls:
             return cls.name
         raise TierClassError(f"{where}: the tier name {cls.name!r} is already taken.")
-    if cls.name in tier_names():
-        raise TierClassError(f"{where}: the tier name {cls.name!r} is taken by a plugin.")
     cls.origin = origin
     register(cls)
     return cls.name

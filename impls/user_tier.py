@@ -250,16 +250,35 @@ def load_tier_file(path: str | Path) -> str:
     tier (a built-in, or another file) is refused.
     """
     loaded = load_source(path)
+    return _register_file_tier(tier_class_from_source(loaded), loaded)
+
+
+def load_checked_tier_file(path: str | Path) -> str:
+    """Register the bounds-checked build of a user's ``.pyx`` (to locate an out-of-bounds
+    access; :mod:`.checked_build`) under the file's tier name; return that name.
+
+    Its origin says ``"checked": True``; in a process that registered the normal build of
+    the same file, it replaces that one.
+    """
+    from .checked_build import load_checked
+
+    loaded = load_checked(path)
     cls = tier_class_from_source(loaded)
+    cls.origin = {**cls.origin, "checked": True}
+    return _register_file_tier(cls, loaded)
+
+
+def _register_file_tier(cls: type[FunctionTier], loaded: LoadedSource) -> str:
     if cls.name in tier_names():
-        existing = get_tier(cls.name)
-        if getattr(existing, "origin", {}).get("sha256") == loaded.sha256:
+        existing = getattr(get_tier(cls.name), "origin", {})
+        same_build = existing.get("checked") == cls.origin.get("checked")
+        if existing.get("sha256") == loaded.sha256 and same_build:
             return cls.name
-        if getattr(existing, "origin", {}).get("path") == str(loaded.path):
+        if existing.get("path") == str(loaded.path):
             unregister(cls.name)  # the same file, edited: a live process gets the new module
             register(cls)
             return cls.name
-        where = existing.origin.get("path") or existing.origin.get("kind", "built-in")
+        where = existing.get("path") or existing.get("kind", "built-in")
         raise TierFileError(
             f"{loaded.path.name}: the tier name {cls.name!r} is taken ({where}); set "
             "NAME = '...' in the file to another name."

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from slimbench.impls import get_tier, registry
 from slimbench.impls.build_inputs import HashedFile
 from slimbench.impls.checked_build import checked_text, find_checked_error, load_checked
 from slimbench.impls.user_build import LoadedSource
+from slimbench.impls.user_tier import load_checked_tier_file
 
 # The seed's style (checks off in the header, a decorator and a with block too), and a
 # profile read one past its end: harmless but for the last user, whose stop is nnz.
@@ -89,6 +91,14 @@ def test_an_out_of_bounds_read_is_named_by_file_and_line(tmp_path, monkeypatch):
     assert found is not None, proc.stderr
     assert str(found) == f"oob.pyx:{OOB_LINE}: IndexError: Out of bounds on buffer access (axis 0)"
     assert found.path == path.resolve() and found.line == OOB_LINE
+    before = set(registry._TIERS)
+    try:  # the same build as a tier (how a worker runs it to locate a crash)
+        name = load_checked_tier_file(path)
+        tier = get_tier(name)
+        assert tier.origin["checked"] is True and tier.train_steps is loaded.module.train_steps
+    finally:
+        for added in set(registry._TIERS) - before:
+            registry._TIERS.pop(added)
 
 
 def _loaded(path: Path, module_name: str, *includes: Path) -> LoadedSource:
