@@ -87,7 +87,7 @@ def load_tier_class(name: str, origin: dict):
         from ..impls.user_tier import load_tier_file
 
         if origin.get("checked"):  # the bounds-checked build that locates a crash
-            from ..impls.user_build import load_checked_tier_file
+            from ..impls.user_tier import load_checked_tier_file
 
             return get_tier(load_checked_tier_file(origin["path"]))
         return get_tier(load_tier_file(origin["path"]))
