@@ -117,3 +117,7 @@ def kernel_code(name: str) -> frozenset[str]:
     }
     return frozenset(modules | set(cls.compiled_modules))
 
+
+def slim_capable_tiers() -> list[str]:
+    """The registered tiers that implement SLIM's options (no_diagonal, l2), in order."""
+    return [name for name in tier_names() if _TIERS[name].supports_slim_options]
