@@ -3,8 +3,9 @@
 EASE inverts a dense n_items x n_items matrix (n^3 work) and item-KNN works on a dense
 n^2 similarity: on MovieLens latest-small (9,066 items) they take minutes where the SGD
 training took a second, so ``slimbench train`` announces each one's cost first. The time
-is extrapolated from the same operation on a small matrix timed here (a few tens of
-milliseconds), so it follows this machine's speed and load; it is an estimate, said so.
+is extrapolated from operations timed here on small matrices (a matrix product for
+EASE's n^3, item-KNN's own dense passes for its n^2; well under a second), so it follows
+this machine's speed and load; it is an estimate, and said to be one.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .baselines import keep_top_k, symmetric_positive_inverse
+from .baselines import keep_top_k
 
 #: the side of the matrices the estimates are calibrated on
-CALIBRATION_SIZE = 384
+CALIBRATION_SIZE = 1024
+#: the side of the matrix product that measures the BLAS rate
+GEMM_SIZE = 768
 
 
 @dataclass(frozen=True)
@@ -50,12 +53,16 @@ def _timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def _calibrate_cubic(size: int = CALIBRATION_SIZE) -> float:
-    """Seconds per n^3 of the SPD inverse EASE uses, on a size x size matrix."""
+def _calibrate_cubic(size: int = GEMM_SIZE) -> float:
+    """Seconds per n^3 multiply-adds of this machine's BLAS, from one size x size product.
+
+    A Cholesky inverse is about n^3 of them; timing the inverse itself on a small matrix
+    measured overheads, not the rate (0.6-6 s for 384 x 384 on a loaded 2-core VM).
+    """
     rng = np.random.default_rng(0)
     a = rng.random((size, size))
-    g = a @ a.T + size * np.eye(size)
-    return _timed(lambda: symmetric_positive_inverse(g)) / size**3
+    best = min(_timed(lambda: a @ a) for _ in range(2))
+    return best / (2 * size**3)
 
 
 def _calibrate_square(size: int = CALIBRATION_SIZE) -> float:
@@ -75,12 +82,15 @@ def fit_costs(names: list[str], train: sp.csr_matrix) -> list[FitCost]:
     n = int(train.shape[1])
     dense = f"a dense {n:,} x {n:,} matrix, {8 * n * n / 2**20:,.0f} MiB"
     out = []
+    square = _calibrate_square() if {"ease", "item-knn"} & set(names) else 0.0
     for name in names:
         if name == "ease":
-            seconds = _calibrate_cubic() * n**3 + _calibrate_square() * n**2
+            # potrf + potri are n^3 flops, at about a quarter of a product's rate (measured:
+            # 342 s for 9,066 items where this said 310-470 s), so 2 x n^3 multiply-adds
+            seconds = 2 * _calibrate_cubic() * n**3 + square * n**2
             out.append(FitCost(name, seconds, f"inverting {dense}"))
         elif name == "item-knn":
-            out.append(FitCost(name, _calibrate_square() * n**2, f"similarities in {dense}"))
+            out.append(FitCost(name, square * n**2, f"similarities in {dense}"))
         else:
             out.append(FitCost(name, None, "counts, instant"))
     return out
