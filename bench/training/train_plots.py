@@ -52,6 +52,9 @@ def plot_metrics(doc: dict, path: Path) -> Path:
         ax.set_title(f"{metric}@{doc['options']['cutoff']}")
         ax.grid(alpha=0.3)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        xs = [e["epoch"] for e in points]
+        if xs and max(xs) - min(xs) < 2:  # one or two epochs: whole-epoch ticks, not 0.945
+            ax.set_xlim(min(xs) - 1, max(xs) + 1)
     for ax in axes[1]:
         ax.set_xlabel("epoch")
     axes[0, 0].legend(fontsize=8)

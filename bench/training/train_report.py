@@ -13,7 +13,8 @@ from ..quality.metrics import METRICS
 from .train_plots import write_train_plots
 
 CAPTIONS = {
-    "loss.png": "Loss per step after each epoch (log scale): the model really trains.",
+    "loss.png": "Loss per step after each epoch (log scale where there are several): the "
+    "model really trains.",
     "metrics.png": "Top-N metrics of the SGD model per evaluated epoch; dashed: the baselines.",
 }
 
