@@ -183,3 +183,15 @@ def test_columns_are_chosen_first_things_first():
     narrow = choose_columns(rows, first, 80)
     assert narrow[:5] == ["tier", "check", "samples/s", "vs rand", "10 epochs"]
     assert set(choose_columns(rows, first, None)) >= {"yellow", "threads", "class"}
+
+
+def test_an_interrupted_figure_says_so_and_one_tier_has_no_vs_itself(monkeypatch):
+    results = make_results([("cython-typed", "bitwise", 88e3)])
+    results["tiers"][0]["status"] = "interrupted"
+    assert first_columns(results) == [
+        "tier", "check", "samples/s", "vs rand", "10 epochs", "status"
+    ]
+    text = render(results, 100, monkeypatch)
+    assert "vs cython-typed" not in text
+    row = next(line for line in text.splitlines() if line.startswith("│ cython-typed"))
+    assert "interrupted" in row

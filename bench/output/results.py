@@ -121,7 +121,8 @@ def floor_of(entry: Mapping) -> str | None:
 def comparison_tier(tiers: list[Mapping], vs: str | None = None) -> str | None:
     """The tier of the "vs TIER" ratio: ``vs`` (``--vs``) where given, else the first tier
     from outside the project (so two versions of a user's loop compare directly), else the
-    run's first tier where neither fixed baseline was run, else None (the fixed ones only).
+    run's first tier where neither fixed baseline was run and there is another tier to
+    compare with it, else None (the fixed ones only).
     """
     if vs is not None:
         return vs
@@ -129,7 +130,7 @@ def comparison_tier(tiers: list[Mapping], vs: str | None = None) -> str | None:
     for t in tiers:
         if (t.get("origin") or {}).get("kind", "built-in") != "built-in":
             return t["name"]
-    if names and not any(b in names for b in SPEEDUP_BASELINES):
+    if len(names) > 1 and not any(b in names for b in SPEEDUP_BASELINES):
         return names[0]
     return None
 

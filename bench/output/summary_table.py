@@ -81,8 +81,12 @@ def chosen_ratio(results: Mapping, vs: str | None = None) -> tuple[str, str | No
 
 
 def first_columns(results: Mapping, vs: str | None = None) -> list[str]:
-    """The columns that matter first: tier, check, samples/s, the chosen ratio, N epochs."""
-    return ["tier", "check", "samples/s", chosen_ratio(results, vs)[0], epochs_column(results)]
+    """The columns that matter first: tier, check, samples/s, the chosen ratio, N epochs;
+    and the status where a tier's figure is from an interrupted run (fewer rounds)."""
+    first = ["tier", "check", "samples/s", chosen_ratio(results, vs)[0], epochs_column(results)]
+    if any(t.get("status") == "interrupted" for t in results["tiers"]):
+        first.append("status")
+    return first
 
 
 def summary_rows(results: Mapping, vs: str | None = None) -> list[dict[str, str]]:
