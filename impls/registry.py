@@ -186,3 +186,25 @@ def registered(cls: type[Tier]) -> Iterator[type[Tier]]:
         yield cls
     finally:
         _TIERS.pop(cls.name, None)
+
+
+def kernel_code(name: str) -> frozenset[str]:
+    """The code a tier's steps run: its compiled modules and the modules of its classes.
+
+    Two tiers whose sets meet share kernel code (floor-compact is a cython-interleaved
+    subclass, cython-parallel uses cython-bucketed's module): a slowdown of that code
+    moves both, so one cannot be the other's control in ``slimbench compare``. The
+    interface module (base) is shared by every tier and is not counted.
+    """
+    cls = get_tier(name)
+    modules = {
+        klass.__module__
+        for klass in cls.__mro__
+        if klass.__module__.startswith(__package__ or "") and klass.__module__ != Tier.__module__
+    }
+    return frozenset(modules | set(cls.compiled_modules))
+
+
+def slim_capable_tiers() -> list[str]:
+    """The registered tiers that implement SLIM's options (no_diagonal, l2), in order."""
+    return [name for name in tier_names() if _TIERS[name].supports_slim_options]

@@ -94,6 +94,8 @@ class RunOptions:
     bandwidth: bool = True
     #: re-warm each tier untimed before each of its rounds (TimingPlan.rewarm)
     rewarm: bool = True
+    #: the tier of the "vs TIER" ratio (--vs); None: the first user tier, if any
+    vs: str | None = None
     #: Dask options of the dask tiers: workers, threads_per_worker, scheduler (address)
     dask: dict = field(default_factory=dict)
     #: the least seconds a tier's call may take before its worker is killed
@@ -295,6 +297,7 @@ class Runner:
                 "tiers": self.names,
                 "scheduling": scheduling,
                 "rewarm": self.plan.rewarm,
+                "vs": o.vs,
             },
             "protocol": PROTOCOL_TEXT.format(
                 rounds=self.plan.rounds,
@@ -469,19 +472,15 @@ class Runner:
                                 entry["notes"].extend(clocks[name].notes)
                                 call_size = clocks[name].call_size_note()
                                 if call_size:  # bucketed tiers run faster in larger calls
-                                    entry["notes"].append(call_size)
-                                    progress.console.print(f"  {name}: {call_size}")
+                                    entry["notes"].append(call_size)  # shown in the report
                     self._derive()
                     self._write()
-                    if not c.is_terminal:  # no live bar in a log: one line per pass instead
+                    if not c.is_terminal:  # no live bar in a log: one short line per pass
+                        done = max(len(self.entries[n]["rounds"]) for n in clocks)
                         c.print(
-                            "  pass done: "
-                            + ", ".join(
-                                f"{n} {len(self.entries[n]['rounds'])}/{self.plan.rounds}"
-                                for n in clocks
-                            ),
+                            f"  pass {done}/{self.plan.rounds} done, "
+                            f"{len(clocks) - len(active)} of {len(clocks)} tier(s) finished",
                             highlight=False,
-                            soft_wrap=True,  # one line per pass, never cut mid-list
                             markup=False,
                         )
                 for name, clock in clocks.items():
@@ -607,7 +606,9 @@ class Runner:
     def _derive(self) -> None:
         """Speedups, % of floor and share of the bandwidth, between tiers of this run."""
         derive_ratios(
-            self.results["tiers"], paired=self.results["options"]["scheduling"] == "round-robin"
+            self.results["tiers"],
+            paired=self.results["options"]["scheduling"] == "round-robin",
+            vs=self.o.vs,
         )
         epl = self.results["dataset"]["train_expected_profile_length"]
         for entry in self.results["tiers"]:
@@ -650,7 +651,7 @@ class Runner:
             self.results["noise"] = record
             for name, share in record["noisy_tiers"].items():
                 self.entries[name]["noise"] = {"iqr_share": share}
-            self.results["caveats"].extend(f"Noise: {w}." for w in record["warnings"])
+            self.results["caveats"].extend(f"Noise: {w}." for w in noise.grouped_warnings(record))
         self.results["caveats"].extend(caveats(self.results))
         self._write()
         if self.o.plots:
@@ -658,11 +659,10 @@ class Runner:
 
             report = write_report(self.results, self.out)
             self.console.print(f"report: {report}", markup=False)
-        from ..output.console import print_table
+        from ..output.console import print_noise, print_table
 
         print_table(self.results, self.console)
-        for warning in (self.results.get("noise") or {}).get("warnings", []):
-            self.console.print(f"noise: {warning}", style="yellow", highlight=False, markup=False)
+        print_noise(self.results, self.console)
 
 
 def caveats(results: dict) -> list[str]:

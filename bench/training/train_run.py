@@ -38,7 +38,7 @@ from ..impls import (
 )
 from ..impls.base import unsupported_slim_message
 from ..impls.slim import SlimOptions
-from ..measure.extrapolate import human_duration, human_rate
+from ..measure.extrapolate import human_duration, human_rate, seconds_pair
 from ..measure.machine import available_memory, machine_metadata
 from ..measure.runner import (
     MEMORY_HEADROOM,
@@ -50,6 +50,7 @@ from ..measure.runner import (
 from ..measure.tier_process import RemoteTier, SharedData, kill_all_workers
 from ..quality.baselines import BASELINES, EASE_LAMBDA, KNN_K, KNN_SHRINK, fit_baseline
 from ..quality.evaluate import evaluate, users_with_test
+from ..quality.fit_cost import fit_costs
 from ..quality.metrics import METRICS
 from .learning_rate import AUTO_RULE, overshoot_share, step_bound
 from .train_results import new_document, write_train_results
@@ -350,9 +351,10 @@ class TrainRun:
         measured = sum(r.seconds for r in self.records)
         p = self.prediction
         p.settle(measured)
+        shown, predicted = seconds_pair(measured, p.predicted_seconds)
         self.c.print(
-            f"measured: {measured:.1f} s for {self.o.epochs} epochs; predicted "
-            f"{p.predicted_seconds:.1f} s: error {p.error_percent:+.1f} %"
+            f"measured: {shown} for {self.o.epochs} epochs; predicted "
+            f"{predicted}: error {p.error_percent:+.1f} %"
         )
         self._audit_model(tier, data, lr)
         S = model_matrix(tier, self.o.save_top_k, self.o.save_dense)
@@ -485,16 +487,26 @@ class TrainRun:
                 "metrics": metrics,
             }
         ]
+        costs = {c.name: c for c in fit_costs(list(o.baselines), split.train)}
+        if costs:  # announced first: EASE can take minutes where the training took seconds
+            self.c.print(
+                "baselines (--baselines chooses): "
+                + "; ".join(c.sentence() for c in costs.values()),
+                highlight=False,
+                markup=False,
+            )
         for name in o.baselines:
             start = time.perf_counter()
-            model = fit_baseline(
-                name,
-                split.train,
-                knn_k=o.knn_k,
-                knn_shrink=o.knn_shrink,
-                ease_lambda=o.ease_lambda,
-            )
+            with self.c.status(f"fitting {name} ({costs[name].sentence()})", spinner="line"):
+                model = fit_baseline(
+                    name,
+                    split.train,
+                    knn_k=o.knn_k,
+                    knn_shrink=o.knn_shrink,
+                    ease_lambda=o.ease_lambda,
+                )
             seconds = time.perf_counter() - start
+            self.c.print(f"  {name}: fitted in {seconds:.1f} s", highlight=False, markup=False)
             entries.append(
                 {
                     "model": name,

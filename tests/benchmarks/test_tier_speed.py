@@ -13,8 +13,9 @@ tier of the group and from session to session: pytest-benchmark's own times, ran
 Each round times one ``run`` of those steps on a freshly prepared tier
 (``benchmark.pedantic`` with a setup function, so S and the stream start afresh and setup
 is not timed), after a warm-up round. The tier must pass the cross-check in the same
-session; its verdict, samples/s, the round losses, memory, threads, the split and the
-dataset's statistics go into ``extra_info`` for ``slimbench report --pytest-benchmark``.
+session; its verdict, samples/s, the round losses, memory, threads, its profile layout and
+floor, the split and the dataset's statistics go into ``extra_info`` for
+``slimbench report --pytest-benchmark``.
 Under ``make test`` (``--benchmark-disable``) each runs once, on synthetic-tiny, with
 DISABLED_STEPS steps.
 """
@@ -29,6 +30,7 @@ from slimbench import __version__
 from slimbench.data.datasets import holdout_split, load_dataset
 from slimbench.data.stats import dataset_stats
 from slimbench.impls import create, get_tier, prepare_urm, tier_names
+from slimbench.impls.registry import floor_for
 from slimbench.impls.slim import SlimOptions
 from slimbench.measure.audit import audit_items
 from slimbench.measure.check import check_tiers
@@ -105,6 +107,8 @@ def _benchmark_tier(benchmark, bench_data, verdicts, tier):
     probe = create(tier, data, seed=SEED, learning_rate=LEARNING_RATE)
     setup_seconds = time.perf_counter() - start
     threads = int(getattr(probe, "threads", 1))
+    # the layout this tier chose on this data (a compact tier may fall back), as a run does
+    bytes_per_entry = getattr(probe, "bytes_per_entry", get_tier(tier).bytes_per_entry)
     probe.close()
     del probe
     losses: list[float] = []
@@ -168,6 +172,9 @@ def _benchmark_tier(benchmark, bench_data, verdicts, tier):
         learning_rate=LEARNING_RATE,
         setup_seconds=setup_seconds,
         threads=threads,
+        profile_layout=get_tier(tier).profile_layout_name,
+        floor=floor_for(tier),
+        bytes_per_entry=bytes_per_entry,
         memory_bytes=tier_memory_bytes(tier, data),
         round_losses=losses[1:],  # the warm-up round is not a round
         audit={**audit[tier].to_dict(), "seconds": audit_seconds},
