@@ -33,7 +33,7 @@ import numpy as np
 
 from .base import StreamBlockTier, touched_zeros
 from .errors import SlimBenchError
-from .registry import get_tier, register, tier_names
+from .registry import get_tier, register, replace_session_tier, tier_names
 from .user_build import LoadedSource, TierFileError, load_source, user_frame
 
 CONTRACT_ARGUMENTS: tuple[str, ...] = (
@@ -235,14 +235,22 @@ def tier_class_from_source(loaded: LoadedSource) -> type[FunctionTier]:
     return type("FunctionTier_" + re.sub(r"\W", "_", name), (FunctionTier,), attrs)
 
 
-def load_tier_file(path: str | Path) -> str:
+def load_tier_file(path: str | Path, *, replace: bool = False) -> str:
     """Load, check and register the tier in ``path``; return its registry name.
 
     The same file loaded twice is registered once. A name already taken by another tier
-    (a built-in, or another file) is refused.
+    (a built-in, or another file) is refused; with ``replace`` (a notebook cell run again)
+    a tier defined in the session (a file, a cell, a pickled object) is replaced, a
+    built-in one still refused.
     """
     loaded = load_source(path)
     cls = tier_class_from_source(loaded)
+    if replace:
+        try:
+            replace_session_tier(cls)
+        except SlimBenchError as exc:
+            raise TierFileError(f"{loaded.path.name}: {exc}") from None
+        return cls.name
     if cls.name in tier_names():
         existing = get_tier(cls.name)
         if getattr(existing, "origin", {}).get("sha256") == loaded.sha256:

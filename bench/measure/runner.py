@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -87,6 +89,11 @@ class RunOptions:
     #: Dask options of the dask tiers: workers, threads_per_worker, scheduler (address)
     dask: dict = field(default_factory=dict)
     command: list[str] = field(default_factory=lambda: list(sys.argv))
+    #: False (the Python API): write into a scratch folder removed after the run; the
+    #: results stay in memory (Runner.results) until saved
+    keep_files: bool = True
+    #: False: no summary table at the end of the console log (the API's object shows it)
+    console_table: bool = True
 
 
 def wide_console() -> Console:
@@ -165,7 +172,10 @@ class Runner:
                 raise InvalidInputError("threads must be a positive integer, got 0.")
         check_count(options.seed, "seed", MAX_SEED)
         check_count(options.epochs, "epochs", MAX_EPOCHS)
-        out = options.out_dir or default_out_dir()
+        # a scratch folder (keep_files False) is this run's own, removed at its end
+        self._scratch = not options.keep_files and options.out_dir is None
+        scratch = Path(tempfile.mkdtemp(prefix="slimbench-run-")) if self._scratch else None
+        out = options.out_dir or scratch or default_out_dir()
         self._made_out = not out.exists()  # a folder this run made, and may take back
         self.out = prepare_out_dir(out)
         self.lock = OutputLock(self.out, force=options.force)
@@ -180,6 +190,8 @@ class Runner:
             return self._execute()
         finally:
             self.lock.release()
+            if self._scratch:
+                shutil.rmtree(self.out, ignore_errors=True)
             self._drop_empty_out()
 
     def _drop_empty_out(self) -> None:
@@ -195,7 +207,8 @@ class Runner:
         from ..data.stats import dataset_stats, format_stats
 
         c = self.console
-        c.print(f"[bold]slimbench {__version__}[/] run -> {escape(str(self.out))}")
+        where = "results kept in memory" if self._scratch else escape(str(self.out))
+        c.print(f"[bold]slimbench {__version__}[/] run -> {where}")
         t0 = time.perf_counter()
         dataset = load_dataset(self.o.dataset)
         stats = dataset_stats(dataset.urm)
@@ -439,7 +452,8 @@ class Runner:
                                     progress.console.print(f"  {name}: {call_size}")
                     self._derive()
                     self._write()
-                    if not c.is_terminal:  # no live bar in a log: one line per pass instead
+                    # no live bar in a log: one line per pass instead (Jupyter has the bar)
+                    if not (c.is_terminal or c.is_jupyter):
                         c.print(
                             "  pass done: "
                             + ", ".join(
@@ -526,7 +540,8 @@ class Runner:
             self.console.print(f"report: {report}", markup=False)
         from ..output.console import print_table
 
-        print_table(self.results, self.console)
+        if self.o.console_table:
+            print_table(self.results, self.console)
         for warning in (self.results.get("noise") or {}).get("warnings", []):
             self.console.print(f"noise: {warning}", style="yellow", highlight=False, markup=False)
 
