@@ -61,13 +61,20 @@ def unregister():
 
 
 @pytest.fixture(scope="module")
-def shell():
-    """An in-process IPython shell with `%load_ext slimbench`."""
+def shell(tmp_path_factory):
+    """An in-process IPython shell with `%load_ext slimbench` (its history in a tmp folder)."""
     from IPython.core.interactiveshell import InteractiveShell
 
+    old = os.environ.get("IPYTHONDIR")
+    os.environ["IPYTHONDIR"] = str(tmp_path_factory.mktemp("ipython"))
     ip = InteractiveShell.instance()
     ip.run_line_magic("load_ext", "slimbench")
-    return ip
+    yield ip
+    InteractiveShell.clear_instance()
+    if old is None:
+        os.environ.pop("IPYTHONDIR", None)
+    else:
+        os.environ["IPYTHONDIR"] = old
 
 
 def test_import_slimbench_loads_neither_ipython_nor_the_tiers():
@@ -336,6 +343,8 @@ def test_the_worked_notebook_executes_with_its_verdicts(build_cache, tmp_path):
     swapped = _texts(_tier_cell(nb, "my-loop-swapped"))
     assert "FAIL" in swapped and "first differs at step" in swapped
     assert "yellow line(s) in its step loop" in _texts(_tier_cell(nb, "my-loop-fast"))
+    plot = _cell(nb, "seed_run.plot()")["outputs"]
+    assert any("image/png" in o.get("data", {}) for o in plot), "the Figure shows as a PNG"
     yours = _texts(_cell(nb, "yours = %slimbench_run"))
     for name in ("python-naive", "cython-rand", "my-loop (user)", "my-loop-fast (user)"):
         assert name in yours

@@ -154,7 +154,19 @@ def _one_line(shell, etype, value, tb, tb_offset=None) -> None:
     shell.showtraceback((etype, value, tb), exception_only=True)
 
 
+def _show_figures_as_png(ipython) -> None:
+    """The plots are drawn with matplotlib's Agg (slimbench.output.plots), which registers no
+    Jupyter display: a returned Figure would show as its repr. Show it as a PNG, as
+    matplotlib's inline backend does."""
+    from IPython.core.pylabtools import print_figure
+    from matplotlib.figure import Figure
+
+    formatter = ipython.display_formatter.formatters["image/png"]
+    formatter.for_type(Figure, lambda fig: print_figure(fig, "png", bbox_inches="tight"))
+
+
 def load_ipython_extension(ipython) -> None:
     """Register the magics (``%load_ext slimbench``); the project's errors show as one line."""
     ipython.register_magics(SlimbenchMagics)
     ipython.set_custom_exc((SlimBenchError,), _one_line)
+    _show_figures_as_png(ipython)

@@ -128,7 +128,8 @@ class CheckResults:
             if note:
                 detail += ("<br>" if detail else "") + f"<i>{html.escape(note)}</i>"
             rows.append(
-                f"<tr><td><b>{html.escape(v.tier)}</b></td><td>{html.escape(v.exactness)}</td>"
+                f'<tr><td style="white-space:nowrap"><b>{html.escape(v.tier)}</b></td>'
+                f"<td>{html.escape(v.exactness)}</td>"
                 f'<td style="color:{color};font-weight:bold">{html.escape(v.verdict.upper())}'
                 f"</td><td>{diff}</td>"
                 f'<td style="text-align:left;font-family:monospace">{detail}</td></tr>'
@@ -137,7 +138,7 @@ class CheckResults:
             f"<th>{c}</th>" for c in ("tier", "class", "verdict", "max|dS|", "detail")
         )
         return (
-            '<table class="slimbench-check"><caption style="text-align:left">cross-check '
-            "against python-naive on the built-in check dataset</caption>"
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            "<p>cross-check against python-naive on the built-in check dataset</p>"
+            f'<table class="slimbench-check"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>"
         )

@@ -8,6 +8,7 @@ when the kernel exits). A tier's worker process reads the same file the session 
 from __future__ import annotations
 
 import atexit
+import hashlib
 import re
 import shutil
 import tempfile
@@ -26,8 +27,15 @@ def session_folder() -> Path:
 
 
 def file_stem(name: str) -> str:
-    """A file name for tier ``name``: an identifier (Cython names the module after it)."""
-    return re.sub(r"\W", "_", name) or "cell"
+    """A file name for tier ``name``: an identifier (Cython names the module after it).
+
+    Names that differ only in characters an identifier cannot hold ("my-loop", "my_loop")
+    get different files: a short hash of the name is added where characters were replaced.
+    """
+    stem = re.sub(r"\W", "_", name)
+    if stem == name:
+        return stem
+    return f"{stem}_{hashlib.sha1(name.encode()).hexdigest()[:6]}"
 
 
 def write_cell_file(
