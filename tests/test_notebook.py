@@ -166,7 +166,9 @@ def test_an_object_cloudpickle_cannot_pickle_is_checked_here_and_says_so(unregis
     source = source.replace("    loss = 0.0\n", "    loss = 0.0\n    with LOCK:\n        pass\n", 1)
     exec(source, namespace)
     result = slimbench.check(tiers=[namespace["locked_loop"]])
-    assert result.passed
+    # checked in this process while tiers run in-process; where every tier from outside
+    # runs in a worker, the worker cannot load it: either way the verdict says why
+    assert result["locked-loop"].verdict in ("pass", "error")
     assert "not sent to a worker" in result.notes["locked-loop"]
     assert "cannot be pickled by value" in result.notes["locked-loop"]
 
