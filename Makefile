@@ -15,7 +15,7 @@ $(BIN)/python:
 
 # Reinstall (and so rebuild the Cython tiers) whenever the build inputs change.
 $(STAMP): $(BIN)/python pyproject.toml setup.py impls/build_settings.py $(wildcard impls/*.pyx impls/*.pxd impls/*.pxi impls/_indptr_loop.py)
-	$(BIN)/python -m pip install -q -e ".[test,numba,dask]"
+	$(BIN)/python -m pip install -q -e ".[test,numba,dask,notebook]"
 	touch $@
 
 test: $(STAMP)

@@ -66,9 +66,49 @@ def adopt(cls: type[Tier]) -> type[Tier]:
     return cls
 
 
+#: where a tier defined during a session comes from (a file, a notebook cell, an object sent
+#: by value): a new definition of the same name replaces it; a built-in, a plugin or a
+#: ``module:Class`` spec is never replaced
+SESSION_ORIGINS: tuple[str, ...] = ("file", "pickle", "session-object")
+
+
+def _session_defined(cls: type[Tier]) -> bool:
+    return cls.origin.get("kind") in SESSION_ORIGINS
+
+
+def replace_session_tier(cls: type[Tier]) -> type[Tier]:
+    """Register ``cls``, replacing a session-defined tier of the same name (keeps its place).
+
+    A name held by a built-in, a plugin or a ``module:Class`` tier is refused.
+    """
+    existing = _TIERS.get(cls.name)
+    if existing is not None and existing is not cls and not _session_defined(existing):
+        kind = existing.origin.get("kind", "built-in")
+        raise InvalidInputError(
+            f"the tier name {cls.name!r} belongs to a {kind} tier, which cannot be replaced; "
+            "choose another name."
+        )
+    if cls.exactness not in EXACTNESS_CLASSES:
+        raise ValueError(f"tier {cls.name!r} declares unknown exactness {cls.exactness!r}")
+    _TIERS[cls.name] = cls
+    return cls
+
+
 def unregister(name: str) -> None:
     """Forget tier ``name`` (a user's file registered again after an edit)."""
     _TIERS.pop(name, None)
+
+
+def drop_session_tier(name: str) -> bool:
+    """Forget the session-defined tier ``name`` (a cell that no longer compiles).
+
+    True where there was one; any other tier is left alone.
+    """
+    existing = _TIERS.get(name)
+    if existing is None or not _session_defined(existing):
+        return False
+    del _TIERS[name]
+    return True
 
 
 def tier_names(*, plugins: bool = True) -> list[str]:

@@ -33,7 +33,7 @@ import numpy as np
 
 from .base import StreamBlockTier, touched_zeros
 from .errors import SlimBenchError
-from .registry import get_tier, register, tier_names, unregister
+from .registry import get_tier, register, replace_session_tier, tier_names, unregister
 from .user_build import LoadedSource, TierFileError, load_source, user_frame
 
 CONTRACT_ARGUMENTS: tuple[str, ...] = (
@@ -242,15 +242,24 @@ def tier_class_from_source(loaded: LoadedSource) -> type[FunctionTier]:
     return type("FunctionTier_" + re.sub(r"\W", "_", name), (FunctionTier,), attrs)
 
 
-def load_tier_file(path: str | Path) -> str:
+def load_tier_file(path: str | Path, *, replace: bool = False) -> str:
     """Load, check and register the tier in ``path``; return its registry name.
 
     The same file loaded twice is registered once; loaded again after it (or a file it
     includes) changed, its new build replaces the old one. A name already taken by another
-    tier (a built-in, or another file) is refused.
+    tier (a built-in, or another file) is refused; with ``replace`` (a notebook cell run
+    again) a tier defined in the session (a file, a cell, a pickled object) is replaced, a
+    built-in one still refused.
     """
     loaded = load_source(path)
-    return _register_file_tier(tier_class_from_source(loaded), loaded)
+    cls = tier_class_from_source(loaded)
+    if replace:
+        try:
+            replace_session_tier(cls)
+        except SlimBenchError as exc:
+            raise TierFileError(f"{loaded.path.name}: {exc}") from None
+        return cls.name
+    return _register_file_tier(cls, loaded)
 
 
 def load_checked_tier_file(path: str | Path) -> str:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -101,6 +103,11 @@ class RunOptions:
     #: the least seconds a tier's call may take before its worker is killed
     call_timeout: float = DEFAULT_CALL_TIMEOUT
     command: list[str] = field(default_factory=lambda: list(sys.argv))
+    #: False (the Python API): write into a scratch folder removed after the run; the
+    #: results stay in memory (Runner.results) until saved
+    keep_files: bool = True
+    #: False: no summary table at the end of the console log (the API's object shows it)
+    console_table: bool = True
 
 
 def wide_console() -> Console:
@@ -179,7 +186,10 @@ class Runner:
                 raise InvalidInputError("threads must be a positive integer, got 0.")
         check_count(options.seed, "seed", MAX_SEED)
         check_count(options.epochs, "epochs", MAX_EPOCHS)
-        out = options.out_dir or default_out_dir()
+        # a scratch folder (keep_files False) is this run's own, removed at its end
+        self._scratch = not options.keep_files and options.out_dir is None
+        scratch = Path(tempfile.mkdtemp(prefix="slimbench-run-")) if self._scratch else None
+        out = options.out_dir or scratch or default_out_dir()
         self._made_out = not out.exists()  # a folder this run made, and may take back
         self.out = prepare_out_dir(out)
         self.lock = OutputLock(self.out, force=options.force)
@@ -195,6 +205,8 @@ class Runner:
         finally:
             kill_all_workers()  # whatever stopped the run, no tier's worker outlives it
             self.lock.release()
+            if self._scratch:
+                shutil.rmtree(self.out, ignore_errors=True)
             self._drop_empty_out()
 
     def _drop_empty_out(self) -> None:
@@ -210,7 +222,8 @@ class Runner:
         from ..data.stats import dataset_stats, format_stats
 
         c = self.console
-        c.print(f"[bold]slimbench {__version__}[/] run -> {escape(str(self.out))}")
+        where = "results kept in memory" if self._scratch else escape(str(self.out))
+        c.print(f"[bold]slimbench {__version__}[/] run -> {where}")
         t0 = self._started = time.perf_counter()
         dataset = load_dataset(self.o.dataset)
         stats = dataset_stats(dataset.urm)
@@ -475,7 +488,8 @@ class Runner:
                                     entry["notes"].append(call_size)  # shown in the report
                     self._derive()
                     self._write()
-                    if not c.is_terminal:  # no live bar in a log: one short line per pass
+                    # no live bar in a log: one short line per pass (Jupyter has the bar)
+                    if not (c.is_terminal or c.is_jupyter):
                         done = max(len(self.entries[n]["rounds"]) for n in clocks)
                         c.print(
                             f"  pass {done}/{self.plan.rounds} done, "
@@ -661,7 +675,8 @@ class Runner:
             self.console.print(f"report: {report}", markup=False)
         from ..output.console import print_noise, print_table
 
-        print_table(self.results, self.console)
+        if self.o.console_table:
+            print_table(self.results, self.console)
         print_noise(self.results, self.console)
 
 

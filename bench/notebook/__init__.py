@@ -1,0 +1,1 @@
+"""The notebook path: IPython magics and the Python API (run, check, results objects)."""
