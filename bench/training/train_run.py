@@ -48,7 +48,7 @@ from ..measure.runner import (
     wide_console,
 )
 from ..quality.baselines import BASELINES, EASE_LAMBDA, KNN_K, KNN_SHRINK, fit_baseline
-from ..quality.evaluate import evaluate, users_with_test
+from ..quality.evaluate import evaluate, evaluate_model, users_with_test
 from ..quality.metrics import METRICS
 from .learning_rate import AUTO_RULE, overshoot_share, step_bound
 from .train_results import new_document, write_train_results
@@ -436,7 +436,7 @@ class TrainRun:
                     "epoch": None,
                     "training_seconds": seconds,
                     "options": model.options,
-                    "metrics": evaluate(model.scores, split.train, split.test, o.cutoff),
+                    "metrics": evaluate_model(model, split.train, split.test, o.cutoff),
                 }
             )
             del model
