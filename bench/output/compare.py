@@ -14,6 +14,7 @@ from rich.table import Table
 from ..measure.extrapolate import human_rate
 from ..measure.paired import pass_speeds
 from ..measure.verdict import compare_rounds
+from .dataset_identity import dataset_identity
 
 
 def compare_results(old: dict, new: dict) -> list[dict]:
@@ -61,8 +62,12 @@ def print_comparison(old: dict, new: dict, console: Console | None = None) -> li
             highlight=False,
             markup=False,
         )
-    if old["dataset"]["name"] != new["dataset"]["name"]:
-        console.print("[yellow]the two runs used different datasets: ratios mix workloads[/]")
+    old_data, new_data = dataset_identity(old["dataset"]), dataset_identity(new["dataset"])
+    if old_data != new_data:
+        console.print(
+            f"[yellow]the two runs used different datasets ({escape(old_data)} vs "
+            f"{escape(new_data)}): ratios mix workloads[/]"
+        )
     table = Table()
     for col in ("tier", "old samples/s", "new samples/s", "new/old", "p", "verdict"):
         table.add_column(col, justify="left" if col in ("tier", "verdict") else "right")

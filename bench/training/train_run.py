@@ -201,6 +201,7 @@ class TrainRun:
             "dataset": {
                 "name": dataset.name,
                 "source": dataset.source,
+                "generator": dataset.generator,
                 "notes": list(dataset.notes),
                 "train_stats": dataset_stats(data.csr),
                 "train_nnz": data.nnz,
