@@ -61,8 +61,31 @@ class PopularityChoice:
         return np.log(self.share)
 
 
+def _alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias table of ``weights`` (Vose's construction): slot j keeps j with
+    probability ``keep[j]`` and otherwise gives ``alias[j]``; a draw is one uniform slot."""
+    n = weights.size
+    scaled = weights * (n / weights.sum())
+    keep = np.ones(n)
+    alias = np.arange(n)
+    small = [j for j in range(n) if scaled[j] < 1.0]
+    large = [j for j in range(n) if scaled[j] >= 1.0]
+    while small and large:
+        s, g = small.pop(), large.pop()
+        keep[s], alias[s] = scaled[s], g
+        scaled[g] -= 1.0 - scaled[s]
+        (small if scaled[g] < 1.0 else large).append(g)
+    return keep, alias  # slots left in either list keep themselves (rounding)
+
+
 class TasteChoice:
-    """p(i | u) = (1 - w) share_i + w theta_u[t(i)] share_i / m[t(i)] (module docstring)."""
+    """p(i | u) = (1 - w) share_i + w theta_u[t(i)] share_i / m[t(i)] (module docstring).
+
+    The same as p(i | u) = psi_u[t(i)] share_i / m[t(i)] with psi_u = (1 - w) m + w theta_u:
+    a taste from the user's mixture psi_u, then an item of that taste by popularity. Two
+    uniforms per draw: the taste by a search in the users' CDFs laid end to end, the item by
+    an alias table (one look-up).
+    """
 
     def __init__(
         self,
@@ -77,18 +100,18 @@ class TasteChoice:
         self.taste_share = taste_share  # w
         n_tastes = user_taste.shape[1]
         self.mass = np.bincount(item_taste, weights=share, minlength=n_tastes)
-        self.cdf = np.cumsum(share)
-        self.taste_cdf = _offset_cdfs(user_taste)
-        # items grouped by taste, each group's popularity CDF shifted by its taste
+        # psi is not kept: with theta and the CDFs it would be a third n_users x K table
+        self.taste_cdf = _offset_cdfs((1.0 - taste_share) * self.mass + taste_share * user_taste)
+        # items grouped by taste, with one alias table per group laid end to end
         self.by_taste = np.argsort(item_taste, kind="stable")
         self.start = np.searchsorted(item_taste[self.by_taste], np.arange(n_tastes + 1))
-        self.item_cdf = np.empty(share.size)
+        self.keep = np.ones(share.size)
+        self.alias = np.arange(share.size)
         for t in range(n_tastes):
             a, b = self.start[t], self.start[t + 1]
             if a < b:
-                group = np.cumsum(share[self.by_taste[a:b]])
-                self.item_cdf[a:b] = t + group / group[-1]
-                self.item_cdf[b - 1] = t + 1.0
+                keep, alias = _alias_table(share[self.by_taste[a:b]])
+                self.keep[a:b], self.alias[a:b] = keep, a + alias
 
     @classmethod
     def deal(
@@ -99,13 +122,19 @@ class TasteChoice:
         alpha: float,
         taste_share: float,
         rng: np.random.Generator,
+        popularity_power: float = 1.0,
     ) -> TasteChoice:
         """K tastes of equal size dealt to the items at random, Dirichlet weights per user.
 
         Dealing at random makes the item ids a random permutation of the tastes: items
         that occur together are not neighbours in memory (which would flatter the cache
-        behaviour of every tier).
+        behaviour of every tier). ``popularity_power`` sharpens the popularity shares
+        (share ** power, renormalised): a user who keeps to a few tastes exhausts their
+        popular items and moves down their tail sooner than one drawing from all items,
+        which flattens the popularity tail; the power gives it back.
         """
+        share = share**popularity_power
+        share = share / share.sum()
         n_items = share.size
         n_tastes = max(1, min(n_tastes, n_items))
         item_taste = rng.permutation(np.arange(n_items, dtype=np.int64) % n_tastes)
@@ -117,29 +146,29 @@ class TasteChoice:
 
     def draw(self, owners: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One item per entry of ``owners``, drawn with replacement from p(i | owner)."""
-        n_items, k = self.share.size, self.user_taste.shape[1]
-        by_taste = rng.random(owners.size) < self.taste_share
-        items = np.empty(owners.size, dtype=np.int64)
-        blind = np.flatnonzero(~by_taste)
-        items[blind] = np.searchsorted(self.cdf, rng.random(blind.size), side="right")
-        who = owners[by_taste]
-        pos = np.searchsorted(self.taste_cdf, who + rng.random(who.size), side="right")
-        taste = np.clip(pos - who * k, 0, k - 1)
-        pos = np.searchsorted(self.item_cdf, taste + rng.random(who.size), side="right")
-        pos = np.clip(pos, self.start[taste], self.start[taste + 1] - 1)
-        items[by_taste] = self.by_taste[pos]
-        return np.minimum(items, n_items - 1)
+        k = self.user_taste.shape[1]
+        # draws come grouped by owner, so the searches move forward through the table
+        pos = np.searchsorted(self.taste_cdf, owners + rng.random(owners.size), side="right")
+        taste = np.clip(pos - owners * k, 0, k - 1)
+        size = self.start[taste + 1] - self.start[taste]
+        x = rng.random(owners.size) * size
+        slot = np.minimum(x.astype(np.int64), size - 1)
+        # the fraction left of the slot's uniform is a uniform of its own
+        slot += self.start[taste]
+        slot = np.where(x - np.floor(x) < self.keep[slot], slot, self.alias[slot])
+        return self.by_taste[slot]
 
     def prob(self, owners: np.ndarray, items: np.ndarray) -> np.ndarray:
         """p(items | owners), elementwise."""
         t = self.item_taste[items]
-        s = self.share[items]
-        w = self.taste_share
-        return (1.0 - w) * s + w * self.user_taste[owners, t] * s / self.mass[t]
+        return self._mix(owners, t) * self.share[items] / self.mass[t]
 
     def log_prob(self, user: int) -> np.ndarray:
         """log p(i | user) over all items."""
         t = self.item_taste
+        return np.log(self._mix(user, t) * self.share / self.mass[t])
+
+    def _mix(self, users: np.ndarray | int, tastes: np.ndarray) -> np.ndarray:
+        """psi_u[t] = (1 - w) m[t] + w theta_u[t], elementwise."""
         w = self.taste_share
-        affinity = self.user_taste[user, t] / self.mass[t]
-        return np.log((1.0 - w) * self.share + w * affinity * self.share)
+        return (1.0 - w) * self.mass[tastes] + w * self.user_taste[users, tastes]
