@@ -48,6 +48,7 @@ def _pytest_benchmark(tmp_path, cpu):
                     "train_nnz": 1000,
                     "epochs": 10,
                     "dataset": "synthetic-tiny",
+                    "generator": "tastes-1",
                 },
                 "stats": {"median": 1.0, "data": [1.0, 1.0, 1.0]},
             }
@@ -100,11 +101,11 @@ def test_history_groups_by_machine_and_dataset(real_doc, tmp_path, capsys):
     _pytest_benchmark(tmp_path, "EPYC")
     series = {s.key: s for s in collect([tmp_path])}
     assert set(series) == {
-        "synthetic-tiny on EPYC, 2 cores",
-        "synthetic-tiny on Xeon, 2 cores",
-        "synthetic-ml10m on EPYC, 2 cores",
+        "synthetic-tiny [tastes-1] on EPYC, 2 cores",
+        "synthetic-tiny [tastes-1] on Xeon, 2 cores",
+        "synthetic-ml10m [tastes-1] on EPYC, 2 cores",
     }
-    rand = series["synthetic-tiny on EPYC, 2 cores"].tiers["cython-rand"]
+    rand = series["synthetic-tiny [tastes-1] on EPYC, 2 cores"].tiers["cython-rand"]
     assert [p.median for p in rand] == [40000.0, 44000.0, 40000.0]  # time order; pytest last
     # pytest-benchmark rows carry the commit its file recorded
     assert [p.commit for p in rand] == ["aaaaaaa111", "bbbbbbb222", "ddddddd444"]
@@ -112,7 +113,7 @@ def test_history_groups_by_machine_and_dataset(real_doc, tmp_path, capsys):
     assert main(["history", str(tmp_path), "--out", str(out)]) == 0
     assert len(list(out.glob("history-*.png"))) == 3
     csv = (out / "history.csv").read_text()
-    assert '"synthetic-tiny on Xeon, 2 cores",cython-rand,1,' in csv
+    assert '"synthetic-tiny [tastes-1] on Xeon, 2 cores",cython-rand,1,' in csv
     assert main(["history", str(tmp_path / "nothing-here")]) == 2
 
 
@@ -137,3 +138,30 @@ def test_commit_labels_are_once_per_run_and_thinned():
     assert len(labels) <= MAX_COMMIT_LABELS + 1
     assert len({t for t, _ in labels}) == len(labels)
     assert labels[-1][1] == "0000039"  # the latest run is always labelled
+
+def test_history_keeps_the_generators_apart(real_doc, tmp_path):
+    """One spec, two generators: two series; a run from before results named the generator
+    (no `generator` field) joins today's runs of the first generator (structure=none)."""
+    assert real_doc["dataset"]["generator"] == "tastes-1"
+    runs = [
+        ("new", "synthetic-ml10m", "tastes-1", 50000.0),
+        ("first-today", "synthetic-ml10m:structure=none", "popularity-1", 60000.0),
+        ("before", "synthetic-ml10m", None, 61000.0),
+    ]
+    for k, (name, spec, generator, speed) in enumerate(runs):
+        created = f"2026-11-0{k + 1}T10:00:00+00:00"
+        _run(real_doc, tmp_path, name, created, None, "EPYC", spec, {"cython-rand": speed})
+        path = tmp_path / name / "results.json"
+        doc = json.loads(path.read_text())
+        if generator is None:
+            del doc["dataset"]["generator"]
+        else:
+            doc["dataset"]["generator"] = generator
+        path.write_text(json.dumps(doc))
+    series = {s.key: s for s in collect([tmp_path])}
+    assert set(series) == {
+        "synthetic-ml10m [tastes-1] on EPYC, 2 cores",
+        "synthetic-ml10m [popularity-1] on EPYC, 2 cores",
+    }
+    first = series["synthetic-ml10m [popularity-1] on EPYC, 2 cores"].tiers["cython-rand"]
+    assert [p.median for p in first] == [60000.0, 61000.0]

@@ -61,7 +61,8 @@ def test_train_writes_epochs_prediction_quality_and_model(tmp_path, capsys):
     measured = sum(e["seconds"] for e in doc["epochs"])
     assert p["measured_seconds"] == pytest.approx(measured)
     assert p["error_percent"] == pytest.approx((p["predicted_seconds"] / measured - 1) * 100)
-    assert [q["model"] for q in doc["quality"]][1:] == ["top-popular", "item-knn", "ease"]
+    assert [q["model"] for q in doc["quality"]][1:] == ["random", "top-popular", "item-knn",
+                                                       "ease"]
     assert doc["learning_rate"]["rule"].startswith("auto")
     assert doc["learning_rate"]["overshoot_share"] == 0.0
     S = sp.load_npz(out / doc["model"]["top_k"])

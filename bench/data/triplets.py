@@ -17,7 +17,9 @@ class Dataset:
 
     ``user_ids[u]`` / ``item_ids[i]`` are the original ids of row u / column i (None for
     sources without ids, such as the synthetic generator or an .npz matrix).
-    ``notes`` records what loading changed, e.g. duplicate pairs dropped.
+    ``notes`` records what loading changed, e.g. duplicate pairs dropped. ``generator``
+    names the synthetic generator's version (None for data read from files): part of the
+    dataset's identity, since one spec gives other data under another generator.
     """
 
     name: str
@@ -26,6 +28,7 @@ class Dataset:
     item_ids: np.ndarray | None
     source: str
     notes: tuple[str, ...] = ()
+    generator: str | None = None
 
 
 def from_triplets(

@@ -290,6 +290,7 @@ class Runner:
             "dataset": {
                 "name": dataset.name,
                 "source": dataset.source,
+                "generator": dataset.generator,
                 "notes": list(dataset.notes),
                 "stats": stats,
                 "train_nnz": data.nnz,

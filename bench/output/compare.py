@@ -24,6 +24,7 @@ from ..measure.extrapolate import human_rate
 from ..measure.noise import run_noise, tier_noise
 from ..measure.paired import pass_speeds
 from ..measure.verdict import compare_rounds
+from .dataset_identity import dataset_identity
 
 
 def _noise(old: dict, new: dict, name: str) -> str | None:
@@ -122,8 +123,12 @@ def print_comparison(
             highlight=False,
             markup=False,
         )
-    if old["dataset"]["name"] != new["dataset"]["name"]:
-        console.print("[yellow]the two runs used different datasets: ratios mix workloads[/]")
+    old_data, new_data = dataset_identity(old["dataset"]), dataset_identity(new["dataset"])
+    if old_data != new_data:
+        console.print(
+            f"[yellow]the two runs used different datasets ({escape(old_data)} vs "
+            f"{escape(new_data)}): ratios mix workloads[/]"
+        )
     table = Table()
     for col in ("tier", "old", "new", "new/old", "raw", "control", "vs control", "verdict"):
         left = col in ("tier", "raw", "control", "verdict")

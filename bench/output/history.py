@@ -1,8 +1,9 @@
 """``slimbench history``: each tier's speed across saved runs, as asv shows a benchmark.
 
 Every results.json (``slimbench run``) and pytest-benchmark JSON under the given folders
-is read; runs are grouped into series by machine (CPU model and usable cores) and dataset,
-so that a run on another machine or dataset never joins a line it does not belong to. In
+is read; runs are grouped into series by machine (CPU model and usable cores) and dataset
+(its spec and, for synthetic data, the generator's version: ``dataset_identity``), so that
+a run on another machine or dataset never joins a line it does not belong to. In
 each series a tier's median samples/s is plotted with its interval against the run's time,
 labelled by the git commit where the run recorded one; a table gives first, last and the
 change.
@@ -23,6 +24,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from ..impls import SlimBenchError  # noqa: E402
+from .dataset_identity import dataset_identity  # noqa: E402
 from .plots import series_style  # noqa: E402
 from .pytest_benchmark_import import results_from_pytest_benchmark  # noqa: E402
 from .results import SCHEMA, load_results  # noqa: E402
@@ -95,7 +97,7 @@ def collect(paths: Sequence[str | Path]) -> list[Series]:
         machine_key = (
             f"{machine.get('cpu_model') or '?'}, {machine.get('usable_cores') or '?'} cores"
         )
-        dataset = (doc.get("dataset") or {}).get("name") or "?"
+        dataset = dataset_identity(doc.get("dataset"))  # the spec and its generator
         s = series.setdefault((machine_key, dataset), Series(machine_key, dataset))
         commit = machine.get("git_commit")
         for t in doc.get("tiers", []):

@@ -77,6 +77,7 @@ def results_from_pytest_benchmark(path: str | Path) -> dict:
         "dataset": {
             "name": first.get("dataset", "?"),
             "source": "pytest-benchmark run",
+            "generator": first.get("generator"),
             "notes": [] if "train_share" in first else ["split not recorded in this file"],
             "stats": first.get("dataset_stats") or {},
             "train_nnz": int(first["train_nnz"]),

@@ -1,5 +1,7 @@
 """The models a user would pick instead of SGD SLIM, scored like it: r_u . B[:, i].
 
+* random: a random ranking of each user's unseen items, the chance row; its metrics are
+  exact expectations (:mod:`.random_ranking`), not a sampled ranking.
 * top-popular: every user gets the items by training interaction count.
 * item-KNN cosine: B[j, i] = <x_j, x_i> / (|x_j| |x_i| + shrink) over the training
   columns (ratings as stored), zero diagonal, only the ``k`` largest of each column kept.
@@ -20,11 +22,13 @@ from scipy.linalg import lapack
 
 from slimbench.impls import InvalidInputError
 
+from .random_ranking import RandomRanking
+
 #: the documented defaults (README, "slimbench train")
 KNN_K = 100
 KNN_SHRINK = 10.0
 EASE_LAMBDA = 2000.0
-BASELINES: tuple[str, ...] = ("top-popular", "item-knn", "ease")
+BASELINES: tuple[str, ...] = ("random", "top-popular", "item-knn", "ease")
 #: columns handled at once where a column-wise pass over a dense n x n matrix is needed
 COLUMN_BLOCK = 1024
 
@@ -125,8 +129,10 @@ def fit_baseline(
     knn_k: int = KNN_K,
     knn_shrink: float = KNN_SHRINK,
     ease_lambda: float = EASE_LAMBDA,
-) -> TopPopular | ItemItem:
+) -> RandomRanking | TopPopular | ItemItem:
     """Fit baseline ``name`` (one of :data:`BASELINES`) on ``train``."""
+    if name == "random":
+        return RandomRanking().fit(train)
     if name == "top-popular":
         return TopPopular().fit(train)
     if name == "item-knn":

@@ -38,3 +38,12 @@ def evaluate(scorer: Scorer, train: sp.csr_matrix, test: sp.csr_matrix, cutoff: 
     out["coverage"] = coverage(lists, train.shape[1])
     out["users"] = int(users.size)
     return out
+
+
+def evaluate_model(model: object, train: sp.csr_matrix, test: sp.csr_matrix, cutoff: int) -> dict:
+    """:func:`evaluate` of a fitted baseline; a model that knows its metrics exactly (the
+    random ranking's ``expected_metrics``) gives those instead of a sampled ranking."""
+    exact = getattr(model, "expected_metrics", None)
+    if exact is not None:
+        return exact(train, test, cutoff)
+    return evaluate(model.scores, train, test, cutoff)

@@ -49,7 +49,7 @@ from ..measure.runner import (
 )
 from ..measure.tier_process import RemoteTier, SharedData, kill_all_workers
 from ..quality.baselines import BASELINES, EASE_LAMBDA, KNN_K, KNN_SHRINK, fit_baseline
-from ..quality.evaluate import evaluate, users_with_test
+from ..quality.evaluate import evaluate, evaluate_model, users_with_test
 from ..quality.fit_cost import fit_costs
 from ..quality.metrics import METRICS
 from .learning_rate import AUTO_RULE, overshoot_share, step_bound
@@ -203,6 +203,7 @@ class TrainRun:
             "dataset": {
                 "name": dataset.name,
                 "source": dataset.source,
+                "generator": dataset.generator,
                 "notes": list(dataset.notes),
                 "train_stats": dataset_stats(data.csr),
                 "train_nnz": data.nnz,
@@ -514,7 +515,7 @@ class TrainRun:
                     "epoch": None,
                     "training_seconds": seconds,
                     "options": model.options,
-                    "metrics": evaluate(model.scores, split.train, split.test, o.cutoff),
+                    "metrics": evaluate_model(model, split.train, split.test, o.cutoff),
                 }
             )
             del model

@@ -81,9 +81,10 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(scope="session")
 def bench_data(dataset):
-    urm = load_dataset(dataset).urm
+    loaded = load_dataset(dataset)
+    urm = loaded.urm
     train, test = holdout_split(urm, train_share=TRAIN_SHARE, seed=SEED)
-    return dataset, prepare_urm(train), int(test.nnz), dataset_stats(urm)
+    return dataset, prepare_urm(train), int(test.nnz), dataset_stats(urm), loaded.generator
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +96,7 @@ def verdicts():
 def _benchmark_tier(benchmark, bench_data, verdicts, tier):
     if not _available(tier):
         pytest.skip(get_tier(tier).unavailable_reason())
-    spec, data, test_nnz, stats = bench_data
+    spec, data, test_nnz, stats, generator = bench_data
     verdict = verdicts[tier]
     assert verdict.passed, f"{tier} failed its cross-check: {verdict.detail}"
     group, steps = group_of(tier)
@@ -163,6 +164,7 @@ def _benchmark_tier(benchmark, bench_data, verdicts, tier):
         check=verdict.to_dict(),
         steps=steps,
         dataset=spec,
+        generator=generator,
         train_nnz=data.nnz,
         test_nnz=test_nnz,
         train_share=TRAIN_SHARE,

@@ -1,0 +1,174 @@
+"""Which item a synthetic user picks next: by popularity alone, or by popularity and taste.
+
+The generator (:mod:`.synthetic`) fills each user's profile by repeated draws from a
+per-user item distribution p(i | u). Two choices implement it:
+
+* :class:`PopularityChoice` (structure ``none``, the first generator): p(i | u) = share_i,
+  the item's popularity share, the same for every user. No item says anything about
+  another, so no item-item model can beat top-popular on it.
+* :class:`TasteChoice` (structure ``tastes``): a mixed-membership model with latent tastes,
+  the shape of LDA topic models of user histories (Blei, Ng, Jordan 2003) and of the
+  popularity-times-affinity generators used to simulate recommender data. Every item has one
+  of K tastes t(i) (a genre, as in MovieLens's genre labels); every user has taste weights
+  theta_u ~ Dirichlet(alpha * m), where m_t is the popularity mass of taste t; and
+
+      p(i | u) = (1 - w) * share_i + w * theta_u[t(i)] * share_i / m[t(i)].
+
+  The first term is taste-blind popularity, the second picks a taste by the user's weights
+  and then an item of it by popularity. Because E[theta_u] = m, the mean of p(i | u) over
+  users is share_i: the popularity tail is the one of the first generator. ``w`` (taste
+  share) and ``alpha`` (small: users keep to a few tastes) set how much an item-item model
+  can learn; they are calibrated against ml-latest-small (see :mod:`.synthetic`).
+
+Why this model and not a dense low-rank factor model: with one taste per item the draws stay
+two table look-ups per interaction (a taste, then an item within it), vectorised over all
+users, so the generator stays as fast as the first one; a dense model would need p(i | u)
+over all 10,681 items for each of 69,878 users.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _offset_cdfs(weights: np.ndarray) -> np.ndarray:
+    """Row-wise CDFs of the rows of ``weights`` (each normalised to end at 1), row r shifted
+    by r and laid end to end: ``searchsorted(flat, r + uniform)`` draws from row r."""
+    cdf = np.cumsum(weights, axis=1)
+    cdf /= cdf[:, -1:]
+    cdf[:, -1] = 1.0
+    return (cdf + np.arange(weights.shape[0])[:, None]).ravel()
+
+
+class PopularityChoice:
+    """p(i | u) = share_i for every user (the first generator's model)."""
+
+    def __init__(self, share: np.ndarray) -> None:
+        self.share = share  # item popularity shares, summing to 1
+        self.cdf = np.cumsum(share)
+
+    def draw(self, owners: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One item per entry of ``owners``, drawn with replacement."""
+        items = np.searchsorted(self.cdf, rng.random(owners.size), side="right")
+        return np.minimum(items, self.share.size - 1)
+
+    def prob(self, owners: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """p(items | owners), elementwise."""
+        return self.share[items]
+
+    def log_prob(self, user: int) -> np.ndarray:
+        """log p(i | user) over all items."""
+        return np.log(self.share)
+
+
+def _alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias table of ``weights`` (Vose's construction): slot j keeps j with
+    probability ``keep[j]`` and otherwise gives ``alias[j]``; a draw is one uniform slot."""
+    n = weights.size
+    scaled = weights * (n / weights.sum())
+    keep = np.ones(n)
+    alias = np.arange(n)
+    small = [j for j in range(n) if scaled[j] < 1.0]
+    large = [j for j in range(n) if scaled[j] >= 1.0]
+    while small and large:
+        s, g = small.pop(), large.pop()
+        keep[s], alias[s] = scaled[s], g
+        scaled[g] -= 1.0 - scaled[s]
+        (small if scaled[g] < 1.0 else large).append(g)
+    return keep, alias  # slots left in either list keep themselves (rounding)
+
+
+class TasteChoice:
+    """p(i | u) = (1 - w) share_i + w theta_u[t(i)] share_i / m[t(i)] (module docstring).
+
+    The same as p(i | u) = psi_u[t(i)] share_i / m[t(i)] with psi_u = (1 - w) m + w theta_u:
+    a taste from the user's mixture psi_u, then an item of that taste by popularity. Two
+    uniforms per draw: the taste by a search in the users' CDFs laid end to end, the item by
+    an alias table (one look-up).
+    """
+
+    def __init__(
+        self,
+        share: np.ndarray,
+        item_taste: np.ndarray,
+        user_taste: np.ndarray,
+        taste_share: float,
+    ) -> None:
+        self.share = share  # item popularity shares, summing to 1
+        self.item_taste = item_taste  # t(i), int64 in [0, K)
+        self.user_taste = user_taste  # theta: n_users x K, rows summing to 1
+        self.taste_share = taste_share  # w
+        n_tastes = user_taste.shape[1]
+        self.mass = np.bincount(item_taste, weights=share, minlength=n_tastes)
+        # psi is not kept: with theta and the CDFs it would be a third n_users x K table
+        self.taste_cdf = _offset_cdfs((1.0 - taste_share) * self.mass + taste_share * user_taste)
+        # items grouped by taste, with one alias table per group laid end to end
+        self.by_taste = np.argsort(item_taste, kind="stable")
+        self.start = np.searchsorted(item_taste[self.by_taste], np.arange(n_tastes + 1))
+        self.keep = np.ones(share.size)
+        self.alias = np.arange(share.size)
+        for t in range(n_tastes):
+            a, b = self.start[t], self.start[t + 1]
+            if a < b:
+                keep, alias = _alias_table(share[self.by_taste[a:b]])
+                self.keep[a:b], self.alias[a:b] = keep, a + alias
+
+    @classmethod
+    def deal(
+        cls,
+        share: np.ndarray,
+        n_users: int,
+        n_tastes: int,
+        alpha: float,
+        taste_share: float,
+        rng: np.random.Generator,
+        popularity_power: float = 1.0,
+    ) -> TasteChoice:
+        """K tastes of equal size dealt to the items at random, Dirichlet weights per user.
+
+        Dealing at random makes the item ids a random permutation of the tastes: items
+        that occur together are not neighbours in memory (which would flatter the cache
+        behaviour of every tier). ``popularity_power`` sharpens the popularity shares
+        (share ** power, renormalised): a user who keeps to a few tastes exhausts their
+        popular items and moves down their tail sooner than one drawing from all items,
+        which flattens the popularity tail; the power gives it back.
+        """
+        share = share**popularity_power
+        share = share / share.sum()
+        n_items = share.size
+        n_tastes = max(1, min(n_tastes, n_items))
+        item_taste = rng.permutation(np.arange(n_items, dtype=np.int64) % n_tastes)
+        mass = np.bincount(item_taste, weights=share, minlength=n_tastes)
+        # the gamma draws behind a Dirichlet underflow to 0 for tiny concentrations; the
+        # floor keeps each row normalisable
+        user_taste = rng.dirichlet(np.maximum(alpha * mass, 1e-3), size=n_users)
+        return cls(share, item_taste, user_taste, taste_share)
+
+    def draw(self, owners: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One item per entry of ``owners``, drawn with replacement from p(i | owner)."""
+        k = self.user_taste.shape[1]
+        # draws come grouped by owner, so the searches move forward through the table
+        pos = np.searchsorted(self.taste_cdf, owners + rng.random(owners.size), side="right")
+        taste = np.clip(pos - owners * k, 0, k - 1)
+        size = self.start[taste + 1] - self.start[taste]
+        x = rng.random(owners.size) * size
+        slot = np.minimum(x.astype(np.int64), size - 1)
+        # the fraction left of the slot's uniform is a uniform of its own
+        slot += self.start[taste]
+        slot = np.where(x - np.floor(x) < self.keep[slot], slot, self.alias[slot])
+        return self.by_taste[slot]
+
+    def prob(self, owners: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """p(items | owners), elementwise."""
+        t = self.item_taste[items]
+        return self._mix(owners, t) * self.share[items] / self.mass[t]
+
+    def log_prob(self, user: int) -> np.ndarray:
+        """log p(i | user) over all items."""
+        t = self.item_taste
+        return np.log(self._mix(user, t) * self.share / self.mass[t])
+
+    def _mix(self, users: np.ndarray | int, tastes: np.ndarray) -> np.ndarray:
+        """psi_u[t] = (1 - w) m[t] + w theta_u[t], elementwise."""
+        w = self.taste_share
+        return (1.0 - w) * self.mass[tastes] + w * self.user_taste[users, tastes]

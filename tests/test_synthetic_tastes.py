@@ -1,0 +1,119 @@
+"""The synthetic generator's taste structure: shape kept, first generator reachable, signal."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from slimbench.data.datasets import holdout_split, load_dataset
+from slimbench.data.stats import dataset_stats
+from slimbench.data.synthetic import ML10M_RATING_SHARES
+from slimbench.data.tastes import TasteChoice
+from slimbench.quality.baselines import fit_baseline
+from slimbench.quality.evaluate import evaluate, evaluate_model
+from slimbench.quality.random_ranking import expected_random_metrics
+
+
+def _digest(urm: sp.csr_matrix) -> str:
+    h = hashlib.sha256()
+    for a in (urm.indptr.astype(np.int64), urm.indices.astype(np.int32), urm.data):
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()[:16]
+
+
+@pytest.mark.parametrize(
+    ("spec", "digest"),
+    [
+        # digests of the first generator's output, taken before the tastes existed
+        ("synthetic-tiny:structure=none", "11f222b8a5cb945c"),
+        ("synthetic-tiny:seed=1,structure=none", "78544bb63f57c458"),
+        (
+            "synthetic:n_users=500,n_items=300,mean=40,median_len=25,max_len=300,structure=none",
+            "1fc222fd144b0c9f",
+        ),
+    ],
+)
+def test_structure_none_is_the_first_generator_bit_for_bit(spec, digest):
+    assert _digest(load_dataset(spec).urm) == digest
+
+
+def test_the_generator_is_deterministic_for_a_seed():
+    a, b = load_dataset("synthetic-tiny").urm, load_dataset("synthetic-tiny").urm
+    assert _digest(a) == _digest(b)
+    assert _digest(load_dataset("synthetic-tiny:seed=1").urm) != _digest(a)
+    assert _digest(load_dataset("synthetic-tiny:structure=none").urm) != _digest(a)
+
+
+@pytest.fixture(scope="module")
+def ml10m_shapes() -> tuple[dict, dict, sp.csr_matrix, sp.csr_matrix]:
+    new = load_dataset("synthetic-ml10m:scale=0.05").urm
+    old = load_dataset("synthetic-ml10m:scale=0.05,structure=none").urm
+    return dataset_stats(new), dataset_stats(old), new, old
+
+
+def test_the_tastes_keep_the_shape_of_the_first_generator(ml10m_shapes):
+    new, old, new_urm, old_urm = ml10m_shapes
+    for key in ("n_users", "n_items", "nnz", "user_min", "user_median", "user_max"):
+        assert new[key] == old[key], key
+    # the same profile length for every user, so the same cost per step
+    assert np.array_equal(np.diff(new_urm.indptr), np.diff(old_urm.indptr))
+    assert new["expected_profile_length"] == pytest.approx(580.0, rel=0.02)
+    # the popularity tail: within these tolerances of the first generator's. Users who
+    # exhaust their tastes flatten it (Gini 0.70 against 0.80 here, top item -22 %);
+    # popularity_power 1.05 gives back only part of it, the price of the calibration
+    assert new["gini_items"] == pytest.approx(old["gini_items"], abs=0.10)
+    assert new["item_max"] == pytest.approx(old["item_max"], rel=0.25)
+    assert new["items_without_ratings"] <= old["items_without_ratings"]
+    # the rating histogram: MovieLens 10M's shares, cut at their quantiles
+    shares = np.bincount((new_urm.data * 2).astype(int) - 1, minlength=10) / new_urm.nnz
+    want = np.asarray(ML10M_RATING_SHARES) / sum(ML10M_RATING_SHARES)
+    assert np.abs(shares - want).max() < 1e-4
+    assert new["rating_mean"] == pytest.approx(3.51, abs=0.01)
+
+
+def test_draws_follow_p_of_i_given_u_and_items_are_a_permutation_of_the_tastes():
+    rng = np.random.default_rng(0)
+    share = rng.lognormal(0.0, 2.0, 300)
+    share /= share.sum()
+    choice = TasteChoice.deal(share, 4, 10, 0.5, 0.8, rng)
+    owners = np.repeat(np.arange(4), 200_000)
+    items = choice.draw(owners, rng)
+    for u in range(4):
+        p = choice.prob(np.full(300, u), np.arange(300))
+        assert p.sum() == pytest.approx(1.0)
+        assert np.exp(choice.log_prob(u)) == pytest.approx(p)
+        seen = np.bincount(items[owners == u], minlength=300)
+        expected = p * 200_000
+        chi2 = ((seen - expected) ** 2 / expected).sum()
+        assert chi2 < 300 + 5 * np.sqrt(2 * 300), u  # 299 degrees of freedom
+    # equal tastes dealt at random: ids that are neighbours rarely share a taste
+    t = choice.item_taste
+    assert np.bincount(t).min() == np.bincount(t).max() == 30
+    assert np.mean(t[1:] == t[:-1]) < 0.2
+
+
+def test_item_knn_beats_top_popular_and_a_random_ranking_meets_its_expectation():
+    urm = load_dataset("synthetic-tiny").urm
+    train, test = holdout_split(urm, 0.8, seed=0)
+    knn = evaluate_model(fit_baseline("item-knn", train), train, test, 10)["precision"]
+    top = evaluate_model(fit_baseline("top-popular", train), train, test, 10)["precision"]
+    expected = expected_random_metrics(train, test, 10)
+    assert knn > 1.25 * top and top > 3 * expected["precision"]
+    # the same on the first generator: no taste, nothing for item-KNN to find
+    flat = load_dataset("synthetic-tiny:structure=none").urm
+    f_train, f_test = holdout_split(flat, 0.8, seed=0)
+    f_knn = evaluate_model(fit_baseline("item-knn", f_train), f_train, f_test, 10)["precision"]
+    f_top = evaluate_model(fit_baseline("top-popular", f_train), f_train, f_test, 10)["precision"]
+    assert f_knn < 1.1 * f_top
+    # rankings drawn at random, averaged: near the exact expectation
+    rng = np.random.default_rng(5)
+    sampled = [
+        evaluate(lambda rows: rng.random((rows.shape[0], urm.shape[1])), train, test, 10)
+        for _ in range(5)
+    ]
+    for key in ("precision", "recall", "ndcg"):
+        mean = np.mean([s[key] for s in sampled])
+        assert mean == pytest.approx(expected[key], rel=0.1), key
