@@ -40,8 +40,9 @@ import scipy.sparse as sp
 
 from slimbench.impls import InvalidInputError, prepare_urm
 
+from ..regular_files import check_regular
 from . import synthetic
-from .movielens import ARCHIVES, fetch_archive, read_movielens
+from .movielens import ARCHIVES, FORMATS, cache_dir, fetch_archive, read_movielens
 from .readcap import check_archive_size, read_file
 from .triplets import Dataset, from_triplets
 
@@ -182,6 +183,22 @@ def load_dataset(spec: str) -> Dataset:
     raise _unknown_kind(kind, spec)
 
 
+def input_paths(spec: str) -> list[Path]:
+    """The files a dataset spec reads (a MovieLens folder: its ratings files too), so that
+    no output is ever written over them."""
+    kind, argument, _ = parse_spec(spec.strip())
+    if kind in ARCHIVES:
+        return [cache_dir() / f"{kind}.zip"]
+    if kind not in FILE_KINDS or not argument:
+        return []
+    path = Path(argument)
+    paths = [path]
+    if kind == "movielens" and path.is_dir():
+        for name, _, _ in FORMATS.values():
+            paths += [*path.glob(name), *path.glob("*/" + name)]
+    return paths
+
+
 def _take(options: dict[str, str], allowed: set[str], spec: str) -> dict[str, str]:
     unknown = sorted(set(options) - allowed)
     if unknown:
@@ -251,8 +268,7 @@ def _synthetic(spec: str, kind: str, argument: str, options: dict[str, str]) -> 
 
 def _read_csv(spec: str, path: Path, options: dict[str, str], *, tab: bool) -> Dataset:
     opts = _take(options, {"user", "item", "rating", "timestamp", "sep"}, spec)
-    if not path.is_file():
-        raise InvalidInputError(f"{path}: no such file (dataset {spec!r}).")
+    _existing(path, spec)
     sep_name = opts.get("sep", "tab" if tab or path.suffix == ".tsv" else "comma")
     if sep_name not in _SEPARATORS:
         raise InvalidInputError(
@@ -263,7 +279,7 @@ def _read_csv(spec: str, path: Path, options: dict[str, str], *, tab: bool) -> D
     if not data.strip():
         raise InvalidInputError(f"{path} is empty: expected a header line and rating lines.")
     header = data.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
-    names = [h.strip() for h in header.split(sep)]
+    names = [h.strip().strip('"').strip() for h in header.split(sep)]  # Excel quotes names
     cols = {k: opts.get(k, k) for k in ("user", "item", "rating")}
     if "timestamp" in opts:
         cols["timestamp"] = opts["timestamp"]
@@ -318,9 +334,15 @@ def _relocate(data: bytes, sep: str, names: list[str], cols: dict, path: Path) -
     raise InvalidInputError(f"{path}: could not parse (ids must be numbers or plain text).")
 
 
-def _read_npz(spec: str, path: Path) -> Dataset:
-    if not path.is_file():
+def _existing(path: Path, spec: str) -> None:
+    """Refuse a missing path, and a FIFO or a device (reading it would block or never end)."""
+    if not path.exists():
         raise InvalidInputError(f"{path}: no such file (dataset {spec!r}).")
+    check_regular(path)
+
+
+def _read_npz(spec: str, path: Path) -> Dataset:
+    _existing(path, spec)
     check_archive_size(path)  # np.load inflates every member at once
     try:
         _check_stored_counts(path)
