@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 from ..impls import SlimBenchError
 
@@ -24,16 +25,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="PATH",
         help="also write the ratings as a MovieLens ratings.dat ('::') file",
     )
+    stats.add_argument(
+        "--force", action="store_true", help="with --write-dat: replace an existing file"
+    )
     stats.set_defaults(func=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     """Load ``args.dataset`` and print its statistics (or JSON); 2 on a bad dataset."""
-    from ..data.datasets import load_dataset
+    from ..data.datasets import input_paths, load_dataset
     from ..data.movielens import write_dat
     from ..data.stats import dataset_stats, format_stats
+    from ..overwrite import refuse_overwrite
     from ..training.learning_rate import SEED_RATES, overshoot_share, step_bound
 
+    if getattr(args, "write_dat", None):  # refused before the (maybe long) loading
+        refuse_overwrite(
+            Path(args.write_dat),
+            force=getattr(args, "force", False),
+            inputs=input_paths(args.dataset),
+            option="--write-dat",
+        )
     start = time.perf_counter()
     try:
         dataset = load_dataset(args.dataset)
