@@ -61,11 +61,14 @@ def handle(args: argparse.Namespace) -> int:
         print(json.dumps({"name": dataset.name, "load_seconds": loaded, **stats}, indent=2))
     else:
         print(format_stats(stats, dataset.name), end="")
-        print(
-            f"\tLargest sum of squared ratings of a profile: {bound.max_square_sum:,.1f}; "
-            f"a step overshoots above lr = 2 / that = {bound.overshoot_above:.3g} "
-            f"(--learning-rate auto: {bound.auto_rate:.3g})"
-        )
+        if bound.auto_rate is None:
+            print("\tEvery rating is zero: no step changes S, at any learning rate")
+        else:
+            print(
+                f"\tLargest sum of squared ratings of a profile: {bound.max_square_sum:,.1f}; "
+                f"a step overshoots above lr = 2 / that = {bound.overshoot_above:.3g} "
+                f"(--learning-rate auto: {bound.auto_rate:.3g})"
+            )
         for rate, share in shares.items():
             print(f"\tSteps that overshoot at lr {rate}: {share:.2%}")
         print(f"\tSource: {dataset.source}")

@@ -363,12 +363,26 @@ def _read_npz(spec: str, path: Path) -> Dataset:
     )
 
 
+#: the formats scipy.sparse.load_npz reads
+NPZ_FORMATS = ("csr", "csc", "coo", "bsr", "dia")
+
+
 def _check_stored_counts(path: Path) -> None:
     """Refuse a compressed-sparse npz whose indptr ends short of its stored entries.
 
     scipy trims the surplus silently on load, so this must be seen in the raw arrays.
     """
     with np.load(path, allow_pickle=False) as arrays:
+        if "format" in arrays.files:
+            fmt = arrays["format"]
+            name = fmt.item() if fmt.ndim == 0 else fmt
+            name = name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name)
+            if name not in NPZ_FORMATS:  # scipy has no loader for lil, dok: NotImplementedError
+                raise InvalidInputError(
+                    f"{path} holds a sparse matrix of format {name[:40]!r}; "
+                    f"{', '.join(NPZ_FORMATS)} are read. Convert it (e.g. m.tocsr()) and save "
+                    "it with scipy.sparse.save_npz."
+                )
         if "indptr" not in arrays.files or "indices" not in arrays.files:
             return
         indptr, n_stored = arrays["indptr"], arrays["indices"].shape[0]

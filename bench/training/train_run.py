@@ -196,6 +196,11 @@ class TrainRun:
     def _learning_rate(self, data: TrainingData) -> dict:
         """The rate to train with, its rule, the bound and the share of overshooting steps."""
         bound = step_bound(data)
+        if bound.auto_rate is None:
+            raise InvalidInputError(
+                f"every rating in the training split of {self.o.dataset!r} is zero: each "
+                "step's error is zero and SGD learns nothing. Use a dataset with ratings."
+            )
         if self.o.learning_rate == "auto":
             value, rule = bound.auto_rate, f"auto: {AUTO_RULE}"
         else:
