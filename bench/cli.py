@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from . import __version__
 from .commands import COMMANDS
 from .impls import SlimBenchError
-from .os_errors import describe, silence_stdout, stdout_broken
+from .os_errors import WatchedStdout, describe, flush_failed, silence_stdout, watched_stdout
 from .safe_text import printable
 
 
@@ -30,16 +30,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``slimbench`` console script; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    code = _dispatch(args)
-    if stdout_broken():  # `> /dev/full`: what the command printed never arrived
-        _error(args.command, "cannot write to standard output; redirect it elsewhere.")
-        return code or 2
-    return code
+    with watched_stdout() as stdout:
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit:  # --help, --version, a usage error: printed, maybe to /dev/full
+            if flush_failed(stdout):
+                _say("slimbench: error: cannot write to standard output; redirect it elsewhere.")
+                return 2
+            raise
+        code = _dispatch(args, stdout)
+        if flush_failed(stdout):  # `> /dev/full`: what the command printed never arrived
+            if code != 2:  # else the command's own error line has said it
+                _error(args.command, "cannot write to standard output; redirect it elsewhere.")
+            return 2
+        return code
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _dispatch(args: argparse.Namespace, stdout: WatchedStdout) -> int:
     """Run the command; every error a user can cause becomes one line and exit code 2."""
     try:
         return int(args.func(args))
@@ -53,7 +60,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         silence_stdout()
         return 0
     except OSError as exc:  # every command's disk, path and stdout errors enter here
-        if exc.filename is None and stdout_broken():
+        if exc is stdout.error:
             why = exc.strerror or type(exc).__name__
             _error(args.command, f"cannot write to standard output ({why}); redirect it elsewhere.")
         else:

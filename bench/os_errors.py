@@ -10,6 +10,9 @@ from __future__ import annotations
 import errno
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TextIO
 
 #: errno -> what the user can do about it
 ADVICE = {
@@ -44,22 +47,66 @@ def describe(exc: OSError, fallback_path: str | None = None) -> str:
     return f"{head}: {where}; {advice}." if where else f"{head}; {advice}."
 
 
-def stdout_broken() -> bool:
-    """True where standard output cannot take what is pending (``> /dev/full``).
+class WatchedStdout:
+    """Standard output that remembers its first write error (``> /dev/full``).
 
-    Standard output is then pointed at the null device, so that the interpreter's own
-    flush at exit does not fail a second time with a traceback. A reader that left (a
-    closed pipe: ``| head``) is not an error.
+    A full disk's write error carries no path; only the stream that failed knows it was
+    standard output. A reader that left (a closed pipe: ``| head``) is not remembered: it
+    is not an error.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.error: OSError | None = None
+
+    def _watch(self, action, *args):
+        try:
+            return action(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            self.error = self.error or exc
+            raise
+
+    def write(self, text: str) -> int:
+        return self._watch(self.stream.write, text)
+
+    def flush(self) -> None:
+        self._watch(self.stream.flush)
+
+    def __getattr__(self, name: str):  # isatty, fileno, encoding...: the stream's own
+        return getattr(self.stream, name)
+
+
+@contextmanager
+def watched_stdout() -> Iterator[WatchedStdout]:
+    """``sys.stdout`` watched for write errors within the block (see :class:`WatchedStdout`)."""
+    watch = WatchedStdout(sys.stdout)
+    sys.stdout = watch
+    try:
+        yield watch
+    finally:
+        if sys.stdout is watch:
+            sys.stdout = watch.stream
+
+
+def flush_failed(watch: WatchedStdout) -> bool:
+    """Flush what is pending; True where standard output could not take it (now or before).
+
+    After a failure the stream is pointed at the null device, so that the interpreter's
+    own flush at exit does not fail a second time with a traceback.
     """
     try:
-        sys.stdout.flush()
-        return False
+        watch.flush()
     except BrokenPipeError:
         silence_stdout()
         return False
     except (OSError, ValueError):
+        pass
+    if watch.error is not None:
         silence_stdout()
         return True
+    return False
 
 
 def silence_stdout() -> None:

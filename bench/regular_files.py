@@ -54,13 +54,12 @@ def open_regular(path: str | os.PathLike) -> tuple[BinaryIO, int]:
     OSError (missing, forbidden) is left to the caller.
     """
     fd = os.open(Path(path), os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    fh = open(fd, "rb")
     try:
         info = os.fstat(fd)
         refuse_special(path, info.st_mode)
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
     except BaseException:
-        fh.close()
+        os.close(fd)
         raise
-    return fh, info.st_size
+    return open(fd, "rb"), info.st_size

@@ -17,6 +17,7 @@ import gzip
 import io
 import lzma
 import zipfile
+import zlib
 from pathlib import Path
 
 from slimbench.impls import InvalidInputError
@@ -94,7 +95,7 @@ def _decompressed(data: bytes, where: str, limit: int) -> bytes:
                     out += chunk
                     if len(out) > limit:
                         raise _too_big(where, f"over {limit:,} bytes decompressed", limit)
-        except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
+        except (OSError, EOFError, lzma.LZMAError, zlib.error, ValueError) as exc:
             raise InvalidInputError(
                 f"{where} looks {name}-compressed but does not decompress ({exc}); "
                 "check the file."

@@ -93,6 +93,7 @@ def _time(text: str | None) -> datetime:
 def collect(paths: Sequence[str | Path]) -> list[Series]:
     """Every measured tier of every run found, grouped into series."""
     series: dict[tuple[str, str], Series] = {}
+    SKIPPED.clear()  # the notes of this collection only
     for path, doc in _documents(paths):
         machine = doc.get("machine") or {}
         machine_key = (
