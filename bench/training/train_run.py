@@ -445,6 +445,7 @@ class TrainRun:
                 self.records.append(record)
                 progress.console.print(self._epoch_line(record), highlight=False)
                 self._write()
+                stop.stop_here()  # asked for during this epoch's last call
 
     def _epoch_line(self, r: EpochRecord) -> str:
         line = (
