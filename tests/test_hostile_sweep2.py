@@ -553,3 +553,120 @@ def test_control_characters_in_names_are_printed_escaped(argv, tmp_path, capsys,
 def test_a_user_error_is_never_a_type_error_from_python():
     with pytest.raises(SlimBenchError):
         create("dask-bucketed", URM, threads=2)
+
+
+# -- memory guards --------------------------------------------------------------------
+
+RLIMIT_AS = 1_500 << 20  # 1.5 GiB of address space: numpy, pandas and scipy fit in it
+
+
+def _under_address_limit(code: str) -> subprocess.CompletedProcess:
+    import resource
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (RLIMIT_AS, RLIMIT_AS))
+
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        preexec_fn=limit,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_small_file_is_read_under_an_address_space_limit(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("user,item,rating\n1,2,3\n1,3,4\n2,2,5\n")
+    done = _under_address_limit(
+        f"import sys; from slimbench.cli import main; sys.exit(main(['stats', 'csv:{path}']))"
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+
+
+def test_the_memory_available_sees_the_address_space_limit():
+    done = _under_address_limit(
+        "from slimbench.measure.machine import available_memory; print(available_memory())"
+    )
+    assert done.returncode == 0, done.stderr
+    assert 0 <= int(done.stdout) < RLIMIT_AS
+
+
+def _cgroup_tree(root, files: dict[str, str]):
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+GIB = 1 << 30
+# (/proc/self/cgroup, files under the cgroup root, bytes left or None)
+CGROUPS = [
+    (
+        "4:memory:/job\n",
+        {"memory/job/memory.limit_in_bytes": f"{GIB}", "memory/job/memory.usage_in_bytes": "0"},
+        GIB,
+    ),
+    (
+        "4:memory:/job\n",
+        {
+            "memory/job/memory.limit_in_bytes": f"{2 * GIB}",
+            "memory/job/memory.usage_in_bytes": f"{GIB // 2}",
+        },
+        3 * GIB // 2,
+    ),
+    ("4:memory:/job\n", {"memory/job/memory.limit_in_bytes": "9223372036854771712"}, None),
+    (
+        "4:cpu,memory:/a/b\n",
+        {
+            "memory/a/memory.limit_in_bytes": f"{GIB}",
+            "memory/a/b/memory.limit_in_bytes": f"{4 * GIB}",
+        },
+        GIB,
+    ),  # the parent's limit binds
+    (
+        "0::/user.slice\n",
+        {
+            "cgroup.controllers": "memory",
+            "user.slice/memory.max": f"{GIB}",
+            "user.slice/memory.current": f"{GIB // 4}",
+        },
+        3 * GIB // 4,
+    ),
+    ("0::/user.slice\n", {"cgroup.controllers": "memory", "user.slice/memory.max": "max"}, None),
+    ("0::/\n", {"unified/memory.max": f"{GIB}"}, GIB),  # hybrid: v2 under unified/
+    ("4:memory:/gone\n", {}, None),
+    ("not a cgroup file", {}, None),
+]
+
+
+@pytest.mark.parametrize("proc,files,left", CGROUPS)
+def test_cgroup_memory_limits_are_read(proc, files, left, tmp_path):
+    from slimbench.measure.memory_limits import cgroup_memory_left
+
+    (tmp_path / "cgroup").write_text(proc)
+    _cgroup_tree(tmp_path / "sys", files)
+    (tmp_path / "sys").mkdir(exist_ok=True)
+    assert cgroup_memory_left(tmp_path / "cgroup", tmp_path / "sys") == left
+
+
+MANY_ITEMS = "synthetic:n_users=400,n_items=5000,nnz=20000,min_len=5,median_len=40,max_len=200"
+
+
+@pytest.mark.parametrize(
+    "extra,memory,pattern",
+    [
+        (["--baselines", "item-knn"], GIB, r"the baselines item-knn need about 0.9 GiB"),
+        (["--baselines", "ease,top-popular"], GIB, r"the baselines ease need about"),
+        (["--baselines", "none"], 100 << 20, r"needs a dense S of 5,000\^2 x 8 bytes"),
+    ],
+)
+def test_what_would_not_fit_is_refused_before_training(
+    extra, memory, pattern, tmp_path, capsys, monkeypatch
+):
+    from slimbench.training import train_run
+
+    monkeypatch.setattr(train_run, "available_memory", lambda: memory)
+    argv = ["train", "--dataset", MANY_ITEMS, "--tier", "cython-typed", *extra]
+    outcome = cli([*argv, "--out", str(tmp_path / "t")], capsys)
+    assert_refused(outcome, pattern)
+    assert not (tmp_path / "t" / "train.json").exists()  # refused before anything trained

@@ -63,9 +63,12 @@ def read_file(path: Path, limit: int | None = None) -> bytes:
         with fh:
             if size > limit:
                 raise _too_big(str(path), f"{size:,} bytes", limit)
-            data = fh.read(size + 1)
-            if len(data) > size:  # it grew since it was opened: read on, up to the cap
-                data += fh.read(limit + 1 - len(data))
+            data = fh.read(size + 1)  # a buffer of the file's size, never of the cap's
+            while len(data) > size and len(data) <= limit:  # it grew since: on, to the cap
+                chunk = fh.read(CHUNK)
+                if not chunk:
+                    break
+                data += chunk
     except OSError as exc:
         raise InvalidInputError(f"{path}: cannot read ({exc.strerror or exc}).") from None
     if len(data) > limit:

@@ -64,8 +64,10 @@ from .training import (
     run_epoch,
 )
 
-#: gram, inverse and result: the dense n x n float64 matrices EASE holds at once
-EASE_MATRICES = 3
+#: dense n x n float64 matrices a baseline holds at its peak: the gram matrix with its
+#: sparse product, then (EASE) the inverse, its triangles and the result, (item-KNN) the
+#: norms' outer product and the top-k pass
+BASELINE_MATRICES = 4
 
 
 @dataclass
@@ -175,12 +177,15 @@ class TrainRun:
         data = prepare_urm(split.train, name=f"{dataset.name} (train)")
         memory_plan([self.tier_name], data, available_memory())
         heavy = [b for b in o.baselines if b in ("item-knn", "ease")]
-        need = EASE_MATRICES * 8 * data.n_items**2
-        if heavy and need > MEMORY_HEADROOM * available_memory():
+        # the trained S stays in memory while the baselines are fitted and evaluated
+        model = get_tier(self.tier_name).similarity_itemsize * data.n_items**2
+        need = model + BASELINE_MATRICES * 8 * data.n_items**2
+        available = available_memory()
+        if heavy and need > MEMORY_HEADROOM * available:
             raise InvalidInputError(
-                f"the baselines {', '.join(heavy)} need about {need / 2**30:.1f} GiB of dense "
-                f"item-item matrices for {data.n_items:,} items, more than is available; "
-                "pass --baselines top-popular."
+                f"the baselines {', '.join(heavy)} need about {need / 2**30:.1f} GiB for "
+                f"{data.n_items:,} items (dense item-item matrices beside the trained S), "
+                f"but {available / 2**30:.1f} GiB is available; pass --baselines top-popular."
             )
         seen = split.info.get("seen_in_training", 0)
         if seen:
