@@ -670,3 +670,59 @@ def test_what_would_not_fit_is_refused_before_training(
     outcome = cli([*argv, "--out", str(tmp_path / "t")], capsys)
     assert_refused(outcome, pattern)
     assert not (tmp_path / "t" / "train.json").exists()  # refused before anything trained
+
+
+# -- Dask -----------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # closed again: nothing listens there
+
+
+@pytest.mark.parametrize(
+    "address,pattern",
+    [
+        ("", r"the Dask scheduler address is empty"),
+        ("   ", r"the Dask scheduler address is empty"),
+        ("tcp://127.0.0.1", r"has no port; write tcp://HOST:PORT"),
+        ("tcp://127.0.0.1:{port}", r"nothing answers at the Dask scheduler .*Connection refused"),
+        ("127.0.0.1:{port}", r"nothing answers at the Dask scheduler"),
+        ("tcp://no-such-host.invalid:8786", r"nothing answers at the Dask scheduler"),
+    ],
+)
+def test_a_scheduler_that_cannot_answer_fails_at_once(address, pattern):
+    import time
+
+    pytest.importorskip("distributed")
+    start = time.monotonic()
+    with pytest.raises(SlimBenchError, match=pattern):
+        create("dask-bucketed", URM, scheduler=address.format(port=_free_port()), workers=1)
+    assert time.monotonic() - start < 15  # not CONNECT_TIMEOUT (60 s) per tier
+
+
+@pytest.mark.parametrize("command", ["run", "check"])
+def test_an_empty_scheduler_option_is_refused(command, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert_refused(cli([command, "--dask-scheduler", ""], capsys), r"the address is empty")
+    assert not (tmp_path / "reports").exists()
+
+
+class _LostActor:
+    def __getattr__(self, name):  # what distributed's Actor does once its worker is gone
+        raise RuntimeError("Worker holding Actor was lost.  Status: lost")
+
+
+@pytest.mark.parametrize("method,args", [("run_block", (10,)), ("rows_of_s", ()), ("memory", ())])
+def test_a_lost_worker_gives_the_tier_verdict_not_a_raw_error(method, args):
+    pytest.importorskip("distributed")
+    from slimbench.impls import get_tier
+    from slimbench.impls.dask_bucketed import DistributedTierError
+
+    tier = object.__new__(get_tier("dask-bucketed"))
+    tier.actors = [_LostActor(), _LostActor()]
+    with pytest.raises(DistributedTierError, match=r"failed on a Dask worker .*was lost"):
+        tier._call_all(method, *args, what="a block of steps")

@@ -97,12 +97,23 @@ def add_tier_arguments(parser: argparse.ArgumentParser, tiers_help: str = TIERS_
     )
 
 
+def scheduler_address(text: str) -> str:
+    """A non-empty scheduler address: an empty ``$VAR`` must not start a LocalCluster."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "the address is empty (an unset variable?); give one such as tcp://10.0.0.5:8786, "
+            "or leave the option out to start a LocalCluster here"
+        )
+    return text.strip()
+
+
 def add_dask_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of the dask tiers (dask-bucketed, dask-bucketed-f32)."""
     group = parser.add_argument_group("Dask (the dask-bucketed tiers)")
     group.add_argument(
         "--dask-scheduler",
         metavar="ADDRESS",
+        type=scheduler_address,
         default=None,
         help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: start a "
         "LocalCluster on this machine, shut down at the end)",
