@@ -38,12 +38,17 @@ def _raise(signum: int, frame: object) -> None:
 def terminations_as_interrupt() -> Iterator[None]:
     """Within the block, SIGTERM and SIGHUP raise :class:`Terminated`; the old handlers return.
 
+    A signal the process was started to ignore (``nohup`` ignores SIGHUP) stays ignored.
     Outside the main thread (where Python allows no handlers) the block runs unchanged.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {sig: signal.signal(sig, _raise) for sig in STOP_SIGNALS}
+    previous = {
+        sig: signal.signal(sig, _raise)
+        for sig in STOP_SIGNALS
+        if signal.getsignal(sig) is not signal.SIG_IGN
+    }
     try:
         yield
     finally:
@@ -87,7 +92,11 @@ def stops_deferred() -> Iterator[StopRequest]:
         request.signum = signum
 
     signals = (signal.SIGINT, *STOP_SIGNALS)
-    previous = {sig: signal.signal(sig, handler) for sig in signals}
+    previous = {
+        sig: signal.signal(sig, handler)
+        for sig in signals
+        if signal.getsignal(sig) is not signal.SIG_IGN  # nohup's SIGHUP stays ignored
+    }
     try:
         yield request
     finally:

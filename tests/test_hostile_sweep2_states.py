@@ -397,3 +397,27 @@ def test_write_dat_with_force_replaces_another_file(tmp_path, capsys):
     outcome = cli(["stats", "synthetic-tiny", "--write-dat", str(target), "--force"], capsys)
     assert outcome.code == 0, outcome.err
     assert target.read_text().startswith("1::") and target.stat().st_size > 50_000
+
+
+def test_the_stop_handlers_restore_the_old_ones_and_keep_nohup():
+    from slimbench.interrupts import Terminated, stops_deferred, terminations_as_interrupt
+
+    before = signal.getsignal(signal.SIGTERM)
+    hup = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as nohup starts a process
+    try:
+        with terminations_as_interrupt():
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            with pytest.raises(Terminated) as stopped:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(1)
+            assert stopped.value.signum == signal.SIGTERM
+            with stops_deferred() as stop:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.1)
+                assert stop.requested
+                with pytest.raises(KeyboardInterrupt):
+                    stop.stop_here()
+        assert signal.getsignal(signal.SIGTERM) is before
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, hup)
