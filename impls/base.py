@@ -96,6 +96,9 @@ class RunResult:
 
     steps: int
     loss: float  # summed squared error of this call's steps
+    #: wall seconds of the call, read around the tier's own work where the caller is in
+    #: another process (the harness's worker); None where the caller times the call
+    seconds: float | None = None
 
 
 class Tier(abc.ABC):
@@ -134,6 +137,9 @@ class Tier(abc.ABC):
     def memory_bytes(cls, data: TrainingData, **options: object) -> int:
         """Memory a prepared tier holds on this machine beyond the shared URM: S and copies."""
         return cls.similarity_itemsize * data.n_items * data.n_items + 16 * data.nnz
+    #: True where S lives outside this process (Dask actors) and ``top_k(k)`` gathers the
+    #: k largest entries of each column without ever building the dense S
+    similarity_is_distributed: ClassVar[bool] = False
     #: True where the tier implements SLIM's options (``no_diagonal``, ``l2``; impls/slim.py)
     supports_slim_options: ClassVar[bool] = False
 
@@ -182,6 +188,14 @@ class Tier(abc.ABC):
     @abc.abstractmethod
     def similarity(self) -> np.ndarray:
         """S as a float array of shape (n_items, n_items), indexed ``S[j, i]``."""
+
+    def columns(self, items: np.ndarray) -> np.ndarray:
+        """``S[:, items]`` as float64, shape (n_items, len(items)): what the audit compares.
+
+        A tier whose S lives elsewhere (Dask actors) overrides this to fetch the columns
+        alone rather than gathering the dense S.
+        """
+        return np.array(np.asarray(self.similarity())[:, items], dtype=np.float64)
 
     def close(self) -> None:  # noqa: B027 - a no-op by default, not abstract
         """Release what the tier holds outside this process (a cluster); idempotent."""

@@ -285,6 +285,8 @@ class DaskBucketedTier(Tier):
     #: per worker as cython-bucketed: the profile entry (id + rating); W[i] stays in cache
     bytes_per_entry: ClassVar[float] = 4 + 8
 
+    similarity_is_distributed = True
+
     @classmethod
     def memory_bytes(cls, data, *, workers=None, scheduler=None, **options) -> int:
         """On this machine: all of S for a LocalCluster (its workers live here), plus a URM

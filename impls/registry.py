@@ -56,6 +56,16 @@ def register(cls: type[Tier]) -> type[Tier]:
     return cls
 
 
+def adopt(cls: type[Tier]) -> type[Tier]:
+    """Register ``cls`` under its name in this process, in place of any class of that name.
+
+    For the harness's worker process only: the class was registered and validated in the
+    parent, which sent it here; a module import may have registered an equal copy first.
+    """
+    _TIERS[cls.name] = cls
+    return cls
+
+
 def tier_names() -> list[str]:
     """Every registered tier name: built-ins slowest family first, then tiers from outside."""
     _load_plugins()

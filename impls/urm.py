@@ -196,3 +196,13 @@ def _check_range(index: np.ndarray, bound: int, name: str, fmt: str, what: str) 
     if index.size and (index.min() < 0 or index.max() >= bound):
         bad = index.max() if index.max() >= bound else index.min()
         _refuse(name, fmt, f"a {what} index of {int(bad):,} lies outside [0, {bound:,})")
+
+
+def trusted_training_data(csr: sp.csr_matrix, rows: np.ndarray) -> TrainingData:
+    """A TrainingData around arrays that :func:`prepare_urm` validated in another process.
+
+    The harness validates the URM once, writes its canonical arrays to files and maps them
+    in each tier's worker process; validating them again there would copy ~160 MB per
+    worker for nothing. Only the harness's worker calls this; everything else validates.
+    """
+    return TrainingData(csr=csr, rows=rows, _sealed_by=_SEAL)

@@ -246,3 +246,16 @@ def user_frame(exc: BaseException, path: Path) -> str | None:
             found = f"{path.name}, line {tb.tb_lineno}"
         tb = tb.tb_next
     return found
+
+
+def check_tier_file_path(path: str | os.PathLike) -> Path:
+    """``path`` resolved, if it names an existing ``.pyx`` or ``.py``; else one line."""
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise TierFileError(f"tier file {str(p)!r} does not exist (or is not a file).")
+    if p.suffix not in SUFFIXES:
+        raise TierFileError(
+            f"tier file {str(p)!r} must be a .pyx (compiled on the fly) or a .py; "
+            "`slimbench new-tier NAME` writes a starting file."
+        )
+    return p.resolve()

@@ -107,6 +107,20 @@ def scheduler_address(text: str) -> str:
     return text.strip()
 
 
+def add_call_timeout_argument(parser: argparse.ArgumentParser) -> None:
+    """``--call-timeout``: the least time a tier's call may take before its worker is killed."""
+    from ..measure.tier_process import DEFAULT_CALL_TIMEOUT, TIMEOUT_FACTOR
+
+    parser.add_argument(
+        "--call-timeout",
+        type=number(float, lambda v: 0 < v <= 7 * 24 * 3600, "seconds in (0, 604800]"),
+        default=DEFAULT_CALL_TIMEOUT,
+        metavar="SECONDS",
+        help="kill a tier's worker when one call takes longer than this, or than "
+        f"{TIMEOUT_FACTOR:g}x what its measured rate predicts (default {DEFAULT_CALL_TIMEOUT:g})",
+    )
+
+
 def add_dask_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of the dask tiers (dask-bucketed, dask-bucketed-f32)."""
     group = parser.add_argument_group("Dask (the dask-bucketed tiers)")

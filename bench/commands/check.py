@@ -6,6 +6,7 @@ import argparse
 
 from ..measure.check import CHECK_LEARNING_RATE
 from .arguments import (
+    add_call_timeout_argument,
     add_dask_arguments,
     add_tier_arguments,
     dask_options,
@@ -33,6 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="threads for the tiers that take them (default: all cores)",
     )
     add_dask_arguments(check)
+    add_call_timeout_argument(check)
     check.add_argument(
         "--no-diagonal", action="store_true", help="check under SLIM's S[i, i] = 0 constraint"
     )
@@ -94,6 +96,7 @@ def handle(args: argparse.Namespace) -> int:
         learning_rate=args.learning_rate,
         options=options,
         slim=slim.to_dict(),
+        call_timeout=args.call_timeout,
     )
     for result in results:
         print(result.line())

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .arguments import (
+    add_call_timeout_argument,
     add_dask_arguments,
     add_tier_arguments,
     dask_options,
@@ -109,6 +110,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "each tier's samples/s and speedups move across repeats (default 1)",
     )
     add_dask_arguments(run)
+    add_call_timeout_argument(run)
     run.set_defaults(func=handle)
 
 
@@ -135,6 +137,7 @@ def handle(args: argparse.Namespace) -> int:
         dask=dask_options(args),
         rewarm=not args.no_rewarm,
         bandwidth=not args.no_bandwidth,
+        call_timeout=args.call_timeout,
         command=["slimbench", *sys.argv[1:]],
     )
     with terminations_as_interrupt():  # kill or a closed terminal: the path of Ctrl-C

@@ -24,7 +24,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..impls import (
-    ReplayTier,
     SlimBenchError,
     TrainingData,
     TrainingDiverged,
@@ -34,6 +33,7 @@ from ..impls import (
     prepare_urm,
     tier_names,
 )
+from .tier_process import DEFAULT_CALL_TIMEOUT, RemoteTier, SharedData, WorkerFailure
 
 REFERENCE = "python-naive"
 LOSS_RTOL = 1e-9
@@ -99,6 +99,32 @@ class CheckResult:
         return text.rstrip()
 
 
+class WorkerPlan:
+    """Starts each checked tier (and each diagnosis probe) in a fresh worker process."""
+
+    def __init__(self, data: TrainingData, call_timeout: float) -> None:
+        self.data = data
+        self.call_timeout = call_timeout
+        self.shared: SharedData | None = None
+
+    def start(self, name: str, cls: type, create_options: dict, origin: dict | None = None):
+        if self.shared is None:
+            self.shared = SharedData(self.data)
+        return RemoteTier(
+            name,
+            cls,
+            self.shared,
+            options=create_options,
+            call_timeout=self.call_timeout,
+            origin=origin,
+        )
+
+    def cleanup(self) -> None:
+        if self.shared is not None:
+            self.shared.cleanup()
+            self.shared = None
+
+
 @dataclass
 class _Reference:
     S: np.ndarray
@@ -127,6 +153,7 @@ def _check_one(
     lr: float,
     options: dict,
     slim: dict | None = None,
+    workers: WorkerPlan | None = None,
 ) -> CheckResult:
     tier_name, options = _split_threads(name, options)
     cls = get_tier(tier_name)
@@ -137,25 +164,27 @@ def _check_one(
         return result
     start = time.perf_counter()
     tier = None
+    create_options = {
+        "seed": seed,
+        "learning_rate": lr,
+        **(slim or {}),
+        **options.get(tier_name, {}),
+    }
     try:
-        tier = create(
-            tier_name,
-            data,
-            seed=seed,
-            learning_rate=lr,
-            **(slim or {}),
-            **options.get(tier_name, {}),
-        )
-        if hasattr(tier, "watch_samples"):  # a user loop: also check it leaves samples alone
-            tier.watch_samples = True
+        tier = workers.start(name, cls, create_options)
+        tier.set("watch_samples", True)  # a user loop: also check it leaves samples alone
         losses = []
         for indices in ref.epoch_indices:  # one call per epoch: continuation is checked too
             if cls.exactness == "replay":
-                assert isinstance(tier, ReplayTier)
                 losses.append(tier.replay(indices).loss)
             else:
                 losses.append(tier.run(data.nnz).loss)
-        S = None if cls.exactness == "baseline" else np.asarray(tier.similarity(), np.float64)
+        S = None if cls.exactness == "baseline" else tier.similarity()
+        if cls.exactness == "baseline":
+            result.seconds = time.perf_counter() - start
+            return _check_baseline(result, tier, ref.epoch_indices)
+        modified = tier.call("modified_inputs") or []
+        sampler = tier.check_sampler(data.nnz) if cls.exactness == "replay" else None
     except TrainingDiverged as exc:  # the reference's loss stays finite over the same steps
         returned = getattr(tier, "last_returned_loss", None) if tier is not None else None
         result.verdict = "fail"
@@ -165,19 +194,17 @@ def _check_one(
             + " where the reference's loss stays finite over the same steps"
         )
         return result
+    except WorkerFailure as exc:  # crashed, exited or hung: located where it can be
+        result.verdict, result.detail = exc.status, str(exc)
+        _locate_crash(result, tier_name, cls, data, seed, lr, ref, create_options, workers)
+        return result
     except SlimBenchError as exc:  # says what went wrong, where (a user's file and line)
         result.verdict, result.detail = "error", str(exc)
-        return result
-    except (ArithmeticError, ValueError, TypeError, MemoryError) as exc:
-        result.verdict, result.detail = "error", f"{type(exc).__name__}: {exc}"
         return result
     finally:
         if tier is not None:
             tier.close()
     result.seconds = time.perf_counter() - start
-    if cls.exactness == "baseline":
-        return _check_baseline(result, tier, ref.epoch_indices)
-    modified = tier.modified_inputs() if hasattr(tier, "modified_inputs") else []
     if modified:
         result.verdict = "fail"
         result.detail = (
@@ -205,8 +232,8 @@ def _check_one(
                 f"max|dS| above tolerance {cls.tolerance:g} x max|S_ref| = "
                 f"{cls.tolerance * scale:.3g}"
             )
-    if issubclass(cls, ReplayTier):
-        sampler_ok, seen = cls.check_sampler(data.nnz)
+    if sampler is not None:
+        sampler_ok, seen = sampler
         result.detail = seen
         if result.passed and not sampler_ok:
             result.verdict = "fail"
@@ -215,7 +242,7 @@ def _check_one(
         result.verdict = "fail"
         result.detail = f"epoch loss differs from the reference by {result.loss_rel_diff:.3g}"
     if result.verdict == "fail" and cls.exactness in ("bitwise", "close"):
-        _diagnose(result, tier_name, data, seed, lr, len(ref.epoch_indices), options, slim)
+        _diagnose(result, tier_name, data, seed, lr, len(ref.epoch_indices), options, slim, workers)
     return result
 
 
@@ -228,25 +255,57 @@ def _diagnose(
     epochs: int,
     options: dict,
     slim: dict | None = None,
+    workers: WorkerPlan | None = None,
 ) -> None:
     """Add the first differing step to a failed verdict (see slimbench.measure.diagnose)."""
     from .diagnose import first_difference
 
+    cls = get_tier(name)
     found = first_difference(
         name,
         data,
         seed=seed,
         learning_rate=lr,
         steps=epochs * data.nnz,
-        tolerance=get_tier(name).tolerance,
+        tolerance=cls.tolerance,
         options={**(slim or {}), **options.get(name, {})},
         reference_options=slim or {},
+        make_tier=lambda opts: workers.start(name, cls, opts),
     )
     if isinstance(found, str):
         result.detail += f"; {found}"
     else:
         result.first_difference = found.to_dict()
         result.detail += f"; {found.sentence()}"
+
+
+def _locate_crash(
+    result: CheckResult,
+    name: str,
+    cls: type,
+    data: TrainingData,
+    seed: int,
+    lr: float,
+    ref: _Reference,
+    create_options: dict,
+    workers: WorkerPlan,
+) -> None:
+    """Name where a crashing tier's worker died: the step, and in a user's .pyx the line."""
+    from .crash_locate import locate_crash
+
+    if cls.exactness not in ("bitwise", "close"):
+        return
+    found = locate_crash(
+        name,
+        cls,
+        data,
+        create_options,
+        steps=len(ref.epoch_indices) * data.nnz,
+        start=lambda opts, origin=None: workers.start(name, cls, opts, origin),
+    )
+    if found:
+        result.first_difference = found.get("first_difference")
+        result.detail += f"; {found['sentence']}"
 
 
 def _split_threads(name: str, options: dict) -> tuple[str, dict]:
@@ -257,20 +316,19 @@ def _split_threads(name: str, options: dict) -> tuple[str, dict]:
     return base, {**options, base: {**options.get(base, {}), **width}}
 
 
-def _check_baseline(result: CheckResult, tier: object, draws: list[np.ndarray]) -> CheckResult:
+def _check_baseline(result: CheckResult, tier: RemoteTier, draws: list[np.ndarray]) -> CheckResult:
     """The floor's verdict: did it read every entry of every drawn profile, and no other?"""
-    expected = [tier.expected_checksums(d) for d in draws]
+    expected = [tier.call("expected_checksums", d) for d in draws]
     ratings = sum(e[0] for e in expected)
     ids = sum(e[1] for e in expected)
     entries = sum(e[2] for e in expected)
-    rel = abs(tier.rating_checksum - ratings) / max(abs(ratings), 1e-300)
+    read, id_sum = tier.get("entries_read"), tier.get("index_checksum")
+    rel = abs(tier.get("rating_checksum") - ratings) / max(abs(ratings), 1e-300)
     result.loss_rel_diff = rel
-    result.detail = f"read {tier.entries_read:,} of {entries:,} profile entries"
-    if tier.entries_read != entries or tier.index_checksum != ids or not rel <= LOSS_RTOL:
+    result.detail = f"read {read:,} of {entries:,} profile entries"
+    if read != entries or id_sum != ids or not rel <= LOSS_RTOL:
         result.verdict = "fail"
-        result.detail += (
-            f"; item-id sum {tier.index_checksum:,} vs {ids:,}, rating sum off by {rel:.3g}"
-        )
+        result.detail += f"; item-id sum {id_sum:,} vs {ids:,}, rating sum off by {rel:.3g}"
     return result
 
 
@@ -283,6 +341,7 @@ def check_tiers(
     learning_rate: float = CHECK_LEARNING_RATE,
     options: dict[str, dict] | None = None,
     slim: dict | None = None,
+    call_timeout: float = DEFAULT_CALL_TIMEOUT,
 ) -> list[CheckResult]:
     """Cross-check ``names`` (default: every registered tier) against python-naive.
 
@@ -290,7 +349,8 @@ def check_tiers(
     same seed as the reference. ``options`` maps a tier name to extra keyword arguments
     (threads, for example); a name ``tier@N`` checks that tier with ``threads=N``. ``slim``
     holds SLIM's options (``no_diagonal``, ``l2``) for the reference and every tier. The
-    reference itself is reported as passing by definition.
+    reference itself is reported as passing by definition; every other tier runs in a
+    worker process of its own, each call bounded by ``call_timeout`` seconds at least.
     """
     data = check_dataset() if data is None else prepare_urm(data)
     names = list(tier_names() if names is None else names)
@@ -298,20 +358,25 @@ def check_tiers(
         get_tier(_split_threads(name, {})[0])  # unknown names fail before any work
     ref = _reference(data, seed, epochs, learning_rate, slim)
     results = []
-    for name in names:
-        if name == REFERENCE:
+    workers = WorkerPlan(data, call_timeout)
+    try:
+        for name in names:
             results.append(
-                CheckResult(
-                    tier=name,
-                    exactness="bitwise",
-                    verdict="pass",
-                    max_abs_diff=0.0,
-                    loss_rel_diff=0.0,
-                    detail="the reference",
-                )
+                _check_one(name, data, ref, seed, learning_rate, options or {}, slim, workers)
+                if name != REFERENCE
+                else _reference_result(name)
             )
-        else:
-            results.append(
-                _check_one(name, data, ref, seed, learning_rate, options or {}, slim)
-            )
+    finally:
+        workers.cleanup()
     return results
+
+
+def _reference_result(name: str) -> CheckResult:
+    return CheckResult(
+        tier=name,
+        exactness="bitwise",
+        verdict="pass",
+        max_abs_diff=0.0,
+        loss_rel_diff=0.0,
+        detail="the reference",
+    )

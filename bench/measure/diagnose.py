@@ -127,18 +127,25 @@ def first_difference(
     tolerance: float = 0.0,
     options: dict | None = None,
     reference_options: dict | None = None,
+    make_tier: Callable[[dict], object] | None = None,
 ) -> FirstDifference | str:
     """Pinpoint where tier ``name`` first departs from the reference within ``steps``.
 
     Returns a :class:`FirstDifference`, or a sentence where no single step can be named
     (the difference shows only across several calls, or the tier fails on its own).
+    ``make_tier(options)`` prepares a fresh tier for each probe (the check passes one that
+    starts a new worker process); by default the tier is created in this process.
     """
+    if make_tier is None:
+        def make_tier(opts: dict) -> object:
+            return create(name, data, **opts)
+
     ref = _ReferenceLog(data, seed, learning_rate, steps, reference_options or {})
     probes: dict[int, tuple[np.ndarray, float]] = {}
 
     def probe(n: int) -> tuple[np.ndarray, float]:
         if n not in probes:
-            tier = create(name, data, seed=seed, learning_rate=learning_rate, **(options or {}))
+            tier = make_tier({"seed": seed, "learning_rate": learning_rate, **(options or {})})
             try:
                 loss = tier.run(n).loss
                 probes[n] = (np.array(tier.similarity(), dtype=np.float64, copy=True), loss)

@@ -28,7 +28,6 @@ from ..impls import (
     SlimBenchError,
     TrainingData,
     TrainingDiverged,
-    create,
     get_tier,
     prepare_urm,
     tier_names,
@@ -51,6 +50,14 @@ from .bandwidth import best_rate, tier_traffic
 from .bandwidth import measure as measure_bandwidth
 from .check import REFERENCE, check_tiers
 from .machine import available_memory, machine_metadata, usable_cores
+from .tier_process import (
+    DEFAULT_CALL_TIMEOUT,
+    WORKER_STATUSES,
+    RemoteTier,
+    SharedData,
+    WorkerFailure,
+    kill_all_workers,
+)
 from .tier_selection import split_width, tier_options
 from .timing import PROTOCOL_TEXT, REWARM_TEXT, TierClock, TimingPlan
 
@@ -86,6 +93,8 @@ class RunOptions:
     rewarm: bool = True
     #: Dask options of the dask tiers: workers, threads_per_worker, scheduler (address)
     dask: dict = field(default_factory=dict)
+    #: the least seconds a tier's call may take before its worker is killed
+    call_timeout: float = DEFAULT_CALL_TIMEOUT
     command: list[str] = field(default_factory=lambda: list(sys.argv))
 
 
@@ -179,6 +188,7 @@ class Runner:
         try:
             return self._execute()
         finally:
+            kill_all_workers()  # whatever stopped the run, no tier's worker outlives it
             self.lock.release()
             self._drop_empty_out()
 
@@ -239,7 +249,8 @@ class Runner:
         failed = [
             e["name"]
             for e in self.entries.values()
-            if e["status"] in ("failed-check", "diverged", "error")
+            if e["status"]
+            in ("failed-check", "failed-audit", "diverged", "error", *WORKER_STATUSES)
         ]
         if failed:
             c.print(f"[red]not measured: {escape(', '.join(failed))} (see the report)[/]")
@@ -315,7 +326,9 @@ class Runner:
         c = self.console
         c.print("\n[bold]cross-check[/] against python-naive (built-in dataset):")
         options = {split_width(n)[0]: self._options(split_width(n)[0]) for n in self.names}
-        results = check_tiers(self.names, seed=self.o.seed, options=options)
+        results = check_tiers(
+            self.names, seed=self.o.seed, options=options, call_timeout=self.o.call_timeout
+        )
         passing = []
         for r in results:
             c.print("  " + r.line(), highlight=False, markup=False)
@@ -323,6 +336,8 @@ class Runner:
             entry["check"] = r.to_dict()
             if r.verdict == "unavailable":
                 entry["status"], entry["error"] = "unavailable", r.detail
+            elif r.verdict in WORKER_STATUSES:  # its worker crashed, exited or hung
+                entry["status"], entry["error"] = r.verdict, f"cross-check: {r.detail}"
             elif r.passed:
                 passing.append(r.tier)
             else:
@@ -343,31 +358,32 @@ class Runner:
         for name, info in counts.items():
             self.entries[name]["yellow_lines"] = info["yellow_lines"]
 
-    def _setup(self, name: str, data: TrainingData) -> TierClock | None:
+    def _setup(self, name: str, shared: SharedData) -> TierClock | None:
+        """Start tier ``name`` in a worker process of its own and set it up there."""
         entry = self.entries[name]
         gc.collect()
+        cls = get_tier(split_width(name)[0])
+        options = {
+            "seed": self.o.seed,
+            "learning_rate": self.o.learning_rate,
+            **self._options(name),
+        }
         try:
-            start = time.perf_counter()
-            tier = create(
-                split_width(name)[0],
-                data,
-                seed=self.o.seed,
-                learning_rate=self.o.learning_rate,
-                **self._options(name),
-            )
-            entry["setup_seconds"] = time.perf_counter() - start
-        except (SlimBenchError, MemoryError, ValueError, ArithmeticError, RuntimeError) as exc:
-            entry["status"], entry["error"] = "error", f"setup failed: {type(exc).__name__}: {exc}"
+            tier = RemoteTier(name, cls, shared, options=options, call_timeout=self.o.call_timeout)
+        except WorkerFailure as exc:  # the tier's code crashed, exited or hung in setup
+            entry["status"], entry["error"] = exc.status, f"setup: {exc}"
             return None
-        entry["threads"] = int(getattr(tier, "threads", 1))
+        except SlimBenchError as exc:
+            entry["status"], entry["error"] = "error", f"setup failed: {exc}"
+            return None
+        entry["setup_seconds"] = tier.setup_seconds
+        entry["threads"] = tier.threads
         # the layout a tier chose for this dataset (a compact one may fall back)
-        entry["bytes_per_entry"] = getattr(tier, "bytes_per_entry", entry["bytes_per_entry"])
-        # a JIT compiles once per process, often during the cross-check: report that once
-        entry["compile_seconds"] = getattr(tier, "first_compile_seconds", None) or getattr(
-            tier, "compile_seconds", None
-        )
-        entry["notes"].extend(getattr(tier, "notes", []))
-        for note in getattr(tier, "notes", []):  # e.g. a Dask cluster's dashboard address
+        entry["bytes_per_entry"] = tier.bytes_per_entry
+        # a JIT compiles once per process, during the setup's first call here
+        entry["compile_seconds"] = tier.compile_seconds
+        entry["notes"].extend(tier.notes)
+        for note in tier.notes:  # e.g. a Dask cluster's dashboard address
             self.console.print(f"  {name}: {note}", highlight=False, markup=False)
         return TierClock(tier, self.plan)
 
@@ -382,11 +398,12 @@ class Runner:
         except TrainingDiverged as exc:
             entry["status"], entry["error"] = "diverged", str(exc)
             return False
+        except WorkerFailure as exc:  # crashed, exited or hung: this tier's verdict only
+            entry["status"], entry["error"] = exc.status, str(exc)
+            self.console.print(f"  {name}: {exc}", highlight=False, markup=False)
+            return False
         except SlimBenchError as exc:  # e.g. a user's loop that raises on the timing data
             entry["status"], entry["error"] = "error", str(exc)
-        except (ArithmeticError, ValueError, RuntimeError, MemoryError) as exc:
-            # one tier's crash costs that tier only; the others go on being measured
-            entry["status"], entry["error"] = "error", f"{type(exc).__name__}: {exc}"
             return False
         if record is None:
             return False
@@ -410,10 +427,20 @@ class Runner:
         ) as progress:
             tasks = {n: progress.add_task(n, total=self.plan.rounds, speed="setup") for n in names}
             groups = [names] if scheduling == "round-robin" else [[n] for n in names]
+            shared = SharedData(data, root=self.out)
+            try:
+                self._measure_groups(groups, shared, progress, tasks)
+            finally:
+                kill_all_workers()
+                shared.cleanup()
+
+    def _measure_groups(self, groups, shared, progress, tasks) -> None:
+        c = self.console
+        if True:
             for group in groups:
                 clocks: dict[str, TierClock] = {}
                 for name in group:
-                    clock = self._setup(name, data)
+                    clock = self._setup(name, shared)
                     if clock is not None:
                         clocks[name] = clock
                         progress.update(tasks[name], speed="warm-up")
@@ -462,13 +489,15 @@ class Runner:
 
     def _release(self, name: str, clock: TierClock) -> None:
         """Record what only the live tier knows (its workers' peak memory), then free it."""
-        memory = getattr(clock.tier, "worker_memory", None)
-        if memory is not None:
+        tier = clock.tier
+        if tier.process.alive:
             try:
-                self.entries[name]["workers"] = memory()
+                memory = tier.call("worker_memory")
+                if memory is not None:
+                    self.entries[name]["workers"] = memory
             except SlimBenchError as exc:
                 self.entries[name]["notes"].append(f"worker memory not read: {exc}")
-        clock.tier.close()
+        tier.close()
         del clock.tier
 
     # -- derived figures --------------------------------------------------------------

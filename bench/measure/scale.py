@@ -16,7 +16,6 @@ The figure of merit besides samples/s is nanoseconds per profile entry:
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,17 +25,23 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
-import psutil  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from ..data.datasets import load_dataset  # noqa: E402
 from ..data.stats import dataset_stats  # noqa: E402
-from ..impls import InvalidInputError, SlimBenchError, TrainingDiverged, create  # noqa: E402
+from ..impls import (  # noqa: E402
+    InvalidInputError,
+    SlimBenchError,
+    TrainingDiverged,
+    get_tier,
+    prepare_urm,
+)
 from ..output.results import _atomic_write_text, now_iso  # noqa: E402
 from .check import check_tiers  # noqa: E402
 from .extrapolate import human_rate  # noqa: E402
 from .summary import summarize  # noqa: E402
+from .tier_process import RemoteTier, SharedData, WorkerFailure  # noqa: E402
 from .timing import TierClock, TimingPlan  # noqa: E402
 
 DEFAULT_TIERS = (
@@ -78,38 +83,8 @@ class ScalePoint:
     ns_per_entry: float | None
     status: str
     #: memory per process at its peak, less what the process held before the tier existed:
-    #: for each Dask worker from its own peak; for a tier in this process sampled (PeakResident)
+    #: for each Dask worker from its own peak; else the tier's worker's peak less its start
     memory_bytes: list[int] | None = None
-
-
-class PeakResident:
-    """The most resident memory this process adds within a ``with`` block.
-
-    Sampled every 10 ms by a thread (the kernels release the GIL, so sampling goes on
-    while they run); transient buffers shorter than that can be missed.
-    """
-
-    def __enter__(self) -> PeakResident:
-        self._process = psutil.Process()
-        self.start = self._process.memory_info().rss
-        self.peak = self.start
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def _sample(self) -> None:
-        while not self._stop.wait(0.01):
-            self.peak = max(self.peak, self._process.memory_info().rss)
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self._process.memory_info().rss)
-
-    @property
-    def added(self) -> int:
-        return self.peak - self.start
 
 
 def run_scale(
@@ -147,6 +122,7 @@ def run_scale(
         for spec in specs:
             urm = load_dataset(spec).urm
             stats = dataset_stats(urm)
+            shared = SharedData(prepare_urm(urm))
             epl = float(stats["expected_profile_length"])
             for tier in usable:
                 point = ScalePoint(
@@ -154,27 +130,32 @@ def run_scale(
                 )
                 live = None
                 try:
-                    with PeakResident() as peak:
-                        live = create(
-                            split_width(tier)[0],
-                            urm,
-                            seed=seed,
-                            learning_rate=learning_rate,
+                    base = split_width(tier)[0]
+                    live = RemoteTier(
+                        tier,
+                        get_tier(base),
+                        shared,
+                        options={
+                            "seed": seed,
+                            "learning_rate": learning_rate,
                             **tier_options(tier, threads),
-                        )
-                        clock = TierClock(live, plan)
-                        while clock.next_round() is not None:
-                            pass
-                    point.memory_bytes = [peak.added]
-                    if hasattr(live, "worker_memory"):  # the block's cost at its peak
-                        point.memory_bytes = [
-                            w["peak_bytes"] - w["start_bytes"] for w in live.worker_memory()
-                        ]
+                        },
+                    )
+                    clock = TierClock(live, plan)
+                    while clock.next_round() is not None:
+                        pass
+                    usage = live.memory_usage()  # the tier's worker: its own peak
+                    point.memory_bytes = [usage["peak_bytes"] - usage["start_bytes"]]
+                    workers = live.call("worker_memory")  # a Dask block's cost at its peak
+                    if workers is not None:
+                        point.memory_bytes = [w["peak_bytes"] - w["start_bytes"] for w in workers]
                     s = summarize([r.samples_per_second for r in clock.rounds])
                     point.samples_per_second, point.ci = s.median, (s.ci_low, s.ci_high)
                     point.ns_per_entry = 1e9 / (s.median * epl)
                 except TrainingDiverged:
                     point.status = "diverged"
+                except WorkerFailure as exc:
+                    point.status = f"{exc.status}: {exc}"
                 except (SlimBenchError, MemoryError) as exc:
                     point.status = f"error: {exc}"
                 finally:
@@ -194,6 +175,7 @@ def run_scale(
                     markup=False,
                 )
                 _write(points, out_dir)
+            shared.cleanup()
     _plot(points, out_dir)
     _table(points, console)
     return points

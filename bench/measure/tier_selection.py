@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..impls import SlimBenchError, accepts_option, get_tier, tier_names
-from ..impls.user_tier import load_tier_file
+from .outside_tiers import register_class_spec, register_tier_file
 
 #: the built-in tiers a user's tier is shown beside by default (plus the fastest exact one)
 USER_COMPANIONS = ("python-naive", "cython-rand")
@@ -31,11 +31,10 @@ def fastest_exact_builtin() -> str | None:
 
 
 def resolve_tier(name: str) -> str:
-    """A registry name for ``name``: a ``module:Class`` spec is imported and registered."""
+    """A registry name for ``name``: a ``module:Class`` spec is described in a worker and
+    registered (its code never runs in the harness's process)."""
     if ":" in name:
-        from ..impls.plugins import load_class_spec
-
-        return load_class_spec(name)
+        return register_class_spec(name)
     get_tier(name.partition("@")[0])  # an unknown name fails here, with a suggestion
     return name
 
@@ -49,7 +48,7 @@ def select_tiers(
     ``--tier-file`` gave. ``companions`` False (``slimbench check``) keeps a user's tiers
     alone by default, since the reference is always run.
     """
-    user = [load_tier_file(path) for path in tier_files]
+    user = [register_tier_file(path) for path in tier_files]
     if tiers is not None and list(tiers) == ["all"]:
         chosen = tier_names()
     elif tiers is not None:

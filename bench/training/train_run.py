@@ -32,7 +32,6 @@ from ..impls import (
     TrainingData,
     TrainingDiverged,
     accepts_option,
-    create,
     get_tier,
     prepare_urm,
     tier_names,
@@ -49,6 +48,7 @@ from ..measure.runner import (
     prepare_out_dir,
     wide_console,
 )
+from ..measure.tier_process import RemoteTier, SharedData, kill_all_workers
 from ..output.outdir import OutputLock
 from ..overwrite import refuse_overwrite
 from ..quality.baselines import BASELINES, EASE_LAMBDA, KNN_K, KNN_SHRINK, fit_baseline
@@ -264,18 +264,29 @@ class TrainRun:
         self.doc["epochs"] = [r.to_dict() for r in self.records]
         write_train_results(self.doc, self.out)
 
-    def _make_tier(self, data: TrainingData, lr: float) -> Tier:
-        """A fresh tier with this run's seed, SLIM options and threads."""
+    def _make_tier(self, data: TrainingData, lr: float) -> RemoteTier:
+        """A fresh tier with this run's seed, SLIM options and threads, in its own worker."""
         threads = self.o.threads is not None and accepts_option(self.tier_name, "threads")
         options = {"threads": self.o.threads} if threads else {}
-        return create(
+        if self._shared is None or self._shared.data is not data:
+            self._drop_shared()
+            self._shared = SharedData(data, root=self.out)
+        return RemoteTier(
             self.tier_name,
-            data,
-            seed=self.o.seed,
-            learning_rate=lr,
-            **self.slim.to_dict(),
-            **options,
+            get_tier(self.tier_name),
+            self._shared,
+            options={
+                "seed": self.o.seed,
+                "learning_rate": lr,
+                **self.slim.to_dict(),
+                **options,
+            },
         )
+
+    def _drop_shared(self) -> None:
+        if self._shared is not None:
+            self._shared.cleanup()
+            self._shared = None
 
     # -- the run ----------------------------------------------------------------------
 
@@ -285,9 +296,12 @@ class TrainRun:
         Ctrl-C (or SIGTERM) at any point after the checks writes what was done (status
         "interrupted") and saves the model as it stands; an error leaves "failed".
         """
+        self._shared: SharedData | None = None
         try:
             return self._execute()
         finally:
+            kill_all_workers()  # no tier's worker outlives the command
+            self._drop_shared()
             self.lock.release()
 
     def _execute(self) -> int:
@@ -576,7 +590,7 @@ def check_split_target(o: TrainOptions) -> None:
 def model_matrix(tier: Tier, top_k: int, dense: bool) -> np.ndarray | sp.csc_matrix:
     """The trained S: dense, or for a tier that keeps S on its workers (``top_k``) and where
     no dense copy is asked for, the top-k entries of each column as a sparse matrix."""
-    if hasattr(tier, "top_k") and top_k > 0 and not dense:
+    if tier.cls.similarity_is_distributed and top_k > 0 and not dense:
         indices, values = tier.top_k(top_k)
         n, k = indices.shape
         S = sp.csc_matrix(

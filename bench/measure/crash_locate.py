@@ -1,0 +1,130 @@
+"""Where a tier's worker died: the first crashing step, and in a user's .pyx the line.
+
+1. The first step whose run crashes the worker is found as the diagnosis finds the first
+   differing one: a fresh worker runs n steps in one call, n bisected over [1, steps].
+2. A corrupted heap often crashes later than the write that corrupted it, so for a user's
+   ``.pyx`` the same calls are then run in a bounds-checked build of the same file
+   (impls.user_build: boundscheck and initializedcheck on, wraparound off, the file's own
+   directives rewritten in a copy that keeps every line number), again bisected: the
+   verdict names the step where that build first fails and the file and line of the
+   out-of-bounds access with Cython's message. An IndexError inside a ``noexcept`` or
+   nogil function is only printed ("Exception ignored in ..."), so the worker's captured
+   output is read too. An access through a raw pointer is caught by none of this; the
+   verdict says so when the checked build runs clean.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from ..impls import SlimBenchError, TrainingData, make_rng
+from .tier_process import RemoteError, WorkerFailure
+
+#: Cython's bounds-check message, as raised or as printed by "Exception ignored"
+_OOB = re.compile(r"IndexError: (Out of bounds on buffer access \(axis \d+\)|[^\n]+)")
+_PYX_LINE = re.compile(
+    r'File "(?P<file>[^"]+\.pyx)", line (?P<line>\d+)'
+    r"|(?P<file2>[\w./-]+\.pyx)[:,] line (?P<line2>\d+)"
+)
+
+
+def _bisect(bad: Callable[[int], bool], high: int) -> int:
+    """The least n in [1, high] with ``bad(n)``, given ``bad(high)``."""
+    low = 0
+    while high - low > 1:
+        mid = (low + high) // 2
+        if bad(mid):
+            high = mid
+        else:
+            low = mid
+    return high
+
+
+def _step_words(data: TrainingData, seed: int, n: int) -> str:
+    k = int(make_rng(seed).integers(0, data.nnz, size=n)[n - 1])
+    user, item, rating = int(data.rows[k]), int(data.indices[k]), float(data.ratings[k])
+    return f"step {n:,} (interaction {k:,}: user {user}, item {item}, rating {rating:g})"
+
+
+def _out_of_bounds(text: str, source_name: str) -> str | None:
+    """``oob.pyx:19: IndexError: Out of bounds on buffer access (axis 0)`` from a message."""
+    oob = _OOB.search(text)
+    if oob is None:
+        return None
+    line = None
+    for m in _PYX_LINE.finditer(text):
+        line = m["line"] or m["line2"]
+    where = f"{source_name}:{line}" if line else source_name
+    return f"{where}: IndexError: {oob.group(1)}"
+
+
+def locate_crash(
+    name: str,
+    cls: type,
+    data: TrainingData,
+    create_options: dict,
+    *,
+    steps: int,
+    start: Callable[..., object],
+) -> dict | None:
+    """The first crashing step of tier ``name`` within ``steps`` (and the .pyx line).
+
+    ``start(options, origin=None)`` prepares a fresh tier in a new worker; ``origin`` with
+    ``checked`` asks for the bounds-checked build. Returns {"sentence", "first_difference"}
+    or None where the crash cannot be reproduced in one call.
+    """
+    seed = int(create_options.get("seed", 0))
+
+    def failure(n: int, origin: dict | None = None) -> BaseException | None:
+        tier = None
+        try:
+            tier = start(create_options, origin)
+            tier.run(n)
+        except (WorkerFailure, RemoteError) as exc:
+            return exc
+        except SlimBenchError as exc:
+            return exc
+        finally:
+            if tier is not None:
+                tier.close()
+        return None
+
+    first = failure(steps)
+    if not isinstance(first, WorkerFailure) or first.status == "timed-out":
+        return None  # a hang is not bisected: each probe would wait out the time limit
+    crash_step = _bisect(lambda n: isinstance(failure(n), WorkerFailure), steps)
+    verb = {"crashed": "crashes", "exited": "exits", "timed-out": "hangs"}[first.status]
+    sentence = f"the shortest call that {verb} ends at {_step_words(data, seed, crash_step)}"
+    found = {"crash_step": crash_step}
+    origin = dict(cls.origin)
+    path = origin.get("path") or ""
+    if origin.get("kind") == "file" and path.endswith(".pyx"):
+        checked = {**origin, "checked": True}
+        source_name = path.rsplit("/", 1)[-1]
+
+        def checked_fails(n: int) -> str | None:
+            exc = failure(n, checked)
+            if exc is None:
+                return None
+            text = str(exc) + "\n" + getattr(exc, "log", "")
+            return _out_of_bounds(text, source_name) or (
+                str(exc) if isinstance(exc, WorkerFailure) else None
+            )
+
+        if checked_fails(crash_step) is None:
+            sentence += (
+                f"; the bounds-checked build of {source_name} runs those steps clean: the "
+                "bad access goes through a raw pointer (or outside a typed memoryview), "
+                "which bounds checks cannot see"
+            )
+        else:
+            n = _bisect(lambda k: checked_fails(k) is not None, crash_step)
+            what = checked_fails(n)
+            sentence += (
+                f"; the bounds-checked build of {source_name} first fails at "
+                f"{_step_words(data, seed, n)}: {what}"
+            )
+            found["checked_step"] = n
+            found["checked_message"] = what
+    return {"sentence": sentence, "first_difference": found}

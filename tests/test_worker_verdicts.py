@@ -1,0 +1,145 @@
+"""A tier's loop cannot take the judge down: each verdict of a worker's death, by a real file.
+
+Every case runs the CLI in a subprocess: the harness must come back from a segfault, an
+``os._exit(0)``, a ``sys.exit`` at import or inside the loop, a KeyboardInterrupt the
+harness did not send and a loop that spins without the GIL, with the tier's verdict, exit
+code 1 (never 0), a final status on disk and the output folder's lock released.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+SLIMBENCH = [sys.executable, "-m", "slimbench.cli"]
+CONTRACT = "samples, coo_row, coo_col, coo_data, indptr, indices, data, S, learning_rate"
+
+GOOD = f'''
+NAME = "good-py"
+def train_steps({CONTRACT}):
+    loss = 0.0
+    for k in samples:
+        u, i, r = coo_row[k], coo_col[k], coo_data[k]
+        start, end = indptr[u], indptr[u + 1]
+        pred = 0.0
+        for p in range(start, end):
+            pred += S[indices[p], i] * data[p]
+        err = r - pred
+        loss += err * err
+        for p in range(start, end):
+            S[indices[p], i] += learning_rate * err * data[p]
+    return loss
+'''
+
+FILES = {
+    "segv.py": f'''
+import ctypes
+NAME = "segv"
+def train_steps({CONTRACT}):
+    if len(samples) > 50:
+        ctypes.string_at(0)  # reads address 0: SIGSEGV
+    return 0.0
+''',
+    "exit0.py": f'''
+import os
+NAME = "exit0"
+def train_steps({CONTRACT}):
+    os._exit(0)
+''',
+    "sysexit.py": f'''
+import sys
+NAME = "sysexit"
+def train_steps({CONTRACT}):
+    sys.exit(0)
+''',
+    "ctrlc.py": f'''
+NAME = "ctrlc"
+def train_steps({CONTRACT}):
+    raise KeyboardInterrupt
+''',
+    "spin.pyx": f'''
+NAME = "spin"
+def train_steps({CONTRACT}):
+    cdef long long k = 0
+    with nogil:
+        while True:  # never returns, and holds no GIL that an alarm could use
+            k += 1
+    return 0.0
+''',
+    "good.py": GOOD,
+}
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory) -> dict:
+    cache = tmp_path_factory.mktemp("build-cache")
+    return {**os.environ, "SLIMBENCH_CACHE": str(cache)}
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("loops")
+    out = {}
+    for name, text in FILES.items():
+        out[name] = folder / name
+        out[name].write_text(textwrap.dedent(text))
+    return out
+
+
+def _cli(args: list[str], env: dict, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*SLIMBENCH, *args], capture_output=True, text=True, env=env, timeout=timeout
+    )
+
+
+def test_run_survives_crash_exit_and_hang(files, env, tmp_path):
+    out = tmp_path / "run"
+    args = ["run", "--tiers", "python-naive", "--dataset", "synthetic-tiny", "--budget", "1"]
+    args += ["--rounds", "2", "--call-timeout", "3", "--no-annotate", "--no-bandwidth"]
+    args += ["--out", str(out)]
+    for name in ("segv.py", "exit0.py", "spin.pyx", "good.py"):
+        args += ["--tier-file", str(files[name])]
+    proc = _cli(args, env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    results = json.loads((out / "results.json").read_text())
+    assert results["status"] == "complete"
+    tiers = {t["name"]: t for t in results["tiers"]}
+    assert tiers["good-py"]["status"] == "measured" and tiers["good-py"]["samples_per_second"]
+    assert tiers["python-naive"]["status"] == "measured"
+    assert tiers["segv"]["status"] == "crashed"
+    assert "crashed (SIGSEGV) in train_steps" in tiers["segv"]["error"]
+    assert tiers["exit0"]["status"] == "exited"
+    assert "exited with status 0 in train_steps" in tiers["exit0"]["error"]
+    assert tiers["spin"]["status"] == "timed-out"
+    assert "did not return within 3 s" in tiers["spin"]["error"]
+    for name in ("segv", "exit0", "spin"):
+        assert not tiers[name]["samples_per_second"]
+    assert not (out / ".slimbench.lock").exists()
+
+
+def test_check_names_sys_exit_and_a_foreign_keyboard_interrupt(files, env):
+    proc = _cli(
+        ["check", "--tier-file", str(files["sysexit.py"]), "--tier-file", str(files["ctrlc.py"])],
+        env,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    lines = {line.split()[0]: line for line in proc.stdout.splitlines() if line.strip()}
+    assert "EXITED" in lines["sysexit"] and "exited with status 0 in train_steps" in lines["sysexit"]
+    assert "EXITED" in lines["ctrlc"] and "KeyboardInterrupt" in lines["ctrlc"]
+
+
+def test_sys_exit_at_import_is_one_line_and_exit_code_1_or_2(tmp_path, env):
+    path = tmp_path / "exits_on_import.py"
+    path.write_text("import sys\nsys.exit(0)\n")
+    proc = _cli(["check", "--tier-file", str(path)], env)
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "exited with status 0 while loading" in proc.stdout + proc.stderr
