@@ -343,7 +343,11 @@ class TrainRun:
     def _interrupted(self, dataset: Dataset) -> None:
         """Write "interrupted"; a model that trained is saved as it stands, with its steps."""
         partial = bool(self.records) and self.records[-1].partial
-        steps = sum(r.steps for r in self.records)
+        # the steps S really had: an interrupt that was not deferred may follow a call
+        # whose steps no epoch record holds
+        steps = self.tier.steps_done if self.tier is not None else sum(
+            r.steps for r in self.records
+        )
         kept = f"{len(self.records) - partial} finished epoch(s)"
         if partial:
             last = self.records[-1]
