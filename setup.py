@@ -45,6 +45,7 @@ EXTENSIONS = [
     extension("_cython_parallel", openmp=True),
     extension("_cython_interleaved", openmp=True),
     extension("_bandwidth", openmp=True),
+    extension("_audit_reference", openmp=True),
 ]
 
 

@@ -83,10 +83,11 @@ def check_count(value: object, what: str, upper: int | None = None) -> int:
 
 def unsupported_slim_message(tier: str, slim: SlimOptions) -> str:
     """The one line that refuses SLIM options on a tier that does not implement them."""
+    from .registry import slim_capable_tiers  # the registry imports this module
+
     return (
         f"tier {tier!r} does not support the SLIM options ({slim.describe()}): it stays the "
-        "seed's plain MSE step. Use python-naive, numba, cython-transposed, cython-bucketed "
-        "or cython-parallel(-f32)."
+        f"seed's plain MSE step. Use {', '.join(slim_capable_tiers())}."
     )
 
 
@@ -284,6 +285,9 @@ class ReplayTier(Tier):
     """
 
     exactness: ClassVar[Exactness] = "replay"
+    #: the stream the tier draws, by a name the harness's audit can regenerate (cython-rand:
+    #: "libc-rand", srand(seed) then rand() % nnz); None: the timed work is not audited
+    audit_stream: ClassVar[str | None] = None
 
     @classmethod
     def check_sampler(cls, nnz: int) -> tuple[bool, str]:

@@ -38,6 +38,8 @@ class CythonRand(ReplayTier):
 
     compiled_modules = ("_cython_rand",)
 
+    audit_stream = "libc-rand"  # srand(seed), then rand() % nnz per step
+
     @classmethod
     def check_sampler(cls, nnz: int, draws: int = 400_000) -> tuple[bool, str]:
         """Chi-square goodness of fit of ``rand() % nnz`` over at most 1,000 equal bins."""

@@ -6,33 +6,79 @@ A package announces its tiers in its own metadata, e.g. in pyproject.toml::
     [project.entry-points."slimbench.tiers"]
     my-tier = "my_package.my_module:MyTier"
 
-Each entry point names a :class:`~slimbench.impls.Tier` subclass; it is registered the
-first time the registry is asked for its tiers and then appears in every command like a
-built-in tier. A plugin that fails to load does not break the others: its error is kept in
-:data:`PLUGIN_ERRORS` and shown by ``slimbench tiers``.
+Each entry point names a :class:`~slimbench.impls.Tier` subclass. Listing the tiers never
+imports a plugin in this process: each entry point is imported in a probe subprocess with a
+time limit, which validates the class and answers with its description (JSON). A plugin
+whose import raises (``SystemExit`` included), hangs, or kills the interpreter is kept in
+:data:`PLUGIN_ERRORS` with the reason and shown by ``slimbench tiers``; every command works
+without it. A plugin that passed the probe is imported in this process only when a command
+selects it.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
-from importlib.metadata import entry_points
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
 
-from .base import EXACTNESS_CLASSES, Tier
+from .base import EXACTNESS_CLASSES, ReplayTier, Tier
 from .errors import SlimBenchError
 from .registry import get_tier, register, tier_names
 
 ENTRY_POINT_GROUP = "slimbench.tiers"
+#: seconds a plugin's import may take in the probe (``SLIMBENCH_PLUGIN_TIMEOUT`` sets it)
+PROBE_TIMEOUT = 5.0
+#: seconds the probe's interpreter may take to start and import the project, on top
+STARTUP_ALLOWANCE = 60.0
 #: "entry point -> why it could not be loaded", for `slimbench tiers`
 PLUGIN_ERRORS: dict[str, str] = {}
+#: what the baseline check reads from a floor (bench/measure/check.py)
+BASELINE_HOOKS = ("expected_checksums", "rating_checksum", "index_checksum", "entries_read")
+_UNSELECTABLE = re.compile(r"[,@:\s]")
+_ANSWER = "slimbench-probe-answer:"
 
 
 class TierClassError(SlimBenchError, ValueError):
     """A ``module:Class`` spec or an entry point that does not name a usable Tier."""
 
 
+@dataclass(frozen=True)
+class PluginInfo:
+    """An entry point that passed the probe: what ``slimbench tiers`` shows without
+    importing it, and what importing it in this process needs."""
+
+    tier: str
+    exactness: str
+    description: str
+    python_class: str
+    unavailable: str | None
+    entry_point: str  # its name
+    value: str  # "package.module:Class"
+    distribution: str | None
+
+    @property
+    def where(self) -> str:
+        return f"entry point {self.entry_point!r} ({self.value})"
+
+    @property
+    def origin(self) -> dict:
+        return {
+            "kind": "plugin",
+            "distribution": self.distribution,
+            "entry_point": f"{self.entry_point} = {self.value}",
+        }
+
+
 def check_tier_class(cls: object, where: str) -> type[Tier]:
-    """``cls`` if it is a concrete Tier subclass with a name, an exactness and a description."""
+    """``cls`` if it is a concrete Tier subclass that can be selected and checked."""
     if not (isinstance(cls, type) and issubclass(cls, Tier)):
         raise TierClassError(
             f"{where} is {cls!r}, not a subclass of slimbench.impls.Tier; see the README, "
@@ -41,18 +87,49 @@ def check_tier_class(cls: object, where: str) -> type[Tier]:
     missing = [a for a in ("name", "exactness", "description") if not hasattr(cls, a)]
     if missing:
         raise TierClassError(f"{where}: the class sets no {', '.join(missing)}.")
+    name = cls.name
+    if not isinstance(name, str):
+        raise TierClassError(
+            f"{where}: the tier name is {name!r} ({type(name).__name__}); set name to a string."
+        )
+    if not name or name == "all" or _UNSELECTABLE.search(name):
+        raise TierClassError(
+            f"{where}: the tier name {name!r} cannot be selected with --tiers; use one word "
+            "without ',', '@', ':' or spaces, other than 'all'."
+        )
     if cls.exactness not in EXACTNESS_CLASSES:
         raise TierClassError(
             f"{where}: exactness {cls.exactness!r} is not one of {', '.join(EXACTNESS_CLASSES)}."
         )
+    if cls.exactness == "replay" and not issubclass(cls, ReplayTier):
+        raise TierClassError(
+            f"{where}: exactness 'replay' needs a subclass of slimbench.impls.ReplayTier "
+            "(its replay of given indices is how it is checked)."
+        )
+    if cls.exactness == "baseline":
+        absent = [hook for hook in BASELINE_HOOKS if not _declares(cls, hook)]
+        if absent:
+            raise TierClassError(
+                f"{where}: exactness 'baseline' is checked by the checksums of what it reads, "
+                f"and the class has no {', '.join(absent)} (see slimbench.impls.floor)."
+            )
     if inspect.isabstract(cls):
         methods = ", ".join(sorted(cls.__abstractmethods__))
         raise TierClassError(f"{where}: the class does not implement {methods}.")
+    if not isinstance(cls.description, str):
+        raise TierClassError(f"{where}: the description is {cls.description!r}, not a string.")
     return cls
 
 
+def _declares(cls: type, attribute: str) -> bool:
+    """True if ``cls`` has ``attribute`` or declares it (an annotation set at setup)."""
+    return hasattr(cls, attribute) or any(
+        attribute in getattr(k, "__annotations__", {}) for k in cls.__mro__
+    )
+
+
 def _register_external(cls: type[Tier], origin: dict, where: str) -> str:
-    if cls.name in tier_names():
+    if cls.name in tier_names(plugins=False):
         if get_tier(cls.name) is cls:
             return cls.name
         raise TierClassError(f"{where}: the tier name {cls.name!r} is already taken.")
@@ -73,26 +150,162 @@ def load_class_spec(spec: str) -> str:
             f"cannot import {module_name!r} for tier {spec!r}: {exc}. Is the package "
             "installed, or its folder on PYTHONPATH?"
         ) from None
+    except (Exception, SystemExit) as exc:  # the module's own code failed: one line
+        raise TierClassError(
+            f"importing {module_name!r} for tier {spec!r} raised {_one_line(exc)}"
+        ) from None
     if not hasattr(module, class_name):
         raise TierClassError(f"module {module_name!r} has no class {class_name!r} ({spec!r}).")
     cls = check_tier_class(getattr(module, class_name), spec)
     return _register_external(cls, {"kind": "class", "spec": spec}, spec)
 
 
-def load_entry_points() -> list[str]:
-    """Register every tier announced in the ``slimbench.tiers`` group; return their names."""
-    names = []
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+# -- the probe: in a subprocess, each entry point -------------------------------------------
+
+
+def describe_entry_point(name: str, value: str) -> dict:
+    """Import one entry point, validate its class, and describe it (run in the probe)."""
+    ep = EntryPoint(name, value, ENTRY_POINT_GROUP)
+    where = f"entry point {name!r} ({value})"
+    cls = check_tier_class(ep.load(), where)
+    reason = cls.unavailable_reason()
+    return {
+        "tier": cls.name,
+        "exactness": cls.exactness,
+        "description": cls.description,
+        "python_class": f"{cls.__module__}.{cls.__qualname__}",
+        "unavailable": None if reason is None else str(reason),
+    }
+
+
+#: the probe's program: the plugin's own output goes to stderr, the answer alone to stdout.
+#: The time limit starts once the project is imported (a loaded machine may take seconds to
+#: start Python): SIGALRM, left at its default action, ends even a loop that holds the GIL.
+_PROBE_SCRIPT = f"""
+import json, os, signal, sys
+answer_fd = os.dup(1)
+os.dup2(2, 1)
+try:
+    from slimbench.impls.plugins import describe_entry_point
+    if hasattr(signal, "setitimer"):
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.setitimer(signal.ITIMER_REAL, float(sys.argv[3]))
+    answer = describe_entry_point(sys.argv[1], sys.argv[2])
+    if hasattr(signal, "setitimer"):
+        signal.setitimer(signal.ITIMER_REAL, 0)
+except BaseException as exc:  # SystemExit and KeyboardInterrupt are a plugin's fault too
+    text = " ".join(str(exc).split())
+    answer = {{"error": type(exc).__name__ + (": " + text if text else "")}}
+os.write(answer_fd, ({_ANSWER!r} + json.dumps(answer) + "\\n").encode())
+os._exit(0)  # a plugin's threads or atexit hooks must not hold the probe
+"""
+
+
+def probe_timeout() -> float:
+    """The probe's time limit: ``SLIMBENCH_PLUGIN_TIMEOUT`` seconds, else the default."""
+    try:
+        value = float(os.environ.get("SLIMBENCH_PLUGIN_TIMEOUT", PROBE_TIMEOUT))
+    except ValueError:
+        return PROBE_TIMEOUT
+    return value if value > 0 else PROBE_TIMEOUT
+
+
+def probe_entry_points(taken: set[str]) -> dict[str, PluginInfo]:
+    """Probe every entry point of the group at once; the usable ones by tier name.
+
+    ``taken`` holds the names already registered (built-in tiers). Broken entry points are
+    recorded in :data:`PLUGIN_ERRORS`.
+    """
+    found = list(entry_points(group=ENTRY_POINT_GROUP))
+    if not found:
+        return {}
+    timeout = probe_timeout()
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    probes = [
+        subprocess.Popen(
+            [sys.executable, "-c", _PROBE_SCRIPT, ep.name, ep.value, str(timeout)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            start_new_session=True,  # a plugin cannot signal this process's group
+        )
+        for ep in found
+    ]
+    # the probes' own timers stop a slow import; this deadline, one that ignores its timer
+    deadline = time.monotonic() + timeout + STARTUP_ALLOWANCE
+    plugins: dict[str, PluginInfo] = {}
+    for ep, probe in zip(found, probes, strict=True):
         where = f"entry point {ep.name!r} ({ep.value})"
-        try:
-            cls = check_tier_class(ep.load(), where)
+        answer, error = _answer(probe, deadline, timeout)
+        if answer is not None and "error" not in answer:
             dist = getattr(ep, "dist", None)
-            origin = {
-                "kind": "plugin",
-                "distribution": dist.name if dist is not None else None,
-                "entry_point": f"{ep.name} = {ep.value}",
-            }
-            names.append(_register_external(cls, origin, where))
-        except Exception as exc:  # a broken plugin must not break the built-in tiers
-            PLUGIN_ERRORS[where] = f"{type(exc).__name__}: {exc}"
-    return names
+            info = PluginInfo(
+                entry_point=ep.name,
+                value=ep.value,
+                distribution=dist.name if dist is not None else None,
+                **answer,
+            )
+            if info.tier in taken or info.tier in plugins:
+                error = f"the tier name {info.tier!r} is already taken"
+            else:
+                plugins[info.tier] = info
+                continue
+        elif answer is not None:
+            error = answer["error"]
+            if error.startswith("TierClassError: "):  # the class failed its validation
+                error = error.removeprefix("TierClassError: ").removeprefix(where)
+                error = error.removeprefix(": ") if error.startswith(": ") else "it" + error
+            else:
+                error = f"importing it raised {error}"
+        PLUGIN_ERRORS[where] = error
+    return plugins
+
+
+def _answer(probe: subprocess.Popen, deadline: float, timeout: float) -> tuple[dict | None, str]:
+    """The probe's JSON answer, or (None, why there is none)."""
+    try:
+        out, err = probe.communicate(timeout=max(deadline - time.monotonic(), 0.01))
+    except subprocess.TimeoutExpired:
+        probe.kill()
+        probe.communicate()
+        return None, f"importing it took longer than {timeout:g} s (killed)"
+    for line in out.decode(errors="replace").splitlines():
+        if line.startswith(_ANSWER):
+            try:
+                return json.loads(line[len(_ANSWER) :]), ""
+            except ValueError:
+                break
+    last = next((s for s in reversed(err.decode(errors="replace").splitlines()) if s.strip()), "")
+    if probe.returncode == -getattr(signal, "SIGALRM", 0):  # the probe's own timer
+        return None, f"importing it took longer than {timeout:g} s (stopped)"
+    if probe.returncode < 0:
+        try:
+            signame = signal.Signals(-probe.returncode).name
+        except ValueError:
+            signame = f"signal {-probe.returncode}"
+        why = f"importing it killed the interpreter ({signame})"
+    else:
+        why = f"importing it exited the interpreter with status {probe.returncode}"
+    return None, why + (f": {last.strip()}" if last else "")
+
+
+def import_plugin(info: PluginInfo) -> type[Tier]:
+    """Import a probed plugin in this process (it was selected) and register its class."""
+    try:
+        loaded = EntryPoint(info.entry_point, info.value, ENTRY_POINT_GROUP).load()
+    except (Exception, SystemExit) as exc:
+        raise TierClassError(f"{info.where}: importing it raised {_one_line(exc)}") from None
+    cls = check_tier_class(loaded, info.where)
+    if cls.name != info.tier:
+        raise TierClassError(
+            f"{info.where}: the class is named {cls.name!r} now, {info.tier!r} when probed."
+        )
+    cls.origin = info.origin
+    register(cls)
+    return cls

@@ -4,25 +4,46 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from .base import EXACTNESS_CLASSES, Tier, unsupported_slim_message
-from .errors import InvalidInputError, TierUnavailableError, UnknownTierError
+from .errors import InvalidInputError, SlimBenchError, TierUnavailableError, UnknownTierError
 from .slim import SLIM_OPTION_NAMES, SlimOptions
 
 _TIERS: dict[str, type[Tier]] = {}
+#: the installed packages' tiers (entry points) that passed the probe, by tier name; each is
+#: imported into this process (and so into _TIERS) only when a command selects it
+_PLUGINS: dict[str, object] = {}
 _PLUGINS_LOADED = False
 
 
 def _load_plugins() -> None:
-    """Register the installed packages' tiers (entry points), once, on first demand."""
+    """Probe the installed packages' tiers (in subprocesses), once, on first demand."""
     global _PLUGINS_LOADED
     if not _PLUGINS_LOADED:
         _PLUGINS_LOADED = True
-        from .plugins import load_entry_points
+        from .plugins import probe_entry_points
 
-        load_entry_points()
+        _PLUGINS.update(probe_entry_points(set(_TIERS)))
+
+
+def probed_plugin(name: str) -> object | None:
+    """The probe's description (a ``PluginInfo``) of plugin tier ``name`` if it is not
+    imported into this process yet; None otherwise."""
+    _load_plugins()
+    return _PLUGINS.get(name) if name not in _TIERS else None
+
+
+#: how a selected plugin's class is obtained: None imports it into this process; the
+#: harness sets one that describes it in a worker process and registers a stand-in
+_PLUGIN_LOADER: Callable[[object], type[Tier]] | None = None
+
+
+def set_plugin_loader(loader: Callable[[object], type[Tier]] | None) -> None:
+    """Choose how a selected plugin tier is loaded (see ``_PLUGIN_LOADER``)."""
+    global _PLUGIN_LOADER
+    _PLUGIN_LOADER = loader
 
 
 def register(cls: type[Tier]) -> type[Tier]:
@@ -66,23 +87,54 @@ def adopt(cls: type[Tier]) -> type[Tier]:
     return cls
 
 
-def tier_names() -> list[str]:
-    """Every registered tier name: built-ins slowest family first, then tiers from outside."""
+def unregister(name: str) -> None:
+    """Forget tier ``name`` (a user's file registered again after an edit)."""
+    _TIERS.pop(name, None)
+
+
+def tier_names(*, plugins: bool = True) -> list[str]:
+    """Every tier name: built-ins slowest family first, then tiers from outside.
+
+    ``plugins`` False leaves out the installed packages' tiers not imported yet (and does
+    not probe them).
+    """
+    if not plugins:
+        return list(_TIERS)
     _load_plugins()
-    return list(_TIERS)
+    return list(_TIERS) + [name for name in _PLUGINS if name not in _TIERS]
 
 
 def get_tier(name: str) -> type[Tier]:
-    """The tier class registered as ``name``; an unknown name lists the known ones."""
-    _load_plugins()
-    try:
+    """The tier class registered as ``name``; an unknown name lists the known ones.
+
+    A plugin's tier is imported into this process here, the first time it is asked for.
+    """
+    if isinstance(name, str) and name in _TIERS:
         return _TIERS[name]
-    except (KeyError, TypeError):
-        close = difflib.get_close_matches(str(name), list(_TIERS), n=1, cutoff=0.5)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise UnknownTierError(
-            f"unknown tier {name!r}.{hint} Known tiers: {', '.join(_TIERS)}."
-        ) from None
+    _load_plugins()
+    if isinstance(name, str) and name in _PLUGINS:
+        if _PLUGIN_LOADER is not None:  # the harness: described in a worker, never here
+            return _PLUGIN_LOADER(_PLUGINS[name])
+        from .plugins import import_plugin
+
+        return import_plugin(_PLUGINS[name])
+    known = tier_names()
+    close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.5)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    broken = _broken_plugin(name)
+    raise UnknownTierError(
+        broken or f"unknown tier {name!r}.{hint} Known tiers: {', '.join(known)}."
+    )
+
+
+def _broken_plugin(name: object) -> str | None:
+    """The reason a plugin announced as ``name`` could not be loaded, if one was."""
+    from .plugins import PLUGIN_ERRORS
+
+    for where, error in PLUGIN_ERRORS.items():
+        if where.startswith(f"entry point {name!r} "):
+            return f"tier {name!r} is a plugin that cannot be loaded: {where}: {error}."
+    return None
 
 
 def floor_for(name: str) -> str | None:
@@ -117,6 +169,8 @@ def create(name: str, urm: object, **options: object) -> Tier:
     elif not slim.is_default:
         raise InvalidInputError(unsupported_slim_message(name, slim))
     _refuse_unknown_options(name, cls, options)
+    if cls.origin.get("kind", "built-in") in ("class", "plugin"):
+        return _create_external(cls, name, urm, options)
     reason = cls.unavailable_reason()
     if reason is not None:
         raise TierUnavailableError(f"tier {name!r} is unavailable here: {reason}")
@@ -143,6 +197,29 @@ def _refuse_unknown_options(name: str, cls: type[Tier], options: dict) -> None:
         )
 
 
+def _create_external(cls: type[Tier], name: str, urm: object, options: dict) -> Tier:
+    """``create`` for a tier from outside: its own code failing is one line, not a traceback."""
+    from .plugins import TierClassError
+
+    try:
+        reason = cls.unavailable_reason()
+    except Exception as exc:
+        raise TierClassError(
+            f"tier {name!r}: its unavailable_reason() raised {type(exc).__name__}: {exc}"
+        ) from None
+    if reason is not None:
+        raise TierUnavailableError(f"tier {name!r} is unavailable here: {reason}")
+    try:
+        return cls(urm, **options)
+    except SlimBenchError:  # the project's own checks of the data and options
+        raise
+    except Exception as exc:
+        where = cls.origin.get("spec") or cls.origin.get("entry_point") or name
+        raise TierClassError(
+            f"tier {name!r} ({where}): creating it raised {type(exc).__name__}: {exc}"
+        ) from None
+
+
 @contextmanager
 def registered(cls: type[Tier]) -> Iterator[type[Tier]]:
     """Register ``cls`` for the duration of a ``with`` block (tests, experiments)."""
@@ -151,3 +228,25 @@ def registered(cls: type[Tier]) -> Iterator[type[Tier]]:
         yield cls
     finally:
         _TIERS.pop(cls.name, None)
+
+
+def kernel_code(name: str) -> frozenset[str]:
+    """The code a tier's steps run: its compiled modules and the modules of its classes.
+
+    Two tiers whose sets meet share kernel code (floor-compact is a cython-interleaved
+    subclass, cython-parallel uses cython-bucketed's module): a slowdown of that code
+    moves both, so one cannot be the other's control in ``slimbench compare``. The
+    interface module (base) is shared by every tier and is not counted.
+    """
+    cls = get_tier(name)
+    modules = {
+        klass.__module__
+        for klass in cls.__mro__
+        if klass.__module__.startswith(__package__ or "") and klass.__module__ != Tier.__module__
+    }
+    return frozenset(modules | set(cls.compiled_modules))
+
+
+def slim_capable_tiers() -> list[str]:
+    """The registered tiers that implement SLIM's options (no_diagonal, l2), in order."""
+    return [name for name in tier_names() if _TIERS[name].supports_slim_options]

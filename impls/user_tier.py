@@ -33,7 +33,7 @@ import numpy as np
 
 from .base import StreamBlockTier, touched_zeros
 from .errors import SlimBenchError
-from .registry import get_tier, register, tier_names
+from .registry import get_tier, register, tier_names, unregister
 from .user_build import LoadedSource, TierFileError, load_source, user_frame
 
 CONTRACT_ARGUMENTS: tuple[str, ...] = (
@@ -74,6 +74,8 @@ class FunctionTier(StreamBlockTier):
     train_steps: ClassVar[Callable[..., object]]
     #: the user's file (for messages and annotation)
     source_path: ClassVar[Path]
+    #: what the build had to say (a broken cached binary discarded and rebuilt)
+    build_notes: ClassVar[list[str]] = []
 
     def _setup(self) -> None:
         d = self.data
@@ -139,7 +141,9 @@ class FunctionTier(StreamBlockTier):
                 if self.build_cache_hit
                 else f"compiled in {self.compile_seconds:.1f} s"
             )
-        return notes
+            if len(self.origin["files"]) > 1:
+                notes.append(f"built from {len(self.origin['files'])} files (includes, cimports)")
+        return notes + self.build_notes
 
     def modified_inputs(self) -> list[str]:
         """The input arrays (and ``samples``) that the user's loop wrote into."""
@@ -222,9 +226,12 @@ def tier_class_from_source(loaded: LoadedSource) -> type[FunctionTier]:
         "origin": {
             "kind": "file",
             "path": str(path),
-            "sha256": loaded.sha256,
+            "sha256": loaded.sha256,  # over every file below: the source and its includes
+            "files": [f.to_dict() for f in loaded.files],
+            "build_key": loaded.build_key,
             "language": "cython" if path.suffix == ".pyx" else "python",
         },
+        "build_notes": list(loaded.notes),
         "compile_seconds": loaded.compile_seconds if path.suffix == ".pyx" else None,
         "build_cache_hit": loaded.cache_hit,
         "__module__": __name__,
@@ -238,16 +245,40 @@ def tier_class_from_source(loaded: LoadedSource) -> type[FunctionTier]:
 def load_tier_file(path: str | Path) -> str:
     """Load, check and register the tier in ``path``; return its registry name.
 
-    The same file loaded twice is registered once. A name already taken by another tier
-    (a built-in, or another file) is refused.
+    The same file loaded twice is registered once; loaded again after it (or a file it
+    includes) changed, its new build replaces the old one. A name already taken by another
+    tier (a built-in, or another file) is refused.
     """
     loaded = load_source(path)
+    return _register_file_tier(tier_class_from_source(loaded), loaded)
+
+
+def load_checked_tier_file(path: str | Path) -> str:
+    """Register the bounds-checked build of a user's ``.pyx`` (to locate an out-of-bounds
+    access; :mod:`.checked_build`) under the file's tier name; return that name.
+
+    Its origin says ``"checked": True``; in a process that registered the normal build of
+    the same file, it replaces that one.
+    """
+    from .checked_build import load_checked
+
+    loaded = load_checked(path)
     cls = tier_class_from_source(loaded)
+    cls.origin = {**cls.origin, "checked": True}
+    return _register_file_tier(cls, loaded)
+
+
+def _register_file_tier(cls: type[FunctionTier], loaded: LoadedSource) -> str:
     if cls.name in tier_names():
-        existing = get_tier(cls.name)
-        if getattr(existing, "origin", {}).get("sha256") == loaded.sha256:
+        existing = getattr(get_tier(cls.name), "origin", {})
+        same_build = existing.get("checked") == cls.origin.get("checked")
+        if existing.get("sha256") == loaded.sha256 and same_build:
             return cls.name
-        where = existing.origin.get("path") or existing.origin.get("kind", "built-in")
+        if existing.get("path") == str(loaded.path):
+            unregister(cls.name)  # the same file, edited: a live process gets the new module
+            register(cls)
+            return cls.name
+        where = existing.get("path") or existing.get("kind", "built-in")
         raise TierFileError(
             f"{loaded.path.name}: the tier name {cls.name!r} is taken ({where}); set "
             "NAME = '...' in the file to another name."

@@ -54,6 +54,8 @@ class Browser:
                 "--hide-scrollbars",
                 f"--remote-debugging-port={port}",
                 "--remote-debugging-address=127.0.0.1",
+                # Chromium 111+ refuses a DevTools WebSocket from any origin not allowed
+                f"--remote-allow-origins=http://127.0.0.1:{port}",
                 f"--user-data-dir={self.profile.name}",
                 "about:blank",
             ],
@@ -73,7 +75,13 @@ class Browser:
                 self.close()
                 raise RuntimeError("the browser did not open its DevTools port")
             time.sleep(0.2)
-        self.ws = websocket.create_connection(pages[0]["webSocketDebuggerUrl"], timeout=timeout)
+        try:
+            self.ws = websocket.create_connection(
+                pages[0]["webSocketDebuggerUrl"], timeout=timeout
+            )
+        except Exception:
+            self.close()  # never leave the browser running behind a failed connection
+            raise
         self._id = 0
 
     def send(self, method: str, **params: object) -> dict:

@@ -246,8 +246,9 @@ def test_compare_fail_slower_gates_a_slowed_tier(tiny_run, tmp_path, capsys):
     rows = {r["tier"]: r for r in compare_results(old, slowed)}
     assert rows["cython-rand"]["verdict"] == "slower" and rows["cython-rand"]["p_value"] < 0.01
     assert rows["floor"]["verdict"] == "no detectable change"
-    assert slower_tiers(list(rows.values()), 5) == ["cython-rand"]
-    assert slower_tiers(list(rows.values()), 20) == []  # 10% slower does not fail a 20% gate
+    # documents without passes (no scheduling recorded): the raw verdict decides
+    assert slower_tiers(list(rows.values()), 5) == (["cython-rand"], [])
+    assert slower_tiers(list(rows.values()), 20) == ([], [])  # 10% slower: no 20% failure
     # noise as large as the change, in both directions: not called a change
     noisy = _doc_with_rounds(
         {"cython-rand": [v * (1.1 if k % 2 else 0.9) for k, v in enumerate(steady)]}
@@ -257,6 +258,7 @@ def test_compare_fail_slower_gates_a_slowed_tier(tiny_run, tmp_path, capsys):
     real = load_results(tiny_run[1] / "results.json")
     for name, factor in (("old", 1.0), ("new", 0.9)):
         doc = json.loads(json.dumps(real))
+        doc.pop("noise", None)  # this machine's load during the fixture's run is not tested
         rand = next(t for t in doc["tiers"] if t["name"] == "cython-rand")
         rand["rounds"] = [
             {"steps": int(v * factor * 1000), "seconds": 1.0, "loss": 0.0} for v in steady

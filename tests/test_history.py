@@ -7,7 +7,8 @@ import json
 import pytest
 
 from slimbench.cli import main
-from slimbench.output.history import collect
+from slimbench.output.history import MAX_COMMIT_LABELS, Point, Series, collect, commit_labels
+from slimbench.output.plots import series_style
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +38,7 @@ def _run(real, tmp_path, name, created, commit, cpu, dataset, speeds):
 def _pytest_benchmark(tmp_path, cpu):
     doc = {
         "datetime": "2026-11-03T10:00:00+00:00",
+        "commit_info": {"id": "ddddddd444eeee", "dirty": False},
         "machine_info": {"cpu": {"brand_raw": cpu, "count": 2}},
         "benchmarks": [
             {
@@ -104,10 +106,34 @@ def test_history_groups_by_machine_and_dataset(real_doc, tmp_path, capsys):
     }
     rand = series["synthetic-tiny on EPYC, 2 cores"].tiers["cython-rand"]
     assert [p.median for p in rand] == [40000.0, 44000.0, 40000.0]  # time order; pytest last
-    assert [p.commit for p in rand[:2]] == ["aaaaaaa111", "bbbbbbb222"]
+    # pytest-benchmark rows carry the commit its file recorded
+    assert [p.commit for p in rand] == ["aaaaaaa111", "bbbbbbb222", "ddddddd444"]
     out = tmp_path / "hist"
     assert main(["history", str(tmp_path), "--out", str(out)]) == 0
     assert len(list(out.glob("history-*.png"))) == 3
     csv = (out / "history.csv").read_text()
     assert '"synthetic-tiny on Xeon, 2 cores",cython-rand,1,' in csv
     assert main(["history", str(tmp_path / "nothing-here")]) == 2
+
+
+def test_nineteen_series_have_nineteen_looks():
+    looks = [tuple(sorted((k, str(v)) for k, v in series_style(k).items())) for k in range(19)]
+    assert len(set(looks)) == 19
+    colours = [series_style(k)["color"] for k in range(19)]
+    assert colours[0] != colours[1]  # neighbours differ in colour, not only in shade
+
+
+def test_commit_labels_are_once_per_run_and_thinned():
+    from datetime import datetime, timedelta, timezone
+
+    start = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    series = Series("m", "d")
+    for name in ("a", "b", "c"):  # three tiers per run: one label per run, not three
+        series.tiers[name] = [
+            Point(start + timedelta(hours=k), f"{k:07d}abc", 1.0, 0.9, 1.1, "x")
+            for k in range(40)
+        ]
+    labels = commit_labels(series)
+    assert len(labels) <= MAX_COMMIT_LABELS + 1
+    assert len({t for t, _ in labels}) == len(labels)
+    assert labels[-1][1] == "0000039"  # the latest run is always labelled

@@ -42,3 +42,20 @@ def test_snapshot_reads_this_machine():
     snap = noise.snapshot()
     assert snap["machine_busy_seconds"] >= snap["own_cpu_seconds"] > 0 and snap["time"] > 0
     assert set(snap) >= {"load_average", "governors", "turbo"}
+
+
+def test_noisy_tiers_are_one_warning_and_the_console_names_the_worst():
+    from slimbench.measure.noise import grouped_warnings
+
+    record = {
+        "noisy_tiers": {"a": 0.2, "b": 0.5, "c": 0.15, "d": 0.3},
+        "warnings": [
+            "other processes used 90 CPU seconds ...",
+            *(f"{n}: its rounds' IQR is high" for n in "abcd"),
+        ],
+    }
+    full = grouped_warnings(record)
+    assert full[0].startswith("other processes") and len(full) == 2
+    assert "4 tiers' rounds" in full[1] and "a 20%, b 50%, c 15%, d 30%" in full[1]
+    short = grouped_warnings(record, most=2)[1]
+    assert "the most b 50%, d 30% (all in the report)" in short and "c 15%" not in short

@@ -1,4 +1,5 @@
-"""The speed plot: the class legend never covers a bar or a bar's label, whatever the count."""
+"""The speed plot: the class legend never covers a dot or its label, whatever the count;
+dots in the summary table's order on an axis without an empty decade."""
 
 from __future__ import annotations
 
@@ -37,15 +38,29 @@ def _results(n_tiers: int) -> dict:
 
 
 @pytest.mark.parametrize("n_tiers", [3, 17, 25])
-def test_the_class_legend_covers_no_bar_and_no_label(n_tiers):
+def test_the_class_legend_covers_no_dot_and_no_label(n_tiers):
     fig = speed_figure(_results(n_tiers))
-    fig.tight_layout()
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     ax = fig.axes[0]
     legend = ax.get_legend().get_window_extent(renderer)
     covered = [t.get_text() for t in ax.texts if t.get_window_extent(renderer).overlaps(legend)]
     assert covered == []
-    assert not any(bar.get_window_extent(renderer).overlaps(legend) for bar in ax.patches)
-    assert legend.x0 >= ax.get_window_extent(renderer).x1  # beside the data, not on it
-    assert legend.x1 <= fig.bbox.x1  # and inside the saved image
+    assert legend.y1 <= ax.get_window_extent(renderer).y0  # below the axes: on no dot
+    below = ax.xaxis.label.get_window_extent(renderer).y0
+    assert legend.y1 <= below  # under the axes and their label, not on the data
+    assert legend.x1 <= fig.bbox.x1  # and inside the image, not beside the axes
+
+
+def test_dots_in_the_tables_order_and_no_empty_decade():
+    results = _results(9)
+    fig = speed_figure(results)
+    ax = fig.axes[0]
+    assert not ax.patches  # dots and whiskers: no bar whose length depends on the axis
+    names = [t.get_text() for t in ax.get_yticklabels()]
+    trainers = [t["name"] for t in results["tiers"] if t["exactness"] != "baseline"]
+    floors = [t["name"] for t in results["tiers"] if t["exactness"] == "baseline"]
+    assert names == trainers + floors  # the table's order: slowest first, floors apart
+    low, high = ax.get_xlim()
+    fastest = max(t["samples_per_second"]["ci_high"] for t in results["tiers"])
+    assert high < 10 * fastest

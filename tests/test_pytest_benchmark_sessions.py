@@ -23,7 +23,7 @@ def _session(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
         "--bench-dataset",
         "synthetic-tiny",
         "-k",
-        "cython_rand or cython_typed or floor or cython_bucketed",
+        "cython_rand or cython_typed or floor or cython_bucketed or cython_interleaved_f32",
         f"--benchmark-storage=file://{tmp_path / 'storage'}",
         *extra,
     ]
@@ -59,3 +59,58 @@ def test_two_saved_sessions_time_the_same_work_and_compare(tmp_path):
             by_time = sorted(members, key=lambda b: b["stats"]["median"])
             by_speed = sorted(members, key=lambda b: -b["extra_info"]["samples_per_second"])
             assert [b["name"] for b in by_time] == [b["name"] for b in by_speed]
+    # `slimbench report --pytest-benchmark` reads each tier against its own layout's floor
+    _assert_own_floors(saved[0])
+
+
+def _assert_own_floors(saved: Path) -> None:
+    from slimbench.output.pytest_benchmark_import import results_from_pytest_benchmark
+    from slimbench.output.summary_table import summary_rows
+
+    results = results_from_pytest_benchmark(saved)
+    found = _floors(results)
+    assert {k: found[k] for k in OWN_FLOORS} == OWN_FLOORS
+    cells = {r["tier"]: r["% floor (layout)"] for r in summary_rows(results)}
+    assert cells["cython-interleaved-f32"].endswith("(compact)")
+    assert cells["cython-bucketed"].endswith("(12 B)")
+    assert cells["floor-compact"] == ""
+
+
+def _floors(results: dict) -> dict[str, tuple]:
+    return {
+        t["name"]: (t["profile_layout"], t["floor"], t["percent_of_floor"] is not None)
+        for t in results["tiers"]
+    }
+
+
+#: each tier against the floor reading its own layout; the floors against none
+OWN_FLOORS = {
+    "cython-bucketed": ("12 B", "floor", True),
+    "cython-interleaved-f32": ("compact", "floor-compact", True),
+    "floor": ("12 B", None, False),
+    "floor-f32": ("8 B", None, False),
+    "floor-compact": ("compact", None, False),
+}
+
+
+def test_a_session_saved_before_layouts_were_recorded_takes_them_from_the_registry(tmp_path):
+    from slimbench.output.pytest_benchmark_import import results_from_pytest_benchmark
+
+    def bench(tier: str, exactness: str, seconds: float) -> dict:
+        info = {"tier": tier, "exactness": exactness, "steps": 1000, "train_nnz": 10_000}
+        return {"group": "g", "extra_info": {**info, "epochs": 10}, "stats": {"median": seconds}}
+
+    doc = {
+        "benchmarks": [
+            bench("cython-interleaved-f32", "close", 0.001),
+            bench("cython-parallel-f32", "close", 0.002),
+            bench("floor-f32", "baseline", 0.0005),
+            bench("floor-compact", "baseline", 0.0004),
+        ]
+    }
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(doc))
+    found = _floors(results_from_pytest_benchmark(path))
+    assert found["cython-interleaved-f32"] == ("compact", "floor-compact", True)
+    assert found["cython-parallel-f32"] == ("8 B", "floor-f32", True)
+    assert found["floor-f32"] == ("8 B", None, False)

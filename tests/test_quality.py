@@ -120,3 +120,16 @@ def test_model_top_k_keeps_the_largest_per_column_ties_to_the_lower_row():
     S = np.array([[0.5, 0.0, 2.0], [0.5, -1.0, 1.0], [0.1, -2.0, 3.0]])
     kept = top_k_columns(S, 2).toarray()
     assert kept.tolist() == [[0.5, 0.0, 2.0], [0.5, -1.0, 0.0], [0.0, 0.0, 3.0]]
+
+
+def test_a_baselines_cost_is_said_in_words_and_grows_with_the_catalog():
+    import scipy.sparse as sp
+
+    from slimbench.quality.fit_cost import fit_costs
+
+    small, large = sp.random(50, 100, 0.1, format="csr"), sp.random(50, 2000, 0.01, format="csr")
+    ease_small, knn_small, pop = fit_costs(["ease", "item-knn", "top-popular"], small)
+    (ease_large,) = fit_costs(["ease"], large)
+    assert pop.seconds is None and pop.sentence() == "top-popular: counts, instant"
+    assert "inverting a dense 2,000 x 2,000 matrix, 31 MiB" in ease_large.sentence()
+    assert ease_large.seconds > ease_small.seconds and knn_small.seconds > 0

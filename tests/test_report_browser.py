@@ -1,5 +1,6 @@
 """The HTML reports in a real headless browser: no clipped table at 1400 px, tables that
-scroll in their own box at 420 px, no page wider than the window.
+scroll in their own box at 420 px, no page wider than the window, and at 420 px every
+tier's samples/s and ratio visible without scrolling sideways.
 
 Runs where Debian's chromium (or a Chrome) is installed; .ci/run installs it when it runs
 as root, so CI always runs this test. Screenshots are written next to the report.
@@ -11,6 +12,8 @@ import pytest
 from browser import Browser, find_browser
 
 from slimbench.cli import main
+from slimbench.output.results import load_results
+from slimbench.output.summary_table import first_columns, summary_rows
 
 BROWSER = find_browser()
 pytestmark = pytest.mark.skipif(
@@ -31,6 +34,17 @@ FITS = """
   }
   return {tables: out, page: document.documentElement.scrollWidth, window: innerWidth};
 })()
+"""
+
+
+#: every visible element whose text is a tier card's figure, with where it sits
+CARDS = """
+(() => Array.from(document.querySelectorAll('.tier-card')).map(card => {
+  const box = card.getBoundingClientRect();
+  const style = getComputedStyle(card);
+  return {text: card.innerText, left: box.left, right: box.right,
+          visible: style.display !== 'none' && box.width > 0 && box.height > 0};
+}))()
 """
 
 
@@ -64,3 +78,24 @@ def test_summary_fits_1400_px_and_tables_scroll_in_their_box_at_420(report):
     for t in narrow["tables"]:
         assert t["table"] <= t["box"] or t["scrolls"] in ("auto", "scroll"), t
     assert zoomed[0] and zoomed[1] == "fixed" and zoomed[3] == zoomed[2]  # full size on tap
+
+
+def test_at_420_px_every_tiers_speed_and_ratio_show_without_sideways_scrolling(report):
+    results = load_results(report.with_name("results.json"))
+    ratio = first_columns(results)[3]
+    rows = [r for r in summary_rows(results) if r["status"] == "measured"]
+    assert rows
+    with Browser(BROWSER) as browser:
+        browser.open(report, 420)
+        cards = browser.evaluate(CARDS)
+        table_open = browser.evaluate("document.getElementById('all-columns').open")
+        browser.open(report, 1400)
+        wide_cards = browser.evaluate(CARDS)
+    assert len(cards) == len(results["tiers"])
+    for card in cards:
+        assert card["visible"] and card["left"] >= 0 and card["right"] <= 420, card
+    texts = "\n".join(c["text"] for c in cards)
+    for row in rows:
+        assert row["samples/s"] in texts and row[ratio] in texts, row
+    assert table_open is False  # every column stays one tap away, not in the way
+    assert not any(c["visible"] for c in wide_cards)  # at 1400 px the table says it all

@@ -89,3 +89,20 @@ def test_check_command_under_the_options(capsys):
     assert "no diagonal, l2=0.2" in capsys.readouterr().out
     assert main(["check", "--no-diagonal", "--epochs", "1", "--tiers", "cython-typed"]) == 1
     assert "does not support the SLIM options" in capsys.readouterr().out
+
+
+def test_the_readme_and_the_refusal_list_the_registrys_slim_capable_tiers():
+    import re
+    from pathlib import Path
+
+    from slimbench.impls.base import unsupported_slim_message
+    from slimbench.impls.registry import slim_capable_tiers
+
+    capable = slim_capable_tiers()
+    assert "cython-interleaved-f32" in capable and "dask-bucketed" not in capable
+    message = unsupported_slim_message("cython-rand", SlimOptions(no_diagonal=True))
+    assert message.endswith(f"Use {', '.join(capable)}.")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    sentence = re.search(r"\*\*SLIM options\*\*.*?implemented by(.*?)\(the tiers", readme, re.S)
+    listed = re.findall(r"[a-z][\w-]+", sentence.group(1).replace(" and ", ", "))
+    assert listed == capable

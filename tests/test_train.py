@@ -36,11 +36,18 @@ def _doc(folder: Path) -> dict:
     return json.loads((folder / "train.json").read_text())
 
 
-def test_train_writes_epochs_prediction_quality_and_model(tmp_path):
+def test_train_writes_epochs_prediction_quality_and_model(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(["train", *TINY, "--epochs", "3", "--eval-every", "1", "--out", str(out),
                  "--max-call-steps", "2000", "--save-dense"])
     assert code == 0
+    printed = capsys.readouterr().out
+    # each baseline's cost is said before any is fitted, then what each took
+    announced = printed.index("baselines (--baselines chooses): top-popular: counts, instant")
+    assert "ease: about" in printed and "inverting a dense" in printed
+    assert announced < printed.index("top-popular: fitted in") < printed.index("ease: fitted in")
+    html = (out / "train.html").read_text()
+    assert "<pre>" not in html  # options, machine and split as key-value lists, not JSON
     doc = _doc(out)
     assert (doc["schema"], doc["schema_version"], doc["status"]) == ("slimbench.train", 1,
                                                                       "complete")
@@ -279,3 +286,43 @@ def test_write_split_into_an_unwritable_place_is_one_line(tmp_path, capsys):
                  str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip()
     assert "cannot write the split" in err and len(err.splitlines()) == 1
+
+
+def test_measured_and_predicted_never_round_to_a_contradiction():
+    from slimbench.measure.extrapolate import seconds_pair
+
+    assert seconds_pair(0.64, 0.56) == ("0.64 s", "0.56 s")  # not "0.6 s; 0.6 s: -12.5 %"
+    assert seconds_pair(0.6449, 0.5643) == ("0.64 s", "0.56 s")
+    assert seconds_pair(12.31, 49.9) == ("12.3 s", "49.9 s")
+    assert seconds_pair(2.0, 2.0) == ("2.0 s", "2.0 s")
+
+
+def test_a_one_epoch_loss_plot_has_a_linear_axis_and_a_whole_title(tmp_path):
+    from slimbench.training.train_plots import plot_loss
+
+    doc = {
+        "epochs": [{"epoch": 1, "loss_per_step": 2.0}],
+        "options": {"tier": "cython-interleaved-f32"},
+        "dataset": {"name": "movielens:data/ml-latest-small/ratings.csv (latest-small)"},
+        "learning_rate": {"value": 4.1e-05},
+    }
+    import matplotlib.pyplot as plt
+
+    captured = {}
+    real_save = plt.Figure.savefig
+
+    def keep(fig, *args, **kwargs):
+        captured["fig"] = fig
+        return real_save(fig, *args, **kwargs)
+
+    plt.Figure.savefig = keep
+    try:
+        plot_loss(doc, tmp_path / "loss.png")
+    finally:
+        plt.Figure.savefig = real_save
+    ax = captured["fig"].axes[0]
+    assert ax.get_yscale() == "linear"
+    assert ax.get_title().splitlines()[-1] == "learning rate 4.1e-05"
+    assert [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]] == [
+        0.0, 1.0, 2.0
+    ]

@@ -123,6 +123,29 @@ def test_a_subtle_fault_is_located_at_its_step(templates, tmp_path, check_urm, u
     first = result.first_difference
     assert first["step"] > 1 and first["profile_length"] >= 3
     assert first["differing_elements"] >= 1
+    # rounding, not a wrong step: the verdict says so and names the class that accepts it
+    assert first["relative_difference"] <= 1e-4
+    assert "precision-only difference" in result.detail and '"close"' in result.detail
+
+
+def test_a_transposed_write_is_told_where_the_write_went(
+    templates, tmp_path, check_urm, unregister
+):
+    path = _variant(
+        templates[".py"],
+        tmp_path,
+        "transposed-write",
+        (
+            "item_item_S[profile_item_id, item_id] += learning_rate",
+            "item_item_S[item_id, profile_item_id] += learning_rate",
+        ),
+    )
+    result = _check(path, check_urm)
+    assert result.verdict == "fail"
+    first = result.first_difference
+    j, i = first["row"], first["column"]
+    assert f"S[{i}, {j}] received that write" in result.detail
+    assert "transposed" in result.detail and "precision-only" not in result.detail
 
 
 def test_exception_in_user_code_names_file_and_line(templates, tmp_path, check_urm, unregister):

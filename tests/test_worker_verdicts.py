@@ -20,7 +20,7 @@ import pytest
 SLIMBENCH = [sys.executable, "-m", "slimbench.cli"]
 CONTRACT = "samples, coo_row, coo_col, coo_data, indptr, indices, data, S, learning_rate"
 
-GOOD = f'''
+GOOD = f"""
 NAME = "good-py"
 def train_steps({CONTRACT}):
     loss = 0.0
@@ -35,35 +35,35 @@ def train_steps({CONTRACT}):
         for p in range(start, end):
             S[indices[p], i] += learning_rate * err * data[p]
     return loss
-'''
+"""
 
 FILES = {
-    "segv.py": f'''
+    "segv.py": f"""
 import ctypes
 NAME = "segv"
 def train_steps({CONTRACT}):
     if len(samples) > 50:
         ctypes.string_at(0)  # reads address 0: SIGSEGV
     return 0.0
-''',
-    "exit0.py": f'''
+""",
+    "exit0.py": f"""
 import os
 NAME = "exit0"
 def train_steps({CONTRACT}):
     os._exit(0)
-''',
-    "sysexit.py": f'''
+""",
+    "sysexit.py": f"""
 import sys
 NAME = "sysexit"
 def train_steps({CONTRACT}):
     sys.exit(0)
-''',
-    "ctrlc.py": f'''
+""",
+    "ctrlc.py": f"""
 NAME = "ctrlc"
 def train_steps({CONTRACT}):
     raise KeyboardInterrupt
-''',
-    "spin.pyx": f'''
+""",
+    "spin.pyx": f"""
 NAME = "spin"
 def train_steps({CONTRACT}):
     cdef long long k = 0
@@ -71,7 +71,7 @@ def train_steps({CONTRACT}):
         while True:  # never returns, and holds no GIL that an alarm could use
             k += 1
     return 0.0
-''',
+""",
     "good.py": GOOD,
 }
 
@@ -132,7 +132,9 @@ def test_check_names_sys_exit_and_a_foreign_keyboard_interrupt(files, env):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     lines = {line.split()[0]: line for line in proc.stdout.splitlines() if line.strip()}
-    assert "EXITED" in lines["sysexit"] and "exited with status 0 in train_steps" in lines["sysexit"]
+    assert (
+        "EXITED" in lines["sysexit"] and "exited with status 0 in train_steps" in lines["sysexit"]
+    )
     assert "EXITED" in lines["ctrlc"] and "KeyboardInterrupt" in lines["ctrlc"]
 
 
@@ -143,3 +145,61 @@ def test_sys_exit_at_import_is_one_line_and_exit_code_1_or_2(tmp_path, env):
     assert proc.returncode != 0, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     assert "exited with status 0 while loading" in proc.stdout + proc.stderr
+
+
+SHORT255 = f'''
+import numpy as np
+NAME = "short255"
+def train_steps({CONTRACT}):
+    """Right while profiles stay under 256 entries: their length is kept in a byte."""
+    loss = 0.0
+    for k in samples:
+        u, i, r = coo_row[k], coo_col[k], coo_data[k]
+        start = indptr[u]
+        end = start + int(np.uint8(indptr[u + 1] - start))
+        pred = 0.0
+        for p in range(start, end):
+            pred += S[indices[p], i] * data[p]
+        err = r - pred
+        loss += err * err
+        for p in range(start, end):
+            S[indices[p], i] += learning_rate * err * data[p]
+    return loss
+'''
+
+
+def test_a_loop_right_on_the_check_but_wrong_on_long_profiles_fails_the_audit(tmp_path, env):
+    """The check dataset's profiles stay under 200 entries; the timed data's do not."""
+    path = tmp_path / "short255.py"
+    path.write_text(textwrap.dedent(SHORT255))
+    out = tmp_path / "run"
+    proc = _cli(
+        [
+            "run",
+            "--tier-file",
+            str(path),
+            "--tiers",
+            "cython-interleaved",
+            "--dataset",
+            "synthetic:n_users=150,n_items=700,mean=320,median_len=300",
+            "--budget",
+            "1.5",
+            "--rounds",
+            "2",
+            "--no-annotate",
+            "--no-bandwidth",
+            "--out",
+            str(out),
+        ],
+        env,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    results = json.loads((out / "results.json").read_text())
+    tiers = {t["name"]: t for t in results["tiers"]}
+    assert tiers["short255"]["check"]["verdict"] == "pass"  # the check cannot see it
+    assert tiers["short255"]["status"] == "failed-audit"
+    assert tiers["short255"]["samples_per_second"] is None
+    assert "first differs at step" in tiers["short255"]["error"]
+    assert tiers["cython-interleaved"]["audit"]["verdict"] == "pass"
+    assert tiers["cython-interleaved"]["samples_per_second"]
+    assert results["audit"]["seconds"] > 0

@@ -20,6 +20,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="exit 1 when a tier is slower by more than PCT %% with significance (a CI gate)",
     )
+    compare.add_argument(
+        "--control",
+        metavar="TIER",
+        default=None,
+        help="the control tier of the controlled verdicts (default: chosen per tier)",
+    )
+    compare.add_argument(
+        "--strict",
+        action="store_true",
+        help="with --fail-slower: fail also where a side's noise record says it was noisy",
+    )
     compare.set_defaults(func=handle)
 
 
@@ -29,9 +40,16 @@ def handle(args: argparse.Namespace) -> int:
     from ..output.compare import print_comparison, slower_tiers
     from ..output.results import load_results
 
-    rows = print_comparison(load_results(args.old), load_results(args.new), wide_console())
+    rows = print_comparison(
+        load_results(args.old), load_results(args.new), wide_console(), control=args.control
+    )
     if args.fail_slower is not None:
-        slower = slower_tiers(rows, args.fail_slower)
+        slower, spared = slower_tiers(rows, args.fail_slower, strict=args.strict)
+        if spared:
+            print(
+                f"slower by more than {args.fail_slower:g}% on a noisy side, not failed "
+                f"(--strict fails them): {', '.join(spared)}"
+            )
         if slower:
             print(f"slower by more than {args.fail_slower:g}%: {', '.join(slower)}")
             return 1

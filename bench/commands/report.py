@@ -19,6 +19,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="with --pytest-benchmark: replace a results.json already in the output folder",
     )
+    report.add_argument(
+        "--vs",
+        metavar="TIER",
+        default=None,
+        help="add a paired 'vs TIER' ratio column (default: the run's choice)",
+    )
+    report.add_argument(
+        "--wide", action="store_true", help="print every column, however wide the table"
+    )
     report.set_defaults(func=handle)
 
 
@@ -47,12 +56,26 @@ def handle(args: argparse.Namespace) -> int:
         lock = OutputLock(out, force=True)  # regenerating beside a results.json is the point
         if run_abandoned(Path(args.results).parent) and settle_abandoned(results):
             print("note: the run that wrote this file is gone; its tiers show as interrupted")
+    _derive_vs(results, args.vs)
     try:
         if args.pytest_benchmark:
             write_results(results, out)
         path = write_report(results, out)
     finally:
         lock.release()
-    print_table(results, wide_console())
+    print_table(results, wide_console(), wide=args.wide)
     print(f"report: {path}")
     return 0
+
+
+def _derive_vs(results: dict, vs: str | None) -> None:
+    """The "vs TIER" ratios of ``--vs`` (or of a file written before that column existed)."""
+    from ..output.results import comparison_tier, derive_ratios
+    from .run import check_vs
+
+    check_vs(vs, [t["name"] for t in results["tiers"]])
+    if vs is not None:
+        results["options"]["vs"] = vs
+    if comparison_tier(results["tiers"], results["options"].get("vs")) is not None:
+        paired = results["options"].get("scheduling") == "round-robin"
+        derive_ratios(results["tiers"], paired=paired, vs=results["options"].get("vs"))

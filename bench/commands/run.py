@@ -109,6 +109,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="run the whole protocol N times (fresh tiers each time) and report how much "
         "each tier's samples/s and speedups move across repeats (default 1)",
     )
+    run.add_argument(
+        "--vs",
+        metavar="TIER",
+        default=None,
+        help="add a paired 'vs TIER' ratio column (default: the first --tier-file tier)",
+    )
     add_dask_arguments(run)
     add_call_timeout_argument(run)
     run.set_defaults(func=handle)
@@ -120,9 +126,12 @@ def handle(args: argparse.Namespace) -> int:
     from ..measure.runner import RunOptions
     from ..measure.tier_selection import select_tiers
 
+    tiers = select_tiers(args.tiers, args.tier_file)
+    check_vs(args.vs, tiers)
     options = RunOptions(
         dataset=args.dataset,
-        tiers=select_tiers(args.tiers, args.tier_file),
+        tiers=tiers,
+        vs=args.vs,
         seed=args.seed,
         learning_rate=args.learning_rate,
         budget_seconds=args.budget,
@@ -160,6 +169,17 @@ def _execute(options, repeats: int) -> int:
         runners.append(runner)
     _report_stability([r.results for r in runners], base)
     return max(r.code for r in runners)
+
+
+def check_vs(vs: str | None, tiers: list[str] | None) -> None:
+    """Refuse a ``--vs`` tier the run does not time: its column would stay empty."""
+    from ..impls import InvalidInputError, tier_names
+
+    names = list(tiers) if tiers else tier_names()
+    if vs is not None and vs not in names:
+        raise InvalidInputError(
+            f"--vs {vs!r}: not a tier of this run (its tiers: {', '.join(names)})."
+        )
 
 
 def _report_stability(runs: list[dict], out: Path) -> None:

@@ -38,9 +38,10 @@ def origin_text(origin: dict) -> str:
 
 
 def handle(args: argparse.Namespace) -> int:
-    """Print one line per tier; plugins that failed to load are listed after."""
+    """Print one line per tier; plugins that are broken are listed after, with the reason."""
     from ..impls import get_tier, tier_names
     from ..impls.plugins import PLUGIN_ERRORS
+    from ..impls.registry import probed_plugin
     from ..measure.tier_selection import select_tiers
     from .arguments import tier_list
 
@@ -48,15 +49,20 @@ def handle(args: argparse.Namespace) -> int:
     select_tiers(extra, args.tier_file)  # registers them
     rows = []
     for name in tier_names():
-        cls = get_tier(name)
-        reason = cls.unavailable_reason()
+        plugin = probed_plugin(name)  # listed from its probe: not imported into this process
+        if plugin is not None:
+            exactness, origin, reason = plugin.exactness, plugin.origin, plugin.unavailable
+            python_class = plugin.python_class
+        else:
+            cls = get_tier(name)
+            exactness, origin, reason = cls.exactness, cls.origin, cls.unavailable_reason()
+            python_class = f"{cls.__module__}.{cls.__qualname__}"
         here = "available" if reason is None else f"unavailable ({reason})"
-        python_class = f"{cls.__module__}.{cls.__qualname__}"
-        rows.append((name, cls.exactness, origin_text(cls.origin), python_class, here))
+        rows.append((name, exactness, origin_text(origin), python_class, here))
     width = max(len(r[0]) for r in rows)
     print(f"{'tier':<{width}}  {'class':<8}  origin; Python class; availability")
     for name, exactness, origin, python_class, here in rows:
         print(f"{name:<{width}}  {exactness:<8}  {origin}; {python_class}; {here}")
     for where, error in PLUGIN_ERRORS.items():
-        print(f"plugin not loaded: {where}: {error}")
+        print(f"plugin broken, not loaded: {where}: {error}")
     return 0

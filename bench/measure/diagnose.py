@@ -19,6 +19,9 @@ import numpy as np
 from ..impls import SlimBenchError, TrainingData, TrainingDiverged, create, make_rng
 
 REFERENCE = "python-naive"
+#: a first difference this small relative to the reference's value is rounding, not a
+#: wrong step (float32 arithmetic, sums in another order); the "close" class's tolerance
+PRECISION_ONLY = 1e-4
 
 
 @dataclass
@@ -38,6 +41,8 @@ class FirstDifference:
     profile_position: int | None = None  # 1-based position of j in the user's profile
     profile_length: int = 0
     differing_elements: int = 0
+    relative_difference: float | None = None  # |value - reference| / |reference|
+    hint: str | None = None  # what the difference suggests (rounding, a transposed write)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -59,9 +64,10 @@ class FirstDifference:
             if self.differing_elements > 1
             else ""
         )
+        hint = f". {self.hint}" if self.hint else ""
         return (
             f"{head}: S[{self.row}, {self.column}] = {self.value!r} where the reference has "
-            f"{self.reference!r}; item {self.row} {where}{more}"
+            f"{self.reference!r}; item {self.row} {where}{more}{hint}"
         )
 
     def _where(self) -> str:
@@ -219,4 +225,42 @@ def _describe(
     diff.value, diff.reference = float(S[j, column]), float(S_ref[j, column])
     positions = np.flatnonzero(profile == j)
     diff.profile_position = int(positions[0]) + 1 if positions.size else None
+    if diff.reference:
+        diff.relative_difference = abs(diff.value - diff.reference) / abs(diff.reference)
+    diff.hint = _hint(diff, S, S_ref, differs)
     return diff
+
+
+def _hint(
+    diff: FirstDifference, S: np.ndarray, S_ref: np.ndarray, differs: np.ndarray
+) -> str | None:
+    """What the first difference suggests, where it suggests something; else None.
+
+    A transposed write (the loop updates S[i, j] for S[j, i]) puts the reference's value at
+    the mirrored element; a tiny relative difference is rounding, which the "close" class
+    exists to accept.
+    """
+    j, i = diff.row, diff.column
+    if i == diff.item and j != i and differs[i, j] and S_ref[j, i] != 0:
+        if np.isclose(S[i, j], S_ref[j, i], rtol=PRECISION_ONLY, atol=0.0):
+            return (
+                f"S[{i}, {j}] received that write ({float(S[i, j])!r}): the loop updates S[i, j] "
+                f"where the step updates S[j, i] (the indices are transposed)"
+            )
+    outside = np.argwhere(differs)
+    outside = outside[outside[:, 1] != diff.item]
+    if outside.size and i == diff.item:
+        a, b = (int(v) for v in outside[0])
+        return (
+            f"{len(outside):,} element(s) outside column {diff.item} changed too (first "
+            f"S[{a}, {b}]), and a step writes only its item's column"
+        )
+    rel = diff.relative_difference
+    if rel is not None and rel <= PRECISION_ONLY:
+        return (
+            f"The difference is {rel:.1g} of the value: a precision-only difference "
+            "(float32, or sums in another order), not a wrong step. If that is intended, "
+            'EXACTNESS = "close" with a TOLERANCE (e.g. 1e-4) accepts |dS| up to '
+            "TOLERANCE x max|S_ref|"
+        )
+    return None

@@ -18,6 +18,7 @@ from typing import ClassVar
 
 from ..impls import Tier, get_tier, register, tier_names
 from ..impls.errors import SlimBenchError, TierUnavailableError
+from ..impls.registry import set_plugin_loader
 from .tier_process import SETUP_TIMEOUT, describe_in_worker
 
 
@@ -74,6 +75,7 @@ def stand_in(described: dict) -> type[OutsideTier]:
         "similarity_is_distributed": described.get("similarity_is_distributed", False),
         "compile_seconds": described.get("compile_seconds"),
         "build_cache_hit": described.get("build_cache_hit", False),
+        "audit_stream": described.get("audit_stream"),
         "described": described,
         "__signature__": _signature(described["parameters"]),
         "__module__": __name__,
@@ -112,11 +114,19 @@ def register_outside(origin: dict, label: str, timeout: float = SETUP_TIMEOUT) -
     return name
 
 
+def _plugin_in_worker(info) -> type:
+    """A probed plugin, described in a worker: its code never runs in the harness."""
+    return get_tier(register_outside(info.origin, info.where))
+
+
+set_plugin_loader(_plugin_in_worker)
+
+
 def register_tier_file(path: str | Path) -> str:
     """A user's ``.pyx``/``.py`` tier file: compiled and imported in a worker, never here."""
-    from ..impls.user_build import check_tier_file_path
+    from ..impls.user_build import checked_path
 
-    resolved = check_tier_file_path(path)
+    resolved = checked_path(path)
     return register_outside({"kind": "file", "path": str(resolved)}, resolved.name)
 
 

@@ -35,6 +35,7 @@ from ..impls import (
 from ..impls.base import MAX_SEED, check_count
 from ..impls.cython_parallel import max_threads
 from ..impls.registry import floor_for
+from ..impls.slim import SlimOptions
 from ..output.outdir import OutputLock
 from ..output.results import (
     SCHEMA,
@@ -46,6 +47,7 @@ from ..output.results import (
     write_results,
 )
 from . import noise
+from .audit import audit_items
 from .bandwidth import best_rate, tier_traffic
 from .bandwidth import measure as measure_bandwidth
 from .check import REFERENCE, check_tiers
@@ -59,6 +61,7 @@ from .tier_process import (
     kill_all_workers,
 )
 from .tier_selection import split_width, tier_options
+from .timed_audit import AuditSubject, audit_subjects
 from .timing import PROTOCOL_TEXT, REWARM_TEXT, TierClock, TimingPlan
 
 MEMORY_HEADROOM = 0.85  # share of the available memory the tiers may take together
@@ -91,6 +94,8 @@ class RunOptions:
     bandwidth: bool = True
     #: re-warm each tier untimed before each of its rounds (TimingPlan.rewarm)
     rewarm: bool = True
+    #: the tier of the "vs TIER" ratio (--vs); None: the first user tier, if any
+    vs: str | None = None
     #: Dask options of the dask tiers: workers, threads_per_worker, scheduler (address)
     dask: dict = field(default_factory=dict)
     #: the least seconds a tier's call may take before its worker is killed
@@ -206,7 +211,7 @@ class Runner:
 
         c = self.console
         c.print(f"[bold]slimbench {__version__}[/] run -> {escape(str(self.out))}")
-        t0 = time.perf_counter()
+        t0 = self._started = time.perf_counter()
         dataset = load_dataset(self.o.dataset)
         stats = dataset_stats(dataset.urm)
         c.print(format_stats(stats, dataset.name), highlight=False, markup=False)
@@ -292,6 +297,7 @@ class Runner:
                 "tiers": self.names,
                 "scheduling": scheduling,
                 "rewarm": self.plan.rewarm,
+                "vs": o.vs,
             },
             "protocol": PROTOCOL_TEXT.format(
                 rounds=self.plan.rounds,
@@ -428,8 +434,12 @@ class Runner:
             tasks = {n: progress.add_task(n, total=self.plan.rounds, speed="setup") for n in names}
             groups = [names] if scheduling == "round-robin" else [[n] for n in names]
             shared = SharedData(data, root=self.out)
+            self._shared = shared
+            self._audit_items = audit_items(data, self.o.seed)
+            self._subjects: list[AuditSubject] = []
             try:
                 self._measure_groups(groups, shared, progress, tasks)
+                self._audit(data)
             finally:
                 kill_all_workers()
                 shared.cleanup()
@@ -465,19 +475,15 @@ class Runner:
                                 entry["notes"].extend(clocks[name].notes)
                                 call_size = clocks[name].call_size_note()
                                 if call_size:  # bucketed tiers run faster in larger calls
-                                    entry["notes"].append(call_size)
-                                    progress.console.print(f"  {name}: {call_size}")
+                                    entry["notes"].append(call_size)  # shown in the report
                     self._derive()
                     self._write()
-                    if not c.is_terminal:  # no live bar in a log: one line per pass instead
+                    if not c.is_terminal:  # no live bar in a log: one short line per pass
+                        done = max(len(self.entries[n]["rounds"]) for n in clocks)
                         c.print(
-                            "  pass done: "
-                            + ", ".join(
-                                f"{n} {len(self.entries[n]['rounds'])}/{self.plan.rounds}"
-                                for n in clocks
-                            ),
+                            f"  pass {done}/{self.plan.rounds} done, "
+                            f"{len(clocks) - len(active)} of {len(clocks)} tier(s) finished",
                             highlight=False,
-                            soft_wrap=True,  # one line per pass, never cut mid-list
                             markup=False,
                         )
                 for name, clock in clocks.items():
@@ -488,8 +494,16 @@ class Runner:
         return tier_options(name, self.o.threads, self.o.dask)
 
     def _release(self, name: str, clock: TierClock) -> None:
-        """Record what only the live tier knows (its workers' peak memory), then free it."""
+        """Record what only the live tier knows (its workers' peak memory, the audited
+        columns of its S), then free it."""
         tier = clock.tier
+        if tier.process.alive and self.entries[name]["status"] == "measured":
+            try:
+                self._subjects.append(self._audit_subject(name, tier))
+            except SlimBenchError as exc:  # its worker died handing the columns back
+                entry = self.entries[name]
+                entry["status"] = getattr(exc, "status", "error")
+                entry["error"] = f"audit: {exc}"
         if tier.process.alive:
             try:
                 memory = tier.call("worker_memory")
@@ -500,6 +514,93 @@ class Runner:
         tier.close()
         del clock.tier
 
+    # -- the audit of the timed work (slimbench.measure.timed_audit) ---------------------
+
+    def _audit_subject(self, name: str, tier: RemoteTier) -> AuditSubject:
+        cls = tier.cls
+        subject = AuditSubject(
+            name=name,
+            exactness=cls.exactness,
+            tolerance=cls.tolerance,
+            calls=list(tier.calls),
+            stream=cls.audit_stream if cls.exactness == "replay" else "pcg64",
+        )
+        if cls.exactness == "baseline":
+            subject.checksums = (
+                float(tier.get("rating_checksum")),
+                int(tier.get("index_checksum")),
+                int(tier.get("entries_read")),
+            )
+            subject.dtype = cls.dtype
+        else:
+            subject.columns = tier.columns(self._audit_items)
+            subject.rerun = self._rerun(name, cls, list(tier.calls))
+        return subject
+
+    def _rerun(self, name: str, cls: type, calls: list[int]):
+        """S[:, items] of a fresh copy of the tier after its own call pattern cut at n steps."""
+
+        def rerun(n: int, items: np.ndarray) -> np.ndarray:
+            options = {
+                "seed": self.o.seed,
+                "learning_rate": self.o.learning_rate,
+                **self._options(name),
+            }
+            tier = RemoteTier(
+                name, cls, self._shared, options=options, call_timeout=self.o.call_timeout
+            )
+            try:
+                left = n
+                for steps in calls:
+                    if left <= 0:
+                        break
+                    tier.run(min(steps, left))
+                    left -= steps
+                return tier.columns(items)
+            finally:
+                tier.close()
+
+        return rerun
+
+    def _audit(self, data: TrainingData) -> None:
+        """Replay the regenerated stream on the audited columns; a failing tier loses its
+        figure (status failed-audit)."""
+        if not self._subjects:
+            return
+        self.console.print(
+            f"audit of the timed work: {len(self._audit_items)} columns of "
+            f"{len(self._subjects)} tier(s) against the reference ...",
+            highlight=False,
+        )
+        verdicts, seconds = audit_subjects(
+            self._subjects,
+            data,
+            seed=self.o.seed,
+            learning_rate=self.o.learning_rate,
+            slim=SlimOptions(),
+            items=self._audit_items,
+        )
+        for name, result in verdicts.items():
+            entry = self.entries[name]
+            entry["audit"] = result.to_dict()
+            if result.verdict == "fail":
+                entry["status"] = "failed-audit"
+                entry["error"] = f"audit of the timed work: {result.detail}"
+            elif result.verdict == "not audited":
+                entry["status"] = "not-audited"
+                entry["error"] = f"timed work not audited: {result.detail}"
+            self._summarize(name)
+            if result.verdict != "pass":
+                self.console.print(f"  {name}: {entry['error']}", highlight=False, markup=False)
+        self.results["audit"] = {
+            "seconds": seconds,
+            "items": [int(i) for i in self._audit_items],
+            "tiers": len(verdicts),
+            "passed": sum(r.verdict == "pass" for r in verdicts.values()),
+        }
+        self._derive()
+        self._write()
+
     # -- derived figures --------------------------------------------------------------
 
     def _summarize(self, name: str) -> None:
@@ -508,7 +609,9 @@ class Runner:
     def _derive(self) -> None:
         """Speedups, % of floor and share of the bandwidth, between tiers of this run."""
         derive_ratios(
-            self.results["tiers"], paired=self.results["options"]["scheduling"] == "round-robin"
+            self.results["tiers"],
+            paired=self.results["options"]["scheduling"] == "round-robin",
+            vs=self.o.vs,
         )
         epl = self.results["dataset"]["train_expected_profile_length"]
         for entry in self.results["tiers"]:
@@ -548,6 +651,9 @@ class Runner:
             self._summarize(name)
         self._derive()
         self.results["status"] = status
+        audit = self.results.get("audit")
+        if audit is not None:  # its cost, as a share of the whole run so far
+            audit["share_of_run"] = audit["seconds"] / (time.perf_counter() - self._started)
         if getattr(self, "_noise_before", None) is not None:
             record = noise.diagnose(
                 self._noise_before, noise.snapshot(), self.results["tiers"], usable_cores()
@@ -555,7 +661,7 @@ class Runner:
             self.results["noise"] = record
             for name, share in record["noisy_tiers"].items():
                 self.entries[name]["noise"] = {"iqr_share": share}
-            self.results["caveats"].extend(f"Noise: {w}." for w in record["warnings"])
+            self.results["caveats"].extend(f"Noise: {w}." for w in noise.grouped_warnings(record))
         self.results["caveats"].extend(caveats(self.results))
         if status != "complete":
             self._write(final=True)
@@ -580,11 +686,10 @@ class Runner:
             raise RunFailed(f"{why}; the results are in {self.out}") from None
         if status == "complete":
             self._write(final=True)
-        from ..output.console import print_table
+        from ..output.console import print_noise, print_table
 
         print_table(self.results, self.console)
-        for warning in (self.results.get("noise") or {}).get("warnings", []):
-            self.console.print(f"noise: {warning}", style="yellow", highlight=False, markup=False)
+        print_noise(self.results, self.console)
 
 
 def caveats(results: dict) -> list[str]:

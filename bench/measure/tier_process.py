@@ -297,6 +297,9 @@ class RemoteTier:
         self.shared = shared
         self.call_timeout = float(call_timeout)
         self.steps_done = 0
+        #: the steps asked of every run/replay call, in order: the parent's own record of
+        #: the work it had the tier do (the audit replays exactly this), never the worker's
+        self.calls: list[int] = []
         self.diverged_at: int | None = None
         self._rate: float | None = None  # steps per second of the last timed call
         self.process = TierProcess(name, log_dir or shared.folder)
@@ -332,6 +335,7 @@ class RemoteTier:
         return f"in {self.code} during {span}"
 
     def _stepping(self, op: str, payload: object, steps: int) -> RunResult:
+        self.calls.append(steps)
         try:
             value = self.process.request(
                 op, payload, timeout=self._limit(steps), where=self._steps_span(steps)

@@ -22,7 +22,7 @@ def fastest_exact_builtin() -> str | None:
     """The fastest available built-in bitwise tier (the registry lists built-ins slowest first)."""
     exact = [
         name
-        for name in tier_names()
+        for name in tier_names(plugins=False)  # an installed plugin is not imported for this
         if get_tier(name).origin.get("kind") == "built-in"
         and get_tier(name).exactness == "bitwise"
         and get_tier(name).unavailable_reason() is None

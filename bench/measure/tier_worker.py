@@ -87,7 +87,7 @@ def load_tier_class(name: str, origin: dict):
         from ..impls.user_tier import load_tier_file
 
         if origin.get("checked"):  # the bounds-checked build that locates a crash
-            from ..impls.user_build import load_checked_tier_file
+            from ..impls.user_tier import load_checked_tier_file
 
             return get_tier(load_checked_tier_file(origin["path"]))
         return get_tier(load_tier_file(origin["path"]))
@@ -156,7 +156,7 @@ def describe(cls) -> dict:
         "cython_source_path": str(getattr(cls, "cython_source_path", "") or "") or None,
         "compile_seconds": getattr(cls, "compile_seconds", None),
         "build_cache_hit": bool(getattr(cls, "build_cache_hit", False)),
-        "is_replay": bool(cls.exactness == "replay"),
+        "audit_stream": getattr(cls, "audit_stream", None),
     }
 
 

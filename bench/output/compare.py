@@ -1,8 +1,16 @@
 """``slimbench compare OLD NEW``: per tier, did the speed change between two runs?
 
-Each tier measured in both runs gets a verdict from its per-round samples/s
-(slimbench.measure.verdict: Mann-Whitney U, two-sided, p < 0.05): "faster", "slower" or "no
-detectable change", with the ratio of medians new/old as the size of the change.
+Each tier measured in both runs gets two verdicts:
+
+* raw (slimbench.measure.verdict): Mann-Whitney U, two-sided, p < 0.05, on its per-round
+  samples/s, with the ratio of medians new/old as the size of the change;
+* controlled (slimbench.measure.controlled): the same test on its per-pass ratio to a
+  control tier that shares none of its kernel code, Holm-corrected across the tiers; a
+  machine that drifted between the runs moves the raw verdicts, not these.
+
+Where the runs have no paired passes (sequential runs, pytest-benchmark files) or share no
+control, the raw verdict stands and the output says so. Each side's noise record
+(slimbench.measure.noise) is shown beside the verdicts it may have moved.
 """
 
 from __future__ import annotations
@@ -11,15 +19,41 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ..measure.controlled import control_slowed, controlled_verdicts, drift
 from ..measure.extrapolate import human_rate
+from ..measure.noise import run_noise, tier_noise
 from ..measure.paired import pass_speeds
 from ..measure.verdict import compare_rounds
 
 
-def compare_results(old: dict, new: dict) -> list[dict]:
-    """One row per tier present in either run: medians, ratio new/old, p-value, verdict."""
+def _noise(old: dict, new: dict, name: str) -> str | None:
+    """Each noisy side's note for this tier ("old: others used 85% of the machine")."""
+    notes = []
+    for label, doc in (("old", old), ("new", new)):
+        parts = [p for p in (run_noise(doc), tier_noise(doc, name)) if p]
+        if parts:
+            notes.append(f"{label}: {'; '.join(parts)}")
+    return ", ".join(notes) or None
+
+
+#: a control slower than the machine's drift by more than this is named under the table
+CONTROL_WARNING_PERCENT = 5.0
+
+
+def _short(verdict: str) -> str:
+    return "no change" if verdict == "no detectable change" else verdict
+
+
+def compare_results(old: dict, new: dict, control: str | None = None) -> list[dict]:
+    """One row per tier present in either run.
+
+    Keys: tier, old, new (medians), ratio, p_value, verdict, verdict_detail (the raw
+    verdict), controlled (slimbench.measure.controlled.Controlled or None), noise (a note
+    where either side was noisy, else None).
+    """
     old_t = {t["name"]: t for t in old["tiers"]}
     new_t = {t["name"]: t for t in new["tiers"]}
+    controlled, _ = controlled_verdicts(old, new, control)
     rows = []
     for name in list(dict.fromkeys([*old_t, *new_t])):
         a = (old_t.get(name) or {}).get("samples_per_second")
@@ -31,51 +65,116 @@ def compare_results(old: dict, new: dict) -> list[dict]:
             "ratio": None,
             "p_value": None,
             "verdict_detail": None,
+            "controlled": controlled.get(name),
+            "noise": None,
         }
         if a and b:
             v = compare_rounds(pass_speeds(old_t[name]), pass_speeds(new_t[name]))
             row.update(ratio=v.ratio, p_value=v.p_value, verdict=v.verdict, verdict_detail=v)
+            row["noise"] = _noise(old, new, name)
         else:
             row["verdict"] = "only in " + ("new" if b else "old") if (a or b) else "not measured"
         rows.append(row)
     return rows
 
 
-def slower_tiers(rows: list[dict], percent: float) -> list[str]:
-    """Tiers significantly slower by more than ``percent`` % (``--fail-slower``)."""
-    return [
-        r["tier"]
-        for r in rows
-        if r["verdict_detail"] is not None and r["verdict_detail"].slower_by_more_than(percent)
-    ]
+def slower_tiers(
+    rows: list[dict], percent: float, *, strict: bool = False
+) -> tuple[list[str], list[str]]:
+    """Tiers that fail ``--fail-slower PCT``, and those spared because a side was noisy.
+
+    A tier fails on its controlled verdict where it has one (a drifting machine slows
+    every tier alike), else on its raw one; a control fails where it slowed by more than
+    PCT % beyond the machine's drift. A noisy side spares a tier unless ``strict``.
+    """
+    raw = {r["tier"]: r["verdict_detail"] for r in rows if r["verdict_detail"] is not None}
+    controls = {r["controlled"].control for r in rows if r["controlled"] is not None}
+    failed, spared = [], []
+    for r in rows:
+        if r["verdict_detail"] is None:
+            continue
+        c = r["controlled"]
+        slow = (
+            c.slower_by_more_than(percent)
+            if c is not None
+            else r["verdict_detail"].slower_by_more_than(percent)
+        )
+        if r["tier"] in controls and control_slowed(r["tier"], raw, percent) is not None:
+            slow = True  # a control's own slowdown hides every change it controls
+        if not slow:
+            continue
+        (spared if r["noise"] and not strict else failed).append(r["tier"])
+    return failed, spared
 
 
-def print_comparison(old: dict, new: dict, console: Console | None = None) -> list[dict]:
-    """Print the comparison table and return its rows."""
+def print_comparison(
+    old: dict, new: dict, console: Console | None = None, control: str | None = None
+) -> list[dict]:
+    """Print the comparison table and what it rests on; return its rows."""
     console = console or Console()
-    rows = compare_results(old, new)
+    rows = compare_results(old, new, control)
+    _, why_raw = controlled_verdicts(old, new, control)
     for label, doc in (("old", old), ("new", new)):
+        noisy = run_noise(doc)
         console.print(
             f"{label}: {doc['dataset']['name']}, {doc['created']}, "
-            f"{doc['machine'].get('cpu_model')}",
+            f"{doc['machine'].get('cpu_model')}" + (f" (noisy: {noisy})" if noisy else ""),
             highlight=False,
             markup=False,
         )
     if old["dataset"]["name"] != new["dataset"]["name"]:
         console.print("[yellow]the two runs used different datasets: ratios mix workloads[/]")
     table = Table()
-    for col in ("tier", "old samples/s", "new samples/s", "new/old", "p", "verdict"):
-        table.add_column(col, justify="left" if col in ("tier", "verdict") else "right")
+    for col in ("tier", "old", "new", "new/old", "raw", "control", "vs control", "verdict"):
+        left = col in ("tier", "raw", "control", "verdict")
+        # names, figures and verdicts whole; the raw verdict's p wraps where it must
+        table.add_column(col, justify="left" if left else "right", no_wrap=col != "raw")
+    notes: dict[str, str] = {}
     for r in rows:
-        style = {"faster": "green", "slower": "red"}.get(r["verdict"], "")
+        c = r["controlled"]
+        shown = c.verdict if c is not None else r["verdict"]
+        style = {"faster": "green", "slower": "red"}.get(shown, "")
+        mark = ""
+        if r["noise"]:
+            mark = notes.setdefault(r["noise"], "*" * (len(notes) + 1))
+        if c is not None:
+            verdict = c.verdict if c.verdict == "no detectable change" else (
+                f"{c.verdict} p={c.p_value:.3f}"
+            )
+        else:
+            verdict = "(raw) " + _short(r["verdict"])
         table.add_row(
             escape(r["tier"]),
             human_rate(r["old"]) if r["old"] else "-",
             human_rate(r["new"]) if r["new"] else "-",
             f"{r['ratio']:.2f}" if r["ratio"] else "-",
-            f"{r['p_value']:.3f}" if r["p_value"] is not None else "-",
-            r["verdict"],
+            f"{_short(r['verdict'])} p={r['p_value']:.3f}"
+            if r["p_value"] is not None
+            else r["verdict"],
+            escape(c.control) if c else "-",
+            f"{c.ratio:.2f}" if c else "-",
+            verdict + (f" {mark}" if mark else ""),
             style=style,
         )
     console.print(table)
+    for note, mark in notes.items():
+        console.print(f"{mark} noisy: {note}", highlight=False, markup=False)
+    raw = {r["tier"]: r["verdict_detail"] for r in rows if r["verdict_detail"] is not None}
+    d = drift(raw)
+    for name in sorted({r["controlled"].control for r in rows if r["controlled"]}):
+        if control_slowed(name, raw, CONTROL_WARNING_PERCENT) is not None:
+            console.print(
+                f"[yellow]control {escape(name)} itself slowed beyond the machine's drift: the "
+                "tiers it controls look faster than they are[/]"
+            )
+    if why_raw:
+        console.print(f"controlled verdicts: none, {why_raw}.", highlight=False, markup=False)
+    elif d is not None:
+        console.print(
+            f"controlled: each tier's per-pass ratio to its control, new against old "
+            f"(Mann-Whitney, Holm over {sum(r['controlled'] is not None for r in rows)} "
+            f"tiers); the machine drifted {d - 1:+.0%} (median raw new/old).",
+            highlight=False,
+            markup=False,
+        )
     return rows

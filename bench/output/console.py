@@ -1,106 +1,117 @@
-"""The console table of a run (rich), the same figures as results.csv and the report."""
+"""The console summary of a run (rich): a table that fits the terminal, then the headline.
+
+Rows, column choice and headline come from slimbench.output.summary_table, shared with the
+report and the notebook; this module only lays them out for a terminal or a log.
+"""
 
 from __future__ import annotations
+
+import os
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..measure.extrapolate import human_rate
+from ..measure.noise import grouped_warnings
+from .summary_table import (
+    MIN_WIDTH,
+    ORIGIN_MARKS,
+    PIPED_WIDTH,
+    choose_columns,
+    first_columns,
+    headline_lines,
+    is_floor_row,
+    ordered_tiers,
+    summary_rows,
+)
 
-#: how a tier from outside the project is marked beside its name
-ORIGIN_MARKS = {"file": " (user)", "class": " (user class)", "plugin": " (plugin)"}
+__all__ = [
+    "ORIGIN_MARKS",
+    "ordered_tiers",
+    "print_noise",
+    "print_table",
+    "summary_width",
+    "table_rows",
+]
 
-
-def _ratio(value: float | None) -> str:
-    if value is None:
-        return ""
-    if value >= 100:
-        return f"{value:,.0f}x"
-    return f"{value:.1f}x" if value >= 1 else f"{value:.2g}x"
-
-
-def ordered_tiers(tiers: list[dict]) -> list[dict]:
-    """Measured tiers slowest first, then those without a figure, in the run's order."""
-
-    def key(t: dict) -> tuple[int, float]:
-        sps = t.get("samples_per_second")
-        return (
-            (0, sps["median"])
-            if sps and t.get("status") in ("measured", "interrupted")
-            else (1, 0.0)
-        )
-
-    return sorted(tiers, key=key)
+#: left-aligned columns (words); every other column holds figures
+_WORD_COLUMNS = ("tier", "class", "check", "status")
 
 
-def table_rows(results: dict) -> list[dict]:
-    """Display strings per tier, slowest first: the one place that formats the table's cells."""
-    epochs = results["options"]["epochs"]
-    rows = []
-    for t in ordered_tiers(results["tiers"]):
-        sps = t.get("samples_per_second")
-        check = (t.get("check") or {}).get("verdict", "")
-        speed = ci = naive = rand = floor = train = traffic = share = ""
-        if sps and t["status"] in ("measured", "interrupted"):
-            speed = human_rate(sps["median"])
-            ci = (
-                "no interval"
-                if sps.get("n", 0) < 2
-                else f"{human_rate(sps['ci_low'])}-{human_rate(sps['ci_high'])} "
-                f"({sps['confidence']:.1%})"
-            )
-            naive = _ratio(t["speedup"].get("python-naive"))
-            rand = _ratio(t["speedup"].get("cython-rand"))
-            if t.get("percent_of_floor") is not None:
-                layout = t.get("profile_layout") or "12 B"
-                floor = f"{t['percent_of_floor']:.0f}% ({layout})"
-            train = t["training_time"]["human"] if t.get("training_time") else ""
-            if t.get("bytes_per_second") is not None:
-                traffic = f"{t['bytes_per_second'] / 1e9:.1f}"
-                share = f"{t['percent_of_bandwidth']:.0f}%"
-        kind = (t.get("origin") or {}).get("kind", "built-in")
-        rows.append(
-            {
-                "tier": t["name"] + ORIGIN_MARKS.get(kind, ""),
-                "class": t["exactness"],
-                "check": check,
-                "status": t["status"],
-                "samples/s": speed,
-                "interval (coverage)": ci,
-                "rounds": str(len(t.get("rounds", []))),
-                "vs naive": naive,
-                "vs rand": rand,
-                "% floor (layout)": floor,
-                "GB/s": traffic,
-                "% bw": share,
-                f"{epochs} epochs": train,
-                "threads": "" if t.get("threads") is None else str(t["threads"]),
-                "yellow": "" if t.get("yellow_lines") is None else str(t["yellow_lines"]),
-            }
-        )
-    return rows
+def table_rows(results: dict, vs: str | None = None) -> list[dict]:
+    """Display strings per tier, slowest first, every column (see summary_table)."""
+    return summary_rows(results, vs)
 
 
-def print_table(results: dict, console: Console | None = None) -> None:
-    """Print the summary table; tiers without a verified figure show their status."""
+def summary_width(console: Console) -> int:
+    """The width to lay the summary out in: $COLUMNS where set, the terminal's, or a
+    fixed PIPED_WIDTH when output is piped (a log is read in an editor, not a 200-column
+    window); never below MIN_WIDTH."""
+    env = os.environ.get("COLUMNS", "")
+    if env.isdigit() and int(env) > 0:
+        width = int(env)
+    elif console.is_terminal:
+        width = console.width
+    else:
+        width = PIPED_WIDTH
+    return max(width, MIN_WIDTH)
+
+
+def print_table(
+    results: dict, console: Console | None = None, *, wide: bool = False, vs: str | None = None
+) -> None:
+    """Print the summary table, floors apart below a line, then the headline.
+
+    The columns that matter first always show; the others follow while they fit the
+    width (all of them with ``wide``). Tiers without a verified figure show their status.
+    """
     console = console or Console()
-    rows = table_rows(results)
+    rows = table_rows(results, vs)
     if not rows:
         return
+    width = summary_width(console)
+    columns = choose_columns(rows, first_columns(results, vs), None if wide else width)
     ds = results["dataset"]
     table = Table(
         title=f"{escape(str(ds['name']))}: {ds['train_nnz']:,} training interactions, "
         f"seed {results['options']['seed']}",
         title_justify="left",
     )
-    for col in rows[0]:
+    for col in columns:
         table.add_column(  # names and figures are never wrapped or cut
-            col,
-            justify="left" if col in ("tier", "class", "check", "status") else "right",
-            no_wrap=True,
+            col, justify="left" if col in _WORD_COLUMNS else "right", no_wrap=True
         )
-    for row in rows:
-        # cells hold user text (tier names, statuses): shown as written, never as markup
-        table.add_row(*(escape(v) if isinstance(v, str) else v for v in row.values()))
-    console.print(table)
+    trainers = [r for r in rows if not is_floor_row(r)]
+    floors = [r for r in rows if is_floor_row(r)]
+    for group in (trainers, floors):
+        if group and table.rows:
+            table.add_section()  # the floors train nothing: never read as the fastest rows
+        for row in group:
+            # cells hold user text (tier names, statuses): shown as written, never as markup
+            table.add_row(*(escape(row[c]) for c in columns))
+    print_width = None if wide else width
+    console.print(table, width=print_width)
+    hidden = [c for c in rows[0] if c not in columns and any(r[c] for r in rows)]
+    if hidden:
+        console.print(
+            f"more columns ({', '.join(hidden)}): report.html, or `slimbench report "
+            "RESULTS.json --wide`",
+            width=print_width,
+            highlight=False,
+            markup=False,
+            style="dim",
+        )
+    for line in headline_lines(results):
+        console.print(line, width=print_width, highlight=False, markup=False, style="bold")
+
+
+def print_noise(results: dict, console: Console, most: int = 3) -> None:
+    """The run's noise warnings, one line per kind, the noisiest ``most`` tiers named."""
+    for warning in grouped_warnings(results.get("noise") or {}, most=most):
+        console.print(
+            f"noise: {warning}",
+            width=summary_width(console),
+            style="yellow",
+            highlight=False,
+            markup=False,
+        )

@@ -23,6 +23,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from ..bounded_json import NotJSONError, read_json  # noqa: E402
 from ..impls import SlimBenchError  # noqa: E402
+from .plots import series_style  # noqa: E402
 from .pytest_benchmark_import import results_from_pytest_benchmark  # noqa: E402
 from .results import SCHEMA, check_results  # noqa: E402
 
@@ -122,30 +123,52 @@ def collect(paths: Sequence[str | Path]) -> list[Series]:
     return sorted(series.values(), key=lambda s: s.key)
 
 
+#: at most this many commit labels along the top of a plot; the others are thinned out
+MAX_COMMIT_LABELS = 12
+
+
+def commit_labels(series: Series) -> list[tuple[datetime, str]]:
+    """(time, commit) of each run with a commit, once per run, thinned to MAX_COMMIT_LABELS."""
+    runs = sorted({(p.time, p.commit) for ps in series.tiers.values() for p in ps if p.commit})
+    if len(runs) <= MAX_COMMIT_LABELS:
+        return [(t, c[:7]) for t, c in runs]
+    step = -(-len(runs) // MAX_COMMIT_LABELS)  # ceil: every step-th, always the last
+    keep = runs[::step] if runs[::step][-1] == runs[-1] else [*runs[::step], runs[-1]]
+    return [(t, c[:7]) for t, c in keep]
+
+
 def plot(series: Series, path: Path) -> Path:
-    """One figure per series: median samples/s with interval bars, per tier, over time."""
-    fig, ax = plt.subplots(figsize=(10, 5))
-    for name, points in series.tiers.items():
+    """One figure per series: median samples/s with interval bars, per tier, over time.
+
+    Each tier has its own colour and line style; each run's commit is written once, rotated,
+    along the top (thinned where there are many), not beside every point.
+    """
+    fig, ax = plt.subplots(figsize=(10, 5.5))
+    for k, (name, points) in enumerate(series.tiers.items()):
         xs = [p.time for p in points]
         ys = [p.median for p in points]
         err = [[p.median - p.ci_low for p in points], [p.ci_high - p.median for p in points]]
-        ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=name)
-        for p in points:
-            if p.commit:
-                ax.annotate(
-                    p.commit[:7],
-                    (p.time, p.median),
-                    fontsize=6,
-                    alpha=0.6,
-                    xytext=(2, 4),
-                    textcoords="offset points",
-                )
+        ax.errorbar(xs, ys, yerr=err, capsize=3, label=name, markersize=4, **series_style(k))
+    for time, commit in commit_labels(series):
+        ax.axvline(time, color="0.85", linewidth=0.8, zorder=0)
+        ax.annotate(
+            commit,
+            (time, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, 3),
+            textcoords="offset points",
+            rotation=45,
+            fontsize=7,
+            ha="left",
+            va="bottom",
+            family="monospace",
+        )
     ax.set_yscale("log")
     ax.set_ylabel("samples per second (median, interval)")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     title = series.key if len(series.key) < 90 else series.key[:87] + "..."
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=10, pad=40)  # room for the commit labels above the axes
     fig.autofmt_xdate()
     fig.tight_layout()
     fig.savefig(path, dpi=110)

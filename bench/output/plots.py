@@ -12,9 +12,11 @@ matplotlib.use("Agg")  # files only: no display needed, none assumed
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import FixedLocator, FuncFormatter  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator  # noqa: E402
+from matplotlib.transforms import ScaledTranslation  # noqa: E402
 
 from ..measure.extrapolate import human_duration, human_rate  # noqa: E402
+from .summary_table import ratio_text  # noqa: E402
 
 # ticks a person reads at a glance, a decade (or so) apart
 NICE_DURATIONS = {
@@ -59,7 +61,7 @@ def _subtitle(results: dict) -> str:
         f"{name} ({ds['train_nnz']:,} training interactions) - "
         f"{m.get('cpu_model')}, {m.get('usable_cores')} cores"
     )
-    return "\n".join(textwrap.wrap(text, 90))
+    return "\n".join(textwrap.wrap(text, 70))
 
 
 def interval_label(sps: dict) -> str:
@@ -74,153 +76,200 @@ def _coverage_text(tiers: list[dict]) -> str:
     return labels[0] if len(labels) == 1 else "intervals of the coverage in the table"
 
 
+#: width of the plots in inches: at 110 dpi about 700 px, so that a phone (about 400 px)
+#: shows them at half size with 10-point text still legible
+PLOT_WIDTH = 6.6
+#: line styles and markers that tell apart series sharing one of the ten colours
+_STYLES = (("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"))
+
+
+def series_style(index: int) -> dict:
+    """Colour, line style and marker of the ``index``-th series: no two alike up to 40.
+
+    tab10's ten colours, then each again with another line style and marker (tab20's
+    light/dark pairs read as one colour at a legend's size).
+    """
+    colours = matplotlib.colormaps["tab10"].colors
+    linestyle, marker = _STYLES[(index // len(colours)) % len(_STYLES)]
+    return {"color": colours[index % len(colours)], "linestyle": linestyle, "marker": marker}
+
+
+def table_order(tiers: list[dict]) -> list[dict]:
+    """The summary table's order: tiers that train, slowest first, then the floors."""
+    ranked = sorted(tiers, key=lambda t: t["samples_per_second"]["median"])
+    return [t for t in ranked if t["exactness"] != "baseline"] + [
+        t for t in ranked if t["exactness"] == "baseline"
+    ]
+
+
 def _class_legend(ax, tiers: list[dict]) -> None:
     classes = list(dict.fromkeys(t["exactness"] for t in tiers))
     handles = [
-        Patch(color=CLASS_COLORS.get(c, "#999"), label=textwrap.fill(CLASS_LABELS.get(c, c), 24))
-        for c in classes
+        Patch(color=CLASS_COLORS.get(c, "#999"), label=CLASS_LABELS.get(c, c)) for c in classes
     ]
-    # beside the axes, never on a bar or its label, however many tiers there are
+    # below the axes, never on a dot or its label, and not beside them: that would take
+    # the width a phone does not have
     ax.legend(
-        handles=handles, fontsize=8, title="class", title_fontsize=8,
-        loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
+        handles=handles, fontsize=8, loc="upper left", borderaxespad=0.0, frameon=False,
+        **_below_axes(ax),
     )
 
 
+def _below_axes(ax, inches: float = 0.6) -> dict:
+    """Legend placement a fixed distance under the axes, clear of the ticks and the x
+    label however tall the plot is (an axes fraction would shrink with the plot)."""
+    shift = ScaledTranslation(0, -inches, ax.figure.dpi_scale_trans)
+    return {"bbox_to_anchor": (0.0, 0.0), "bbox_transform": ax.transAxes + shift}
+
+
+def _dot_rows(ax, tiers: list[dict], value, low, high, label) -> None:
+    """One row per tier: a dot at its figure, whiskers to its interval, a label after it.
+
+    Dots, not bars: on a log axis a bar's length depends on where the axis starts.
+    """
+    y = np.arange(len(tiers))
+    med = np.array([value(t) for t in tiers], dtype=float)
+    lo = np.array([low(t) for t in tiers], dtype=float)
+    hi = np.array([high(t) for t in tiers], dtype=float)
+    colors = [CLASS_COLORS.get(t["exactness"], "#999") for t in tiers]
+    ax.hlines(y, lo, hi, colors=colors, linewidth=2)
+    ax.scatter(med, y, c=colors, s=36, zorder=3)
+    for yi, t, top in zip(y, tiers, hi, strict=True):
+        ax.text(top * 1.08, yi, label(t), va="center", fontsize=9)
+    ax.set_yticks(y, [t["name"] for t in tiers], fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    if len(med):  # room for the labels, no empty decade
+        ax.set_xlim(lo.min() / 1.6, hi.max() * 4)
+    ax.grid(axis="x", which="both", alpha=0.3)
+
+
 def plot_speed(results: dict, path: Path) -> Path:
-    """Samples/s per tier on a log axis, CI whiskers, speedup over python-naive on each bar."""
+    """Samples/s per tier on a log axis, CI whiskers, speedup over python-naive beside it."""
     return _save(speed_figure(results), path)
 
 
 def speed_figure(results: dict) -> plt.Figure:
-    """The figure of :func:`plot_speed`, unsaved."""
-    tiers = measured(results)
-    fig, ax = plt.subplots(figsize=(10.5, 0.55 * len(tiers) + 1.6))
-    y = np.arange(len(tiers))
-    med = np.array([t["samples_per_second"]["median"] for t in tiers])
-    lo = med - np.array([t["samples_per_second"]["ci_low"] for t in tiers])
-    hi = np.array([t["samples_per_second"]["ci_high"] for t in tiers]) - med
-    ax.barh(y, med, color=[CLASS_COLORS.get(t["exactness"], "#999") for t in tiers], height=0.6)
-    ax.errorbar(med, y, xerr=[lo, hi], fmt="none", ecolor="#1a202c", elinewidth=1, capsize=3)
-    for yi, t, m, top in zip(y, tiers, med, med + hi, strict=True):
+    """The figure of :func:`plot_speed`, unsaved: tiers in the summary table's order."""
+    tiers = table_order(measured(results))
+    fig, ax = plt.subplots(figsize=(PLOT_WIDTH, 0.36 * len(tiers) + 2.6))
+
+    def label(t: dict) -> str:
         s = t["speedup"].get("python-naive")
-        label = human_rate(m) + (
-            f"  ({s:,.1f}x naive)" if s and t["name"] != "python-naive" else ""
-        )
-        ax.text(top * 1.12, yi, label, va="center", fontsize=9)
-    ax.set_yticks(y, [t["name"] for t in tiers])
-    ax.invert_yaxis()
-    ax.set_xscale("log")
-    if len(med):
-        ax.set_xlim((med - lo).min() / 3, (med + hi).max() * 15)
-    ax.set_xlabel(f"samples per second (median over rounds, {_coverage_text(tiers)}; log scale)")
+        naive = f" ({ratio_text(s)})" if s and t["name"] != "python-naive" else ""
+        return human_rate(t["samples_per_second"]["median"]) + naive
+
+    _dot_rows(
+        ax,
+        tiers,
+        lambda t: t["samples_per_second"]["median"],
+        lambda t: t["samples_per_second"]["ci_low"],
+        lambda t: t["samples_per_second"]["ci_high"],
+        label,
+    )
+    ax.set_xlabel(
+        f"samples/s (median, {_coverage_text(tiers)}; log scale); (Nx): vs python-naive",
+        fontsize=9,
+    )
     _class_legend(ax, tiers)
-    ax.set_title("SLIM MSE SGD speed per tier\n" + _subtitle(results), fontsize=10)
-    ax.grid(axis="x", which="both", alpha=0.3)
+    ax.set_title("SLIM MSE SGD speed per tier\n" + _subtitle(results), fontsize=9)
     return fig
 
 
 def plot_training_time(results: dict, path: Path) -> Path:
     """Extrapolated full-training time per tier, log axis, labelled in human units."""
-    tiers = [t for t in measured(results) if t.get("training_time")]
+    tiers = table_order([t for t in measured(results) if t.get("training_time")])
     epochs = results["options"]["epochs"]
-    fig, ax = plt.subplots(figsize=(10.5, 0.55 * len(tiers) + 1.6))
-    y = np.arange(len(tiers))
-    sec = np.array([t["training_time"]["seconds"] for t in tiers])
-    low = np.array(
-        [t["training_time"].get("seconds_low") or s for t, s in zip(tiers, sec, strict=True)]
+    fig, ax = plt.subplots(figsize=(PLOT_WIDTH, 0.36 * len(tiers) + 2.6))
+    tt = "training_time"
+    _dot_rows(
+        ax,
+        tiers,
+        lambda t: t[tt]["seconds"],
+        lambda t: t[tt].get("seconds_low") or t[tt]["seconds"],
+        lambda t: t[tt].get("seconds_high") or t[tt]["seconds"],
+        lambda t: human_duration(t[tt]["seconds"]),
     )
-    high = np.array(
-        [t["training_time"].get("seconds_high") or s for t, s in zip(tiers, sec, strict=True)]
-    )
-    ax.barh(y, sec, color=[CLASS_COLORS.get(t["exactness"], "#999") for t in tiers], height=0.6)
-    ax.errorbar(
-        sec, y, xerr=[sec - low, high - sec], fmt="none", ecolor="#1a202c", elinewidth=1, capsize=3
-    )
-    for yi, s, top in zip(y, sec, high, strict=True):
-        ax.text(top * 1.08, yi, human_duration(s), va="center", fontsize=9)
-    ax.set_yticks(y, [t["name"] for t in tiers])
-    ax.invert_yaxis()
-    ax.set_xscale("log")
-    if len(sec):
-        ax.set_xlim(sec.min() / 2, sec.max() * 8)
     ax.xaxis.set_major_locator(FixedLocator(list(NICE_DURATIONS)))
     ax.xaxis.set_minor_locator(FixedLocator([]))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: NICE_DURATIONS.get(round(v), "")))
     ax.set_xlabel(
-        f"time for {epochs} epochs of the training split, setup included (log scale; bars: "
-        "from the interval of samples/s)"
+        f"{epochs} epochs of the training split, setup included (log scale; whiskers: "
+        "from the interval of samples/s)",
+        fontsize=9,
     )
     _class_legend(ax, tiers)
     ax.set_title(
-        f"Extrapolated training time ({epochs} epochs)\n" + _subtitle(results), fontsize=10
+        f"Extrapolated training time ({epochs} epochs)\n" + _subtitle(results), fontsize=9
     )
-    ax.grid(axis="x", which="both", alpha=0.3)
     return _save(fig, path)
 
 
-def _per_round(results: dict, value) -> plt.Figure:
-    fig, ax = plt.subplots(figsize=(11, 5))
-    tiers = measured(results)
-    # one distinct colour per tier (tab10 has 10, and runs have more tiers than that)
-    palette = plt.get_cmap("tab20" if len(tiers) > 10 else "tab10")
-    for k, t in enumerate(tiers):
-        warm = t.get("warmup", [])
-        rounds = t.get("rounds", [])
-        steps = np.cumsum([r["steps"] for r in warm + rounds])
-        vals = [value(r) for r in warm + rounds]
-        (line,) = ax.plot(
-            steps[len(warm) :],
-            vals[len(warm) :],
-            marker="o",
-            ms=3,
-            label=t["name"],
-            color=palette(k % palette.N),
+def _legend_below(ax, n: int) -> None:
+    if n:  # a run that measured nothing has no lines to name
+        ax.legend(
+            fontsize=7, ncol=3, loc="upper left", borderaxespad=0.0, frameon=False,
+            **_below_axes(ax),
         )
-        if warm:
-            ax.plot(
-                steps[: len(warm) + 1],
-                vals[: len(warm) + 1],
-                ls=":",
-                alpha=0.5,
-                color=line.get_color(),
-            )
-    ax.set_xscale("log")
-    ax.set_xlabel("steps done by the tier (dotted: warm-up, not counted)")
-    if tiers:  # a run that measured nothing has no lines to name
-        ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))  # off the data
-    ax.grid(alpha=0.3, which="both")
-    return fig, ax
 
 
 def plot_rounds(results: dict, path: Path) -> Path:
-    """Samples/s of every round (the seed's 'every 5,000 iterations' view)."""
-    fig, ax = _per_round(results, lambda r: r["steps"] / r["seconds"] if r["seconds"] else np.nan)
-    ax.set_yscale("log")
-    ax.set_ylabel("samples per second in the round")
-    ax.set_title("Speed per round\n" + _subtitle(results), fontsize=10)
+    """Each timed round's samples/s over the tier's median: how steady each tier was.
+
+    On one linear axis around 100 %, every tier is readable whatever its speed (on samples/s
+    itself, 8k and 8M share a log axis and each line is flat); the warm-up, not counted,
+    is left out.
+    """
+    tiers = table_order(measured(results))
+    fig, ax = plt.subplots(figsize=(PLOT_WIDTH, 4.2 + 0.1 * len(tiers)))
+    for k, t in enumerate(tiers):
+        median = t["samples_per_second"]["median"]
+        speeds = [r["steps"] / r["seconds"] for r in t.get("rounds", []) if r["seconds"] > 0]
+        ax.plot(
+            np.arange(1, len(speeds) + 1),
+            [100 * v / median for v in speeds],
+            ms=4,
+            label=t["name"],
+            **series_style(k),
+        )
+    ax.axhline(100, color="0.5", linewidth=0.8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("timed round (warm-up not shown, not counted)", fontsize=9)
+    ax.set_ylabel("% of the tier's median samples/s", fontsize=9)
+    ax.grid(alpha=0.3)
+    _legend_below(ax, len(tiers))
+    ax.set_title("Speed per round, relative to each tier's median\n" + _subtitle(results),
+                 fontsize=9)
     return _save(fig, path)
 
 
 def plot_mse(results: dict, path: Path) -> Path:
     """Mean squared error per round: the training is really happening (trainers only)."""
-    trainers = {**results, "tiers": [t for t in results["tiers"] if t["exactness"] != "baseline"]}
-    fig, ax = _per_round(
-        trainers,
-        lambda r: r["loss"] / r["steps"] if r["steps"] and r.get("loss") is not None else np.nan,
-    )
-    ax.set_ylabel("mean squared error of the round's steps")
+    tiers = [t for t in table_order(measured(results)) if t["exactness"] != "baseline"]
+    fig, ax = plt.subplots(figsize=(PLOT_WIDTH, 4.2 + 0.1 * len(tiers)))
+    for k, t in enumerate(tiers):
+        rounds = [*t.get("warmup", []), *t.get("rounds", [])]
+        steps = np.cumsum([r["steps"] for r in rounds])
+        mse = [
+            r["loss"] / r["steps"] if r["steps"] and r.get("loss") is not None else np.nan
+            for r in rounds
+        ]
+        ax.plot(steps, mse, ms=3, label=t["name"], **series_style(k))
+    ax.set_xscale("log")
+    ax.set_xlabel("steps done by the tier (the first points: warm-up)", fontsize=9)
+    ax.set_ylabel("mean squared error of the round's steps", fontsize=9)
+    ax.grid(alpha=0.3, which="both")
+    _legend_below(ax, len(tiers))
     ax.set_title(
         f"Training error per round (learning rate {results['options']['learning_rate']:g})"
         "\n" + _subtitle(results),
-        fontsize=10,
+        fontsize=9,
     )
     return _save(fig, path)
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")  # the legends below the axes included
     plt.close(fig)
     return path
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..bounded_json import JSONFileError, read_json
+from ..impls import UnknownTierError, get_tier
+from ..impls.registry import floor_for
 from .results import (
     SCHEMA,
     SCHEMA_VERSION,
@@ -61,6 +63,7 @@ def results_from_pytest_benchmark(path: str | Path) -> dict:
         entry["threads"] = info.get("threads")
         entry["memory_bytes"] = info.get("memory_bytes")
         entry["notes"].append(f"{steps:,} steps per round ({b.get('group') or 'no group'})")
+        entry.update(_layout(info))
         summarize_entry(entry, int(info["train_nnz"]), int(info["epochs"]))
         tiers.append(entry)
     derive_ratios(tiers, paired=False)  # pytest-benchmark times one tier after another
@@ -103,6 +106,8 @@ def results_from_pytest_benchmark(path: str | Path) -> dict:
             "python": machine.get("python_version"),
             "os": " ".join(filter(None, (machine.get("system"), machine.get("release")))),
             "node": machine.get("node"),
+            # pytest-benchmark records the commit it ran at (its commit_info)
+            "git_commit": (doc.get("commit_info") or {}).get("id"),
         },
         "check": [t["check"] for t in tiers if t["check"].get("verdict") != "not recorded"],
         "tiers": tiers,
@@ -110,6 +115,30 @@ def results_from_pytest_benchmark(path: str | Path) -> dict:
             "Figures from pytest-benchmark: each round is a single run call on a fresh "
             "tier; the tiers' cross-check ran in the same pytest session."
         ],
+    }
+
+
+def _layout(info: dict) -> dict:
+    """The tier's profile layout, its floor and bytes an entry, as a run derives them.
+
+    The session's own record where it has one (the layout the tier chose on that data),
+    else the registry's: the floor reading the tier's layout (slimbench.impls.registry),
+    so no tier is measured against another layout's floor. A tier this slimbench does not
+    know keeps no floor rather than a guessed one.
+    """
+    name = str(info["tier"]).split("@")[0]  # dask-bucketed@2: the tier, not its width
+    try:
+        cls = get_tier(name)
+    except UnknownTierError:
+        cls = None
+    return {
+        "profile_layout": info.get(
+            "profile_layout", cls.profile_layout_name if cls is not None else None
+        ),
+        "floor": info.get("floor", floor_for(name) if cls is not None else None),
+        "bytes_per_entry": info.get(
+            "bytes_per_entry", cls.bytes_per_entry if cls is not None else None
+        ),
     }
 
 

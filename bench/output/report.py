@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from .console import table_rows
+from ..measure.noise import grouped_warnings
 from .plots import write_plots
 from .results import _atomic_write_text
+from .summary_table import first_columns, headline_lines, is_floor_row, summary_rows
 
 PLOT_CAPTIONS = {
-    "speed.png": "Samples per second per tier (log scale), with the speedup over python-naive.",
+    "speed.png": "Samples per second per tier (dots on a log scale, whiskers: the interval), "
+    "in the table's order, with the speedup over python-naive.",
     "training_time.png": "Extrapolated time of a full training, in human units.",
-    "rounds.png": "Samples per second of every round; dotted lines are the uncounted warm-up.",
+    "rounds.png": "Each timed round's samples/s as a share of the tier's median: how steady "
+    "each tier ran (the warm-up is not counted and not shown).",
     "mse.png": "Mean squared error of each round's steps: the model really trains.",
 }
 
@@ -46,7 +51,70 @@ def _fmt_number(value: object) -> object:
     return f"{v:.4g}" if abs(v) >= 0.01 else f"{v:.3e}"
 
 
-def render_report(results: dict, images: dict[str, Path]) -> str:
+_CALL = re.compile(r"^(?P<head>.*?)(?P<name>\w+)\((?P<args>.*)\)$")
+
+
+def source_items(source: str) -> tuple[str, list[tuple[str, str]]]:
+    """A dataset's source as words and key-value pairs: "synthetic generator,
+    SyntheticParams(n_users=69878, ...)" -> ("synthetic generator", [("n users", "69878"),
+    ...]). Text without such a call stays as it is, with no pairs."""
+    match = _CALL.match(str(source))
+    if not match:
+        return str(source), []
+    pairs = []
+    for part in re.split(r",\s*(?=\w+=)", match["args"]):
+        key, sep, value = part.partition("=")
+        if not sep:
+            return str(source), []
+        pairs.append((key.strip().replace("_", " "), value.strip()))
+    return match["head"].rstrip(" ,:") or match["name"], pairs
+
+
+def machine_items(machine: Mapping) -> list[tuple[str, str]]:
+    """The machine record as (key, text) pairs a person reads, nested records in one line."""
+    items = []
+    for key, value in machine.items():
+        if value is None or value == {} or value == []:
+            continue
+        if key.endswith("_bytes") and isinstance(value, (int, float)):
+            text = _fmt_bytes(value)
+        elif isinstance(value, Mapping):
+            text = ", ".join(f"{k} {v}" for k, v in value.items())
+        elif isinstance(value, list):
+            text = "; ".join(
+                ", ".join(f"{k} {v}" for k, v in x.items()) if isinstance(x, Mapping) else str(x)
+                for x in value
+            )
+        else:
+            text = str(value)
+        items.append((key.replace("_", " "), text))
+    return items
+
+
+def annotation_links(out_dir: Path, names: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """Per tier, its ``cython -a`` pages under ``annotate/`` as (label, relative link)."""
+    links = {}
+    for name in names:
+        folder = out_dir / "annotate" / name
+        pages = sorted(folder.glob("*.html")) if folder.is_dir() else []
+        if pages:
+            links[name] = [(p.stem, p.relative_to(out_dir).as_posix()) for p in pages]
+    return links
+
+
+def report_caveats(results: Mapping) -> list[str]:
+    """The caveats with the noise warnings one line per kind (a file written before they
+    were grouped had one line per noisy tier)."""
+    caveats = [c for c in results.get("caveats", []) if not c.startswith("Noise: ")]
+    noise = results.get("noise")
+    if noise:
+        caveats += [f"Noise: {w}." for w in grouped_warnings(noise)]
+    return caveats
+
+
+def render_report(
+    results: dict, images: dict[str, Path], annotations: dict | None = None
+) -> str:
     """The report's HTML text for ``results`` and the plot files in ``images``."""
     env = Environment(
         loader=PackageLoader("slimbench", "templates"),
@@ -61,12 +129,23 @@ def render_report(results: dict, images: dict[str, Path]) -> str:
         {"uri": _data_uri(p), "caption": PLOT_CAPTIONS.get(name, name), "name": name}
         for name, p in images.items()
     ]
+    rows = summary_rows(results)
+    source, source_pairs = source_items(results["dataset"].get("source", ""))
     return template.render(
         r=results,
-        rows=table_rows(results),
+        rows=rows,
+        first=first_columns(results),
+        floor_rows=[r for r in rows if is_floor_row(r)],
+        trainer_rows=[r for r in rows if not is_floor_row(r)],
+        headline=headline_lines(results),
+        caveats=report_caveats(results),
         plots=plots,
         stats=results["dataset"].get("stats", {}),
+        source=source,
+        source_pairs=source_pairs,
+        machine=machine_items(results.get("machine", {})),
         machine_json=json.dumps(results.get("machine", {}), indent=2),
+        annotations=annotations or {},
     )
 
 
@@ -74,6 +153,7 @@ def write_report(results: dict, out_dir: Path) -> Path:
     """Write the PNG plots and ``report.html`` into ``out_dir``; return the report's path."""
     out_dir = Path(out_dir)
     images = write_plots(results, out_dir)
+    links = annotation_links(out_dir, [t["name"] for t in results["tiers"]])
     path = out_dir / "report.html"
-    _atomic_write_text(path, render_report(results, images))
+    _atomic_write_text(path, render_report(results, images, links))
     return path

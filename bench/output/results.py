@@ -88,13 +88,26 @@ def new_tier_entry(name: str, exactness: str, description: str) -> dict:
     }
 
 
+#: statuses whose rounds, if any, give no speed figure
+NO_FIGURE_STATUSES = (
+    "diverged",
+    "error",
+    "crashed",
+    "exited",
+    "timed-out",
+    "failed-audit",
+    "not-audited",
+)
+
+
 def summarize_entry(entry: dict, train_nnz: int, epochs: int) -> None:
     """Fill a tier entry's ``samples_per_second`` and ``training_time`` from its rounds.
 
-    A tier that diverged or failed keeps no figure, whatever rounds it ran.
+    A tier that diverged or failed (its check, its audit, its worker) keeps no figure,
+    whatever rounds it ran.
     """
     speeds = [r["steps"] / r["seconds"] for r in entry["rounds"] if r["seconds"] > 0]
-    if not speeds or entry["status"] in ("diverged", "error"):
+    if not speeds or entry["status"] in NO_FIGURE_STATUSES:
         entry["samples_per_second"] = entry["training_time"] = None
         return
     s = summarize(speeds)
@@ -119,8 +132,28 @@ def floor_of(entry: Mapping) -> str | None:
     return entry["floor"]
 
 
-def derive_ratios(tiers: list[dict], *, paired: bool = True) -> None:
+def comparison_tier(tiers: list[Mapping], vs: str | None = None) -> str | None:
+    """The tier of the "vs TIER" ratio: ``vs`` (``--vs``) where given, else the first tier
+    from outside the project (so two versions of a user's loop compare directly), else the
+    run's first tier where neither fixed baseline was run and there is another tier to
+    compare with it, else None (the fixed ones only).
+    """
+    if vs is not None:
+        return vs
+    names = [t["name"] for t in tiers]
+    for t in tiers:
+        if (t.get("origin") or {}).get("kind", "built-in") != "built-in":
+            return t["name"]
+    if len(names) > 1 and not any(b in names for b in SPEEDUP_BASELINES):
+        return names[0]
+    return None
+
+
+def derive_ratios(tiers: list[dict], *, paired: bool = True, vs: str | None = None) -> None:
     """Speedups over the baselines and % of the floor, between tiers of one document.
+
+    The baselines are SPEEDUP_BASELINES and the "vs TIER" tier (:func:`comparison_tier`);
+    ``speedup`` is keyed by the baseline's name.
 
     ``paired`` (round-robin runs): each figure is the median of the per-pass ratios, with
     its interval in ``speedup_interval`` / ``percent_of_floor_interval`` (slimbench.measure.paired);
@@ -132,14 +165,18 @@ def derive_ratios(tiers: list[dict], *, paired: bool = True) -> None:
         t["name"]: t["samples_per_second"]["median"] for t in tiers if t["samples_per_second"]
     }
     speeds = {t["name"]: pass_speeds(t) for t in tiers if t["name"] in median}
+    chosen = comparison_tier(tiers, vs)
+    baselines = list(SPEEDUP_BASELINES)
+    if chosen is not None and chosen not in baselines:
+        baselines.append(chosen)
     for t in tiers:
         name = t["name"]
         if name not in median:
             continue
-        targets = [(b, b, 1.0) for b in SPEEDUP_BASELINES if b in median]
+        targets = [(b, b, 1.0) for b in baselines if b in median]
         floor = floor_of(t)
         if floor in median and floor != name:
-            targets.append(("floor", floor, 100.0))
+            targets.append(("% floor", floor, 100.0))  # a key no tier name has
         by_median, by_pass = {}, {}
         for key, base, scale in targets:
             by_median[key] = scale * median[name] / median[base]
@@ -148,12 +185,12 @@ def derive_ratios(tiers: list[dict], *, paired: bool = True) -> None:
         figure = {
             k: (by_pass[k] or {}).get("median", v) if paired else v for k, v in by_median.items()
         }
-        t["speedup"] = {b: figure[b] for b in SPEEDUP_BASELINES if b in figure}
-        t["speedup_ratio_of_medians"] = {b: by_median[b] for b in SPEEDUP_BASELINES if b in figure}
-        t["speedup_interval"] = {b: by_pass.get(b) for b in SPEEDUP_BASELINES if b in figure}
-        t["percent_of_floor"] = figure.get("floor")
-        t["percent_of_floor_ratio_of_medians"] = by_median.get("floor")
-        t["percent_of_floor_interval"] = by_pass.get("floor")
+        t["speedup"] = {b: figure[b] for b in baselines if b in figure}
+        t["speedup_ratio_of_medians"] = {b: by_median[b] for b in baselines if b in figure}
+        t["speedup_interval"] = {b: by_pass.get(b) for b in baselines if b in figure}
+        t["percent_of_floor"] = figure.get("% floor")
+        t["percent_of_floor_ratio_of_medians"] = by_median.get("% floor")
+        t["percent_of_floor_interval"] = by_pass.get("% floor")
 
 
 def _umask() -> int:

@@ -24,6 +24,14 @@ TIER_STATUSES = (
     "error",
     "unavailable",
     "interrupted",
+    # the tier's worker process died or hung (slimbench.measure.tier_process)
+    "crashed",
+    "exited",
+    "timed-out",
+    # the audit of the timed work found S off the reference (slimbench.measure.timed_audit)
+    "failed-audit",
+    # a replay tier whose stream the audit cannot regenerate: timed, but no figure
+    "not-audited",
 )
 
 

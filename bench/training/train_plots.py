@@ -3,6 +3,7 @@ baselines (horizontal lines)."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -19,12 +20,20 @@ def plot_loss(doc: dict, path: Path) -> Path:
     """Loss per step (the seed's loss / steps) after every epoch, log scale."""
     epochs = doc["epochs"]
     fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot([e["epoch"] for e in epochs], [e["loss_per_step"] for e in epochs], "o-")
-    ax.set_yscale("log")
+    xs = [e["epoch"] for e in epochs]
+    ys = [e["loss_per_step"] for e in epochs]
+    ax.plot(xs, ys, "o-")
+    if len(epochs) > 1 and min(ys) > 0:
+        ax.set_yscale("log")
+    else:  # one point: a log axis would label its minor ticks (1.900-2.100) and nothing else
+        ax.set_xlim(xs[0] - 1, xs[0] + 1)
+        ax.annotate(f"{ys[0]:.4g}", (xs[0], ys[0]), xytext=(6, 6), textcoords="offset points")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss per step (squared error)")
-    ax.set_title(f"{doc['options']['tier']} on {doc['dataset']['name']}, lr "
-                 f"{doc['learning_rate']['value']:.3g}")
+    # the title on two lines: a long tier and dataset name must not clip the learning rate
+    title = f"{doc['options']['tier']} on {doc['dataset']['name']}"
+    rate = f"learning rate {doc['learning_rate']['value']:.3g}"
+    ax.set_title("\n".join([*textwrap.wrap(title, 60), rate]), fontsize=10)
     ax.grid(alpha=0.3)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return _save(fig, path)
@@ -43,6 +52,9 @@ def plot_metrics(doc: dict, path: Path) -> Path:
         ax.set_title(f"{metric}@{doc['options']['cutoff']}")
         ax.grid(alpha=0.3)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        xs = [e["epoch"] for e in points]
+        if xs and max(xs) - min(xs) < 2:  # one or two epochs: whole-epoch ticks, not 0.945
+            ax.set_xlim(min(xs) - 1, max(xs) + 1)
     for ax in axes[1]:
         ax.set_xlabel("epoch")
     axes[0, 0].legend(fontsize=8)

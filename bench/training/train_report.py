@@ -6,13 +6,15 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from ..output.report import _data_uri
+from ..measure.extrapolate import seconds_pair
+from ..output.report import _data_uri, machine_items
 from ..output.results import _atomic_write_text
 from ..quality.metrics import METRICS
 from .train_plots import write_train_plots
 
 CAPTIONS = {
-    "loss.png": "Loss per step after each epoch (log scale): the model really trains.",
+    "loss.png": "Loss per step after each epoch (log scale where there are several): the "
+    "model really trains.",
     "metrics.png": "Top-N metrics of the SGD model per evaluated epoch; dashed: the baselines.",
 }
 
@@ -31,7 +33,22 @@ def write_train_report(doc: dict, out_dir: Path) -> Path:
         {"uri": _data_uri(path), "caption": CAPTIONS.get(name, name), "name": name}
         for name, path in images.items()
     ]
-    html = env.get_template("train.html").render(d=doc, plots=plots, metrics=METRICS)
+    p = doc.get("prediction") or {}
+    times = (None, None)
+    if p.get("measured_seconds") is not None:  # as many decimals as tell them apart
+        times = seconds_pair(p["predicted_seconds"], p["measured_seconds"])
+    elif p:
+        times = (f"{p['predicted_seconds']:.1f} s", None)
+    html = env.get_template("train.html").render(
+        d=doc,
+        plots=plots,
+        metrics=METRICS,
+        predicted_text=times[0],
+        measured_text=times[1],
+        options=machine_items(doc.get("options", {})),
+        machine=machine_items(doc.get("machine", {})),
+        split=machine_items((doc.get("dataset") or {}).get("split") or {}),
+    )
     path = out_dir / "train.html"
     _atomic_write_text(path, html)
     return path

@@ -39,7 +39,7 @@ from ..impls import (
 from ..impls.base import unsupported_slim_message
 from ..impls.slim import SlimOptions
 from ..interrupts import stops_deferred
-from ..measure.extrapolate import human_duration, human_rate
+from ..measure.extrapolate import human_duration, human_rate, seconds_pair
 from ..measure.machine import available_memory, machine_metadata
 from ..measure.runner import (
     MEMORY_HEADROOM,
@@ -53,6 +53,7 @@ from ..output.outdir import OutputLock
 from ..overwrite import refuse_overwrite
 from ..quality.baselines import BASELINES, EASE_LAMBDA, KNN_K, KNN_SHRINK, fit_baseline
 from ..quality.evaluate import evaluate, users_with_test
+from ..quality.fit_cost import fit_costs
 from ..quality.metrics import METRICS
 from .learning_rate import AUTO_RULE, overshoot_share, step_bound
 from .train_results import new_document, write_train_results
@@ -325,6 +326,11 @@ class TrainRun:
                 S = self._train_all(data, lr["value"], calls, split)
             except TrainingDiverged as exc:
                 return self._diverged(str(exc))
+            except ModelAuditFailed as exc:
+                self.doc["error"] = str(exc)
+                self._finish("failed-audit")
+                self.c.print(f"[red]{exc}[/]")
+                return 1
             self._quality(S, split, self.prediction.measured_seconds + self.doc["setup_seconds"])
             self._save_model(S, dataset)
         except KeyboardInterrupt:
@@ -404,10 +410,12 @@ class TrainRun:
         measured = sum(r.seconds for r in self.records)
         p = self.prediction
         p.settle(measured)
+        shown, predicted = seconds_pair(measured, p.predicted_seconds)
         self.c.print(
-            f"measured: {measured:.1f} s for {self.o.epochs} epochs; predicted "
-            f"{p.predicted_seconds:.1f} s: error {p.error_percent:+.1f} %"
+            f"measured: {shown} for {self.o.epochs} epochs; predicted "
+            f"{predicted}: error {p.error_percent:+.1f} %"
         )
+        self._audit_model(tier, data, lr)
         S = self.S = model_matrix(tier, self.o.save_top_k, self.o.save_dense)
         if sp.issparse(S):
             self.doc.setdefault("notes", []).append(
@@ -419,6 +427,46 @@ class TrainRun:
         del tier
         gc.collect()
         return S
+
+    def _audit_model(self, tier: RemoteTier, data: TrainingData, lr: float) -> None:
+        """Audit the trained model's columns against the reference over the same steps.
+
+        Raises ModelAuditFailed (the model is kept, train.json says why) where they differ.
+        """
+        from ..measure.audit import audit_items
+        from ..measure.timed_audit import AuditSubject, audit_subjects
+
+        cls = tier.cls
+        items = audit_items(data, self.o.seed)
+        subject = AuditSubject(
+            name=self.tier_name,
+            exactness=cls.exactness,
+            tolerance=cls.tolerance,
+            calls=list(tier.calls),
+            stream=cls.audit_stream if cls.exactness == "replay" else "pcg64",
+            columns=tier.columns(items),
+        )
+        verdicts, seconds = audit_subjects(
+            [subject],
+            data,
+            seed=self.o.seed,
+            learning_rate=lr,
+            slim=self.slim,
+            items=items,
+            bisect=False,
+        )
+        result = verdicts[self.tier_name]
+        self.doc["audit"] = {**result.to_dict(), "seconds": seconds}
+        self.c.print(
+            f"audit of the trained model: {result.verdict} ({result.detail}; {seconds:.1f} s)",
+            highlight=False,
+            markup=False,
+        )
+        self._write()
+        if result.verdict == "fail":
+            raise ModelAuditFailed(
+                f"the trained S differs from the reference over the same steps: {result.detail}"
+            )
 
     def _diverged(self, error: str) -> int:
         """Keep what was done, say why it stopped; exit code 1."""
@@ -506,16 +554,26 @@ class TrainRun:
                 "metrics": metrics,
             }
         ]
+        costs = {c.name: c for c in fit_costs(list(o.baselines), split.train)}
+        if costs:  # announced first: EASE can take minutes where the training took seconds
+            self.c.print(
+                "baselines (--baselines chooses): "
+                + "; ".join(c.sentence() for c in costs.values()),
+                highlight=False,
+                markup=False,
+            )
         for name in o.baselines:
             start = time.perf_counter()
-            model = fit_baseline(
-                name,
-                split.train,
-                knn_k=o.knn_k,
-                knn_shrink=o.knn_shrink,
-                ease_lambda=o.ease_lambda,
-            )
+            with self.c.status(f"fitting {name} ({costs[name].sentence()})", spinner="line"):
+                model = fit_baseline(
+                    name,
+                    split.train,
+                    knn_k=o.knn_k,
+                    knn_shrink=o.knn_shrink,
+                    ease_lambda=o.ease_lambda,
+                )
             seconds = time.perf_counter() - start
+            self.c.print(f"  {name}: fitted in {seconds:.1f} s", highlight=False, markup=False)
             entries.append(
                 {
                     "model": name,
@@ -578,6 +636,10 @@ class TrainRun:
             from .train_report import write_train_report
 
             self.c.print(f"report: {write_train_report(self.doc, self.out)}")
+
+
+class ModelAuditFailed(SlimBenchError):
+    """The trained model's audited columns differ from the reference's."""
 
 
 def check_split_target(o: TrainOptions) -> None:

@@ -13,8 +13,9 @@ tier of the group and from session to session: pytest-benchmark's own times, ran
 Each round times one ``run`` of those steps on a freshly prepared tier
 (``benchmark.pedantic`` with a setup function, so S and the stream start afresh and setup
 is not timed), after a warm-up round. The tier must pass the cross-check in the same
-session; its verdict, samples/s, the round losses, memory, threads, the split and the
-dataset's statistics go into ``extra_info`` for ``slimbench report --pytest-benchmark``.
+session; its verdict, samples/s, the round losses, memory, threads, its profile layout and
+floor, the split and the dataset's statistics go into ``extra_info`` for
+``slimbench report --pytest-benchmark``.
 Under ``make test`` (``--benchmark-disable``) each runs once, on synthetic-tiny, with
 DISABLED_STEPS steps.
 """
@@ -29,9 +30,13 @@ from slimbench import __version__
 from slimbench.data.datasets import holdout_split, load_dataset
 from slimbench.data.stats import dataset_stats
 from slimbench.impls import create, get_tier, prepare_urm, tier_names
+from slimbench.impls.registry import floor_for
+from slimbench.impls.slim import SlimOptions
+from slimbench.measure.audit import audit_items
 from slimbench.measure.check import check_tiers
 from slimbench.measure.extrapolate import extrapolate_training_time
 from slimbench.measure.runner import tier_memory_bytes
+from slimbench.measure.timed_audit import AuditSubject, audit_subjects
 
 #: the seed's loops (and the same loop under Numba): about 2-130k samples/s
 SEED_TIERS = (
@@ -102,6 +107,8 @@ def _benchmark_tier(benchmark, bench_data, verdicts, tier):
     probe = create(tier, data, seed=SEED, learning_rate=LEARNING_RATE)
     setup_seconds = time.perf_counter() - start
     threads = int(getattr(probe, "threads", 1))
+    # the layout this tier chose on this data (a compact tier may fall back), as a run does
+    bytes_per_entry = getattr(probe, "bytes_per_entry", get_tier(tier).bytes_per_entry)
     probe.close()
     del probe
     losses: list[float] = []
@@ -109,14 +116,45 @@ def _benchmark_tier(benchmark, bench_data, verdicts, tier):
     def fresh():
         return (create(tier, data, seed=SEED, learning_rate=LEARNING_RATE), steps), {}
 
+    live: list = []
+
     def one_round(t, n):
+        live[:] = [t]
         result = t.run(n)
         losses.append(result.loss)
-        t.close()
         return result
 
-    result = benchmark.pedantic(one_round, setup=fresh, rounds=5, warmup_rounds=1, iterations=1)
+    audited: list[AuditSubject] = []
+
+    def close_round(t, n):  # untimed: the last round's work is audited before it is closed
+        cls = get_tier(tier)
+        subject = AuditSubject(tier, cls.exactness, cls.tolerance, [n])
+        if cls.exactness == "baseline":
+            subject.checksums = (t.rating_checksum, t.index_checksum, t.entries_read)
+            subject.dtype = cls.dtype
+        else:
+            subject.stream = cls.audit_stream if cls.exactness == "replay" else "pcg64"
+            subject.columns = t.columns(audit_items(data, SEED))
+        audited[:] = [subject]
+        live.clear()
+        t.close()
+
+    result = benchmark.pedantic(
+        one_round, setup=fresh, teardown=close_round, rounds=5, warmup_rounds=1, iterations=1
+    )
     assert result.steps == steps
+    if live:  # --benchmark-disable runs the target once and calls no teardown
+        close_round(live[0], steps)
+    audit, audit_seconds = audit_subjects(
+        audited,
+        data,
+        seed=SEED,
+        learning_rate=LEARNING_RATE,
+        slim=SlimOptions(),
+        items=audit_items(data, SEED),
+        bisect=False,
+    )
+    assert audit[tier].verdict == "pass", f"{tier} failed the audit of its timed work: {audit}"
     info = benchmark.extra_info
     info.update(
         tier=tier,
@@ -134,8 +172,12 @@ def _benchmark_tier(benchmark, bench_data, verdicts, tier):
         learning_rate=LEARNING_RATE,
         setup_seconds=setup_seconds,
         threads=threads,
+        profile_layout=get_tier(tier).profile_layout_name,
+        floor=floor_for(tier),
+        bytes_per_entry=bytes_per_entry,
         memory_bytes=tier_memory_bytes(tier, data),
         round_losses=losses[1:],  # the warm-up round is not a round
+        audit={**audit[tier].to_dict(), "seconds": audit_seconds},
         slimbench_version=__version__,
     )
     if benchmark.stats is not None:

@@ -1,0 +1,96 @@
+"""What fitting a baseline will cost, said before it is fitted.
+
+EASE inverts a dense n_items x n_items matrix (n^3 work) and item-KNN works on a dense
+n^2 similarity: on MovieLens latest-small (9,066 items) they take minutes where the SGD
+training took a second, so ``slimbench train`` announces each one's cost first. The time
+is extrapolated from operations timed here on small matrices (a matrix product for
+EASE's n^3, item-KNN's own dense passes for its n^2; well under a second), so it follows
+this machine's speed and load; it is an estimate, and said to be one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .baselines import keep_top_k
+
+#: the side of the matrices the estimates are calibrated on
+CALIBRATION_SIZE = 1024
+#: the side of the matrix product that measures the BLAS rate
+GEMM_SIZE = 768
+
+
+@dataclass(frozen=True)
+class FitCost:
+    """A baseline's expected fit: seconds (None where negligible) and the work in words."""
+
+    name: str
+    seconds: float | None
+    work: str
+
+    def sentence(self) -> str:
+        """E.g. "ease: about 80 s (inverting a dense 9,066 x 9,066 matrix, 627 MiB)"."""
+        if self.seconds is None:
+            return f"{self.name}: {self.work}"
+        return f"{self.name}: about {_duration(self.seconds)} ({self.work})"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return "1 s or less"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} minutes"
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _calibrate_cubic(size: int = GEMM_SIZE) -> float:
+    """Seconds per n^3 multiply-adds of this machine's BLAS, from one size x size product.
+
+    A Cholesky inverse is about n^3 of them; timing the inverse itself on a small matrix
+    measured overheads, not the rate (0.6-6 s for 384 x 384 on a loaded 2-core VM).
+    """
+    rng = np.random.default_rng(0)
+    a = rng.random((size, size))
+    best = min(_timed(lambda: a @ a) for _ in range(2))
+    return best / (2 * size**3)
+
+
+def _calibrate_square(size: int = CALIBRATION_SIZE) -> float:
+    """Seconds per n^2 of item-KNN's dense passes (normalise, keep the top k per column)."""
+    rng = np.random.default_rng(0)
+    b = rng.random((size, size))
+
+    def passes() -> None:
+        c = b / (np.outer(b[0], b[0]) + 10.0)
+        keep_top_k(c, min(100, size - 1))
+
+    return _timed(passes) / size**2
+
+
+def fit_costs(names: list[str], train: sp.csr_matrix) -> list[FitCost]:
+    """The expected cost of fitting each baseline of ``names`` on ``train``."""
+    n = int(train.shape[1])
+    dense = f"a dense {n:,} x {n:,} matrix, {8 * n * n / 2**20:,.0f} MiB"
+    out = []
+    square = _calibrate_square() if {"ease", "item-knn"} & set(names) else 0.0
+    for name in names:
+        if name == "ease":
+            # potrf + potri are n^3 flops, at about a quarter of a product's rate (measured:
+            # 342 s for 9,066 items where this said 310-470 s), so 2 x n^3 multiply-adds
+            seconds = 2 * _calibrate_cubic() * n**3 + square * n**2
+            out.append(FitCost(name, seconds, f"inverting {dense}"))
+        elif name == "item-knn":
+            out.append(FitCost(name, square * n**2, f"similarities in {dense}"))
+        else:
+            out.append(FitCost(name, None, "counts, instant"))
+    return out

@@ -1,0 +1,66 @@
+"""A tier that raises a SlimBenchError while it is timed costs that tier only, not the run."""
+
+from __future__ import annotations
+
+import json
+
+from slimbench.cli import main
+from slimbench.impls import registry
+
+# Right on the check dataset (200 items); raises on any other, i.e. during the warm-up.
+RAISES_WHEN_TIMED = '''
+NAME = "raises-when-timed"
+
+
+def train_steps(samples, coo_row, coo_col, coo_data, indptr, indices, data, S, lr):
+    if S.shape[0] != 200:
+        raise RuntimeError("only the check dataset is handled")
+    loss = 0.0
+    for k in samples:
+        u, i, r = coo_row[k], coo_col[k], coo_data[k]
+        start, end = indptr[u], indptr[u + 1]
+        pred = 0.0
+        for p in range(start, end):
+            pred += S[indices[p], i] * data[p]
+        err = r - pred
+        loss += err * err
+        for p in range(start, end):
+            S[indices[p], i] += lr * err * data[p]
+    return float(loss)
+'''
+
+
+def test_a_tier_raising_during_its_rounds_is_an_error_and_the_run_goes_on(tmp_path):
+    path = tmp_path / "raises_when_timed.py"
+    path.write_text(RAISES_WHEN_TIMED)
+    before = set(registry._TIERS)
+    try:
+        code = main(
+            [
+                "run",
+                "--dataset",
+                "synthetic:n_users=80,n_items=60,nnz=2400,median_len=25",
+                "--tiers",
+                "python-indptr",
+                "--tier-file",
+                str(path),
+                "--budget",
+                "0.2",
+                "--rounds",
+                "2",
+                "--out",
+                str(tmp_path / "run"),
+                "--no-annotate",
+            ]
+        )
+    finally:
+        for name in set(registry._TIERS) - before:
+            registry._TIERS.pop(name)
+    assert code == 1
+    doc = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert doc["status"] == "complete"
+    tiers = {t["name"]: t for t in doc["tiers"]}
+    bad = tiers["raises-when-timed"]
+    assert bad["status"] == "error" and bad["samples_per_second"] is None
+    assert "only the check dataset is handled" in bad["error"]
+    assert tiers["python-indptr"]["status"] == "measured"
