@@ -226,6 +226,13 @@ class Tier(abc.ABC):
         """Run ``loop(*args)``, count its steps, and raise if it stopped on divergence."""
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
             loss, done = loop(*args)
+        if isinstance(done, bool) or not isinstance(done, numbers.Integral) or not (
+            0 <= done <= asked
+        ):  # a tier from outside may return anything: its count must not corrupt ours
+            raise InvalidInputError(
+                f"tier {self.name!r} reported {done!r} steps done for a call of {asked:,}; "
+                "its loop must return (loss, steps) with 0 <= steps <= the steps asked."
+            )
         self.steps_done += done
         if done < asked or not math.isfinite(loss):
             self.diverged_at = self.steps_done + 1

@@ -25,6 +25,7 @@ import logging
 import numbers
 import os
 import resource
+import socket
 import sys
 import weakref
 from typing import ClassVar
@@ -51,6 +52,29 @@ def dask_unavailable_reason() -> str | None:
     except ImportError:
         return "dask.distributed is not installed (pip install 'slim-mse-bench[dask]')"
     return None
+
+
+def refuse_unreachable(address: str, timeout: float = 5.0) -> None:
+    """Fail at once where nothing listens at a tcp:// scheduler address (connection refused,
+    unknown host) instead of waiting CONNECT_TIMEOUT for it; other schemes are left to Dask."""
+    scheme, _, rest = address.rpartition("://")
+    if scheme not in ("", "tcp"):
+        return
+    host, _, port = rest.rpartition(":")
+    if not host or not port.isdigit():
+        raise InvalidInputError(
+            f"the Dask scheduler address {address!r} has no port; write tcp://HOST:PORT."
+        )
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except TimeoutError:
+        return  # a slow network, maybe: Dask waits its own timeout
+    except OSError as exc:
+        raise DistributedTierError(
+            f"nothing answers at the Dask scheduler {address!r} ({exc.strerror or exc}); "
+            "start the scheduler there or fix --dask-scheduler."
+        ) from None
 
 
 def balanced_item_blocks(work: np.ndarray, n_blocks: int) -> list[np.ndarray]:
@@ -296,7 +320,13 @@ class DaskBucketedTier(Tier):
         self.threads_per_worker = _positive(
             threads_per_worker, "threads_per_worker", 1, max_threads()
         )
-        self.scheduler = scheduler
+        if scheduler is not None and not (isinstance(scheduler, str) and scheduler.strip()):
+            # an empty $VAR must not quietly benchmark a LocalCluster on this machine
+            raise InvalidInputError(
+                f"the Dask scheduler address is empty ({scheduler!r}); give one such as "
+                "tcp://10.0.0.5:8786, or leave it out to start a LocalCluster here."
+            )
+        self.scheduler = scheduler.strip() if scheduler else None
         self.notes: list[str] = []
         self.client = self.cluster = None
         try:
@@ -385,6 +415,7 @@ class DaskBucketedTier(Tier):
         _quiet_dask_logs()
         try:
             if self.scheduler:
+                refuse_unreachable(self.scheduler)
                 self.client = Client(self.scheduler, timeout=CONNECT_TIMEOUT)
             else:
                 import dask
@@ -417,9 +448,17 @@ class DaskBucketedTier(Tier):
         except Exception:
             self.dashboard = None
 
+    def _call_all(self, method: str, *args: object, what: str) -> list:
+        """``method(*args)`` on every block trainer, their results in order (see _wait).
+
+        The calls are made inside _wait: calling an actor whose worker was lost raises at
+        once, and must end in the tier's verdict as a lost result does."""
+        return self._wait(lambda: [getattr(a, method)(*args) for a in self.actors], what)
+
     def _wait(self, futures, what: str):
+        """The results of ``futures`` (a list, or a function making it)."""
         try:
-            return [f.result() for f in futures]
+            return [f.result() for f in (futures() if callable(futures) else futures)]
         except Exception as exc:  # a worker died or the cluster went away
             raise DistributedTierError(
                 f"{self.name}: {what} failed on a Dask worker ({type(exc).__name__}: {exc}); "
@@ -430,7 +469,7 @@ class DaskBucketedTier(Tier):
         loss, done = 0.0, 0
         while done < n_steps:
             size = min(self.max_block, n_steps - done)
-            parts = self._wait([a.run_block(size) for a in self.actors], "a block of steps")
+            parts = self._call_all("run_block", size, what="a block of steps")
             squared_errors = np.empty(size, dtype=np.float64)
             covered = 0
             for positions, errors in parts:
@@ -447,7 +486,7 @@ class DaskBucketedTier(Tier):
             bad = np.flatnonzero(~(running <= np.finfo(self.dtype).max))
             if bad.size:
                 n_good = self.steps_done + done + int(bad[0])
-                self._wait([a.rebuild(n_good) for a in self.actors], "rebuilding S")
+                self._call_all("rebuild", n_good, what="rebuilding S")
                 return loss + (float(running[bad[0] - 1]) if bad[0] else 0.0), done + int(bad[0])
             loss += float(running[-1])
             done += size
@@ -457,7 +496,7 @@ class DaskBucketedTier(Tier):
         """S gathered from the workers (dense: for checks on small data only)."""
         n = self.data.n_items
         S = np.empty((n, n), dtype=self.dtype)
-        for items, rows in self._wait([a.rows_of_s() for a in self.actors], "gathering S"):
+        for items, rows in self._call_all("rows_of_s", what="gathering S"):
             S[:, items] = rows.T
         return S
 
@@ -469,13 +508,13 @@ class DaskBucketedTier(Tier):
         k = min(k, n)
         indices = np.empty((n, k), dtype=np.int32)
         values = np.empty((n, k), dtype=self.dtype)
-        for items, idx, val in self._wait([a.top_k(k) for a in self.actors], "top-k"):
+        for items, idx, val in self._call_all("top_k", k, what="top-k"):
             indices[items], values[items] = idx, val
         return indices, values
 
     def worker_memory(self) -> list[dict]:
         """Per worker: peak resident bytes so far, and resident bytes before its trainer."""
-        return self._wait([a.memory() for a in self.actors], "reading memory")
+        return self._call_all("memory", what="reading memory")
 
     def close(self) -> None:
         """Shut down the cluster this tier started (a remote one is only disconnected)."""

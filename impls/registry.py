@@ -47,9 +47,30 @@ def set_plugin_loader(loader: Callable[[object], type[Tier]] | None) -> None:
 
 
 def register(cls: type[Tier]) -> type[Tier]:
-    """Class decorator: make ``cls`` selectable by ``cls.name``."""
+    """Class decorator: make ``cls`` selectable by ``cls.name``.
+
+    Raises InvalidInputError (a ValueError) for a name that is not one printable word, an
+    unknown exactness class, or a "close" tolerance outside (0, 1): a tolerance of 1 would
+    pass any S at all.
+    """
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or not name or not name.isprintable() or name != name.strip():
+        raise InvalidInputError(
+            f"tier class {cls.__qualname__} has name {name!r}: a tier's name must be printable "
+            "text without control characters or surrounding spaces."
+        )
     if cls.exactness not in EXACTNESS_CLASSES:
         raise ValueError(f"tier {cls.name!r} declares unknown exactness {cls.exactness!r}")
+    tolerance = cls.tolerance
+    if cls.exactness == "close" and (
+        isinstance(tolerance, bool)
+        or not isinstance(tolerance, (int, float))
+        or not 0 < tolerance < 1
+    ):
+        raise InvalidInputError(
+            f"tier {cls.name!r} is of class close with tolerance {tolerance!r}; it must be a "
+            "number in (0, 1) (max|S - S_ref| <= tolerance * max|S_ref|)."
+        )
     if cls.name in _TIERS and _TIERS[cls.name] is not cls:
         raise ValueError(f"a tier named {cls.name!r} is already registered")
     _TIERS[cls.name] = cls
@@ -187,12 +208,33 @@ def create(name: str, urm: object, **options: object) -> Tier:
         options.update(slim.to_dict())
     elif not slim.is_default:
         raise InvalidInputError(unsupported_slim_message(name, slim))
+    _refuse_unknown_options(name, cls, options)
     if cls.origin.get("kind", "built-in") in ("class", "plugin"):
         return _create_external(cls, name, urm, options)
     reason = cls.unavailable_reason()
     if reason is not None:
         raise TierUnavailableError(f"tier {name!r} is unavailable here: {reason}")
     return cls(urm, **options)
+
+
+def _refuse_unknown_options(name: str, cls: type[Tier], options: dict) -> None:
+    """An option the tier's constructor does not take is refused naming those it takes."""
+    parameters = list(inspect.signature(cls).parameters.values())
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return  # the tier takes any keyword: it judges them itself
+    takes = [
+        p.name
+        for p in parameters[1:]  # the first is the URM
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    ]
+    unknown = sorted(set(options) - set(takes))
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], takes, n=1, cutoff=0.6)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise InvalidInputError(
+            f"tier {name!r} takes no option {', '.join(map(repr, unknown))}.{hint} Its options: "
+            f"{', '.join(takes) or 'none'}."
+        )
 
 
 def _create_external(cls: type[Tier], name: str, urm: object, options: dict) -> Tier:

@@ -236,11 +236,11 @@ def test_ctrl_c_keeps_the_finished_epochs(tmp_path, monkeypatch):
 
     real = train_run.run_epoch
 
-    def interrupted_at_third(tier, epoch, calls, on_call=None):
+    def interrupted_at_third(tier, epoch, calls, on_call=None, **kwargs):
         if epoch == 3:
-            tier.run(calls[0])  # part of the epoch ran: it must not be kept
+            tier.run(calls[0])  # part of the epoch ran: it is not an epoch record
             raise KeyboardInterrupt
-        return real(tier, epoch, calls, on_call)
+        return real(tier, epoch, calls, on_call, **kwargs)
 
     monkeypatch.setattr(train_run, "run_epoch", interrupted_at_third)
     assert main(["train", *TINY, "--epochs", "5", "--out", str(tmp_path)]) == 130
@@ -248,6 +248,9 @@ def test_ctrl_c_keeps_the_finished_epochs(tmp_path, monkeypatch):
     assert doc["status"] == "interrupted"
     assert [e["epoch"] for e in doc["epochs"]] == [1, 2]
     assert (tmp_path / "train.html").is_file()
+    # the model saved says the steps its S really had, the interrupted call's included
+    model = json.loads((tmp_path / "model.json").read_text())
+    assert model["steps"] > sum(e["steps"] for e in doc["epochs"])
 
 
 def test_test_interactions_also_in_training_are_counted(tmp_path, capsys):

@@ -97,6 +97,16 @@ def add_tier_arguments(parser: argparse.ArgumentParser, tiers_help: str = TIERS_
     )
 
 
+def scheduler_address(text: str) -> str:
+    """A non-empty scheduler address: an empty ``$VAR`` must not start a LocalCluster."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "the address is empty (an unset variable?); give one such as tcp://10.0.0.5:8786, "
+            "or leave the option out to start a LocalCluster here"
+        )
+    return text.strip()
+
+
 def add_call_timeout_argument(parser: argparse.ArgumentParser) -> None:
     """``--call-timeout``: the least time a tier's call may take before its worker is killed."""
     from ..measure.tier_process import DEFAULT_CALL_TIMEOUT, TIMEOUT_FACTOR
@@ -117,6 +127,7 @@ def add_dask_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--dask-scheduler",
         metavar="ADDRESS",
+        type=scheduler_address,
         default=None,
         help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: start a "
         "LocalCluster on this machine, shut down at the end)",

@@ -122,9 +122,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Check, then time the tiers; write results, plots and the report (N times: --repeat)."""
-    from dataclasses import replace
-
-    from ..measure.runner import Runner, RunOptions, default_out_dir
+    from ..interrupts import terminations_as_interrupt
+    from ..measure.runner import RunOptions
     from ..measure.tier_selection import select_tiers
 
     tiers = select_tiers(args.tiers, args.tier_file)
@@ -150,12 +149,21 @@ def handle(args: argparse.Namespace) -> int:
         call_timeout=args.call_timeout,
         command=["slimbench", *sys.argv[1:]],
     )
-    if args.repeat == 1:
+    with terminations_as_interrupt():  # kill or a closed terminal: the path of Ctrl-C
+        return _execute(options, args.repeat)
+
+
+def _execute(options, repeats: int) -> int:
+    from dataclasses import replace
+
+    from ..measure.runner import Runner, default_out_dir
+
+    if repeats == 1:
         return Runner(options).execute()
     base = options.out_dir or default_out_dir()
     runners = []
-    for k in range(1, args.repeat + 1):
-        print(f"repeat {k} of {args.repeat}")
+    for k in range(1, repeats + 1):
+        print(f"repeat {k} of {repeats}")
         runner = Runner(replace(options, out_dir=base / f"repeat-{k}"))
         runner.code = runner.execute()
         runners.append(runner)

@@ -51,13 +51,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Measure tiers over datasets of growing size and profile length; plot the cost."""
+    from ..interrupts import terminations_as_interrupt
     from ..measure.runner import default_out_dir, prepare_out_dir
     from ..output.outdir import OutputLock
 
     out = prepare_out_dir(Path(args.out) if args.out else default_out_dir() / "scale")
     lock = OutputLock(out, force=args.force, results_name="scale.json")
     try:
-        return _scale(args, out)
+        with terminations_as_interrupt():  # kill or a closed terminal: the path of Ctrl-C
+            return _scale(args, out)
     finally:
         lock.release()
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-
-from ..impls import SlimBenchError
+from pathlib import Path
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,22 +22,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="PATH",
         help="also write the ratings as a MovieLens ratings.dat ('::') file",
     )
+    stats.add_argument(
+        "--force", action="store_true", help="with --write-dat: replace an existing file"
+    )
     stats.set_defaults(func=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     """Load ``args.dataset`` and print its statistics (or JSON); 2 on a bad dataset."""
-    from ..data.datasets import load_dataset
+    from ..data.datasets import input_paths, load_dataset
     from ..data.movielens import write_dat
     from ..data.stats import dataset_stats, format_stats
+    from ..overwrite import refuse_overwrite
     from ..training.learning_rate import SEED_RATES, overshoot_share, step_bound
 
+    if getattr(args, "write_dat", None):  # refused before the (maybe long) loading
+        refuse_overwrite(
+            Path(args.write_dat),
+            force=getattr(args, "force", False),
+            inputs=input_paths(args.dataset),
+            option="--write-dat",
+        )
     start = time.perf_counter()
-    try:
-        dataset = load_dataset(args.dataset)
-    except SlimBenchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    dataset = load_dataset(args.dataset)  # a bad dataset: one line from the CLI's guard
     loaded = time.perf_counter() - start
     stats = dataset_stats(dataset.urm)
     bound = step_bound(dataset.urm)
@@ -49,11 +54,14 @@ def handle(args: argparse.Namespace) -> int:
         print(json.dumps({"name": dataset.name, "load_seconds": loaded, **stats}, indent=2))
     else:
         print(format_stats(stats, dataset.name), end="")
-        print(
-            f"\tLargest sum of squared ratings of a profile: {bound.max_square_sum:,.1f}; "
-            f"a step overshoots above lr = 2 / that = {bound.overshoot_above:.3g} "
-            f"(--learning-rate auto: {bound.auto_rate:.3g})"
-        )
+        if bound.auto_rate is None:
+            print("\tEvery rating is zero: no step changes S, at any learning rate")
+        else:
+            print(
+                f"\tLargest sum of squared ratings of a profile: {bound.max_square_sum:,.1f}; "
+                f"a step overshoots above lr = 2 / that = {bound.overshoot_above:.3g} "
+                f"(--learning-rate auto: {bound.auto_rate:.3g})"
+            )
         for rate, share in shares.items():
             print(f"\tSteps that overshoot at lr {rate}: {share:.2%}")
         print(f"\tSource: {dataset.source}")

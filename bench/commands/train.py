@@ -81,6 +81,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-call-steps", type=positive_int, default=None, metavar="N",
                    help="most steps per run call inside an epoch (default 2^21)")
     p.add_argument("--out", default=None, help="output folder (default reports/<date>-<time>)")
+    p.add_argument("--force", action="store_true", help="replace a finished train.json in "
+                   "--out and the files of --write-split")
     p.set_defaults(func=handle)
 
 
@@ -88,6 +90,7 @@ def handle(args: argparse.Namespace) -> int:
     """Train, evaluate and write the outputs; 1 if training diverged."""
     from pathlib import Path
 
+    from ..interrupts import terminations_as_interrupt
     from ..training.train_run import TrainOptions, TrainRun
 
     options = TrainOptions(
@@ -113,6 +116,8 @@ def handle(args: argparse.Namespace) -> int:
         predict_budget=args.predict_budget,
         max_call_steps=args.max_call_steps,
         out_dir=Path(args.out) if args.out else None,
+        force=args.force,
         command=["slimbench", *sys.argv[1:]],
     )
-    return TrainRun(options).execute()
+    with terminations_as_interrupt():  # kill or a closed terminal: the path of Ctrl-C
+        return TrainRun(options).execute()

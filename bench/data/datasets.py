@@ -41,8 +41,9 @@ import scipy.sparse as sp
 
 from slimbench.impls import InvalidInputError, prepare_urm
 
+from ..regular_files import check_regular
 from . import synthetic
-from .movielens import ARCHIVES, fetch_archive, read_movielens
+from .movielens import ARCHIVES, FORMATS, cache_dir, fetch_archive, read_movielens
 from .readcap import check_archive_size, read_file
 from .triplets import Dataset, from_triplets
 
@@ -197,6 +198,22 @@ def load_dataset(spec: str) -> Dataset:
     raise _unknown_kind(kind, spec)
 
 
+def input_paths(spec: str) -> list[Path]:
+    """The files a dataset spec reads (a MovieLens folder: its ratings files too), so that
+    no output is ever written over them."""
+    kind, argument, _ = parse_spec(spec.strip())
+    if kind in ARCHIVES:
+        return [cache_dir() / f"{kind}.zip"]
+    if kind not in FILE_KINDS or not argument:
+        return []
+    path = Path(argument)
+    paths = [path]
+    if kind == "movielens" and path.is_dir():
+        for name, _, _ in FORMATS.values():
+            paths += [*path.glob(name), *path.glob("*/" + name)]
+    return paths
+
+
 def _take(options: dict[str, str], allowed: set[str], spec: str) -> dict[str, str]:
     unknown = sorted(set(options) - allowed)
     if unknown:
@@ -269,8 +286,7 @@ def _synthetic(spec: str, kind: str, argument: str, options: dict[str, str]) -> 
 
 def _read_csv(spec: str, path: Path, options: dict[str, str], *, tab: bool) -> Dataset:
     opts = _take(options, {"user", "item", "rating", "timestamp", "sep"}, spec)
-    if not path.is_file():
-        raise InvalidInputError(f"{path}: no such file (dataset {spec!r}).")
+    _existing(path, spec)
     sep_name = opts.get("sep", "tab" if tab or path.suffix == ".tsv" else "comma")
     if sep_name not in _SEPARATORS:
         raise InvalidInputError(
@@ -281,7 +297,7 @@ def _read_csv(spec: str, path: Path, options: dict[str, str], *, tab: bool) -> D
     if not data.strip():
         raise InvalidInputError(f"{path} is empty: expected a header line and rating lines.")
     header = data.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
-    names = [h.strip() for h in header.split(sep)]
+    names = [h.strip().strip('"').strip() for h in header.split(sep)]  # Excel quotes names
     cols = {k: opts.get(k, k) for k in ("user", "item", "rating")}
     if "timestamp" in opts:
         cols["timestamp"] = opts["timestamp"]
@@ -336,9 +352,15 @@ def _relocate(data: bytes, sep: str, names: list[str], cols: dict, path: Path) -
     raise InvalidInputError(f"{path}: could not parse (ids must be numbers or plain text).")
 
 
-def _read_npz(spec: str, path: Path) -> Dataset:
-    if not path.is_file():
+def _existing(path: Path, spec: str) -> None:
+    """Refuse a missing path, and a FIFO or a device (reading it would block or never end)."""
+    if not path.exists():
         raise InvalidInputError(f"{path}: no such file (dataset {spec!r}).")
+    check_regular(path)
+
+
+def _read_npz(spec: str, path: Path) -> Dataset:
+    _existing(path, spec)
     check_archive_size(path)  # np.load inflates every member at once
     try:
         _check_stored_counts(path)
@@ -359,12 +381,26 @@ def _read_npz(spec: str, path: Path) -> Dataset:
     )
 
 
+#: the formats scipy.sparse.load_npz reads
+NPZ_FORMATS = ("csr", "csc", "coo", "bsr", "dia")
+
+
 def _check_stored_counts(path: Path) -> None:
     """Refuse a compressed-sparse npz whose indptr ends short of its stored entries.
 
     scipy trims the surplus silently on load, so this must be seen in the raw arrays.
     """
     with np.load(path, allow_pickle=False) as arrays:
+        if "format" in arrays.files:
+            fmt = arrays["format"]
+            name = fmt.item() if fmt.ndim == 0 else fmt
+            name = name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name)
+            if name not in NPZ_FORMATS:  # scipy has no loader for lil, dok: NotImplementedError
+                raise InvalidInputError(
+                    f"{path} holds a sparse matrix of format {name[:40]!r}; "
+                    f"{', '.join(NPZ_FORMATS)} are read. Convert it (e.g. m.tocsr()) and save "
+                    "it with scipy.sparse.save_npz."
+                )
         if "indptr" not in arrays.files or "indices" not in arrays.files:
             return
         indptr, n_stored = arrays["indptr"], arrays["indices"].shape[0]

@@ -26,6 +26,7 @@ import pandas as pd
 
 from slimbench.impls import InvalidInputError
 
+from ..regular_files import check_regular
 from .readcap import read_file, read_member
 from .triplets import Dataset, from_triplets
 
@@ -82,7 +83,7 @@ def parse_table(data: bytes, sep: str, header: str | None, where: str) -> pd.Dat
     skip = 0
     if header is not None:
         first = data.split(b"\n", 1)[0].strip().decode("utf-8", "replace")
-        if first.replace(" ", "") != header:
+        if first.replace(" ", "").replace('"', "") != header:  # Excel quotes the names
             raise InvalidInputError(
                 f"{where}, line 1: expected the header {header!r}, found {first[:80]!r}."
             )
@@ -163,21 +164,33 @@ def _locate(path: Path, fmt: str | None) -> tuple[bytes, str, str]:
         )
     wanted = [normalise_format(fmt)] if fmt else list(FORMATS)
     if path.is_dir():
-        for key in wanted:
-            found = sorted(path.glob(FORMATS[key][0])) + sorted(path.glob("*/" + FORMATS[key][0]))
-            if found:
-                return read_file(found[0]), key, str(found[0])
+        found = [
+            (key, hit)
+            for key in wanted
+            for pattern in (FORMATS[key][0], "*/" + FORMATS[key][0])
+            for hit in sorted(path.glob(pattern))
+        ]
+        if found:
+            _refuse_several([str(hit) for _, hit in found], str(path), "folder")
+            key, hit = found[0]
+            return read_file(hit), key, str(hit)
         names = ", ".join(FORMATS[k][0] for k in wanted)
         raise InvalidInputError(f"{path}: no {names} in this directory or one level below.")
+    check_regular(path)  # a FIFO or a device: zipfile would block on it or read forever
     if zipfile.is_zipfile(path):
         with _open_zip(path) as archive:
             members = archive.namelist()
-            for key in wanted:
-                name = FORMATS[key][0]
-                hits = [m for m in members if m == name or m.endswith("/" + name)]
-                if hits:
-                    where = f"{path}!{hits[0]}"
-                    return read_member(archive, hits[0], where), key, where
+            found = [
+                (key, m)
+                for key in wanted
+                for m in members
+                if m == FORMATS[key][0] or m.endswith("/" + FORMATS[key][0])
+            ]
+            if found:
+                _refuse_several([m for _, m in found], str(path), "zip")
+                key, member = found[0]
+                where = f"{path}!{member}"
+                return read_member(archive, member, where), key, where
         names = ", ".join(FORMATS[k][0] for k in wanted)
         shown = ", ".join(members[:8]) + (" ..." if len(members) > 8 else "")
         raise InvalidInputError(
@@ -196,6 +209,16 @@ def _locate(path: Path, fmt: str | None) -> tuple[bytes, str, str]:
             by_name = [by_suffix[path.suffix]]
         fmt = by_name[0]
     return read_file(path), normalise_format(fmt), str(path)
+
+
+def _refuse_several(found: list[str], where: str, kind: str) -> None:
+    """One ratings file per dataset: a second one would be ignored without a word."""
+    if len(found) > 1:
+        shown = ", ".join(found[:4]) + (" ..." if len(found) > 4 else "")
+        raise InvalidInputError(
+            f"{where}: the {kind} holds {len(found)} ratings files ({shown}); point "
+            "movielens: at one of them (a zip: unpack it, or give :format=)."
+        )
 
 
 def _open_zip(path: Path) -> zipfile.ZipFile:

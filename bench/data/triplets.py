@@ -56,6 +56,13 @@ def from_triplets(
             f"{where}: {bad.size} non-finite rating(s); the first is {ratings[bad[0]]} in "
             f"data row {bad[0] + 1}. Fix or drop those lines."
         )
+    for label, ids in (("user", users), ("item", items)):
+        empty = np.flatnonzero(pd.isna(np.asarray(ids)))
+        if empty.size:  # factorize would give them the index -1
+            raise InvalidInputError(
+                f"{where}: {empty.size} rating(s) with an empty {label} id; the first is in "
+                f"data row {empty[0] + 1}. Fill in or drop those lines."
+            )
     # factorize hashes (fast); sort=True makes the index order the ascending id order
     u_idx, user_ids = pd.factorize(np.asarray(users), sort=True)
     i_idx, item_ids = pd.factorize(np.asarray(items), sort=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 import psutil
 
 from ..impls.cython_parallel import available_cores
+from .memory_limits import memory_left
 
 _PACKAGES = ("numpy", "scipy", "Cython", "numba", "pandas", "matplotlib", "slim-mse-bench")
 _THREAD_VARS = (
@@ -33,8 +34,9 @@ def usable_cores() -> int:
 
 
 def available_memory() -> int:
-    """Bytes of memory available to new allocations without swapping."""
-    return int(psutil.virtual_memory().available)
+    """Bytes of memory available to new allocations without swapping: the smallest of the
+    machine's, the address-space limit's and the cgroup limit's (measure.memory_limits)."""
+    return memory_left()
 
 
 def _version(package: str) -> str | None:

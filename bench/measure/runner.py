@@ -336,7 +336,10 @@ class Runner:
             self.results["tiers"].append(entry)
         self._write()
 
-    def _write(self) -> None:
+    def _write(self, final: bool = False) -> None:
+        """Write results.json; the final status first frees the room kept for it."""
+        if final:
+            self.lock.release_reserve()
         write_results(self.results, self.out)
 
     def _check(self) -> list[str]:
@@ -647,6 +650,13 @@ class Runner:
         self._write()
 
     def _finish(self, status: str, reason: str | None = None) -> None:
+        """Settle the states, then write the final status where it stays true on disk.
+
+        A run that did not complete writes its status first (the reserve makes room for
+        it) and its report after, as far as the disk allows. A complete run writes the
+        report first: if the disk fills there, results.json says ``failed`` and why (never
+        ``complete`` without a report) and RunFailed is raised.
+        """
         for entry in self.entries.values():
             if entry["status"] in ("pending", "measuring"):
                 entry["status"] = "measured" if status == "complete" else "interrupted"
@@ -668,12 +678,29 @@ class Runner:
                 self.entries[name]["noise"] = {"iqr_share": share}
             self.results["caveats"].extend(f"Noise: {w}." for w in noise.grouped_warnings(record))
         self.results["caveats"].extend(caveats(self.results))
-        self._write()
-        if self.o.plots:
-            from ..output.report import write_report
+        if status != "complete":
+            self._write(final=True)
+        try:
+            if self.o.plots:
+                from ..output.report import write_report
 
-            report = write_report(self.results, self.out)
-            self.console.print(f"report: {report}", markup=False)
+                report = write_report(self.results, self.out)
+                self.console.print(f"report: {report}", markup=False)
+        except KeyboardInterrupt:
+            if status == "complete":  # stopped while writing the report: say so on disk
+                self.results["status"] = "interrupted"
+                self._write(final=True)
+            raise
+        except Exception as exc:  # a full disk, mostly: the status on disk must say it
+            if status != "complete":
+                return  # the status on disk is written; the error that stopped the run is said
+            why = f"the report could not be written ({type(exc).__name__}: {exc})"
+            self.results["status"], self.results["error"] = "failed", why
+            self.results["caveats"].append(f"The run failed: {why}.")
+            self._write(final=True)
+            raise RunFailed(f"{why}; the results are in {self.out}") from None
+        if status == "complete":
+            self._write(final=True)
         from ..output.console import print_noise, print_table
 
         if self.o.console_table:

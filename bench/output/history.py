@@ -11,7 +11,6 @@ change.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,11 +22,12 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
+from ..bounded_json import NotJSONError, read_json  # noqa: E402
 from ..impls import SlimBenchError  # noqa: E402
 from .dataset_identity import dataset_identity  # noqa: E402
 from .plots import series_style  # noqa: E402
 from .pytest_benchmark_import import results_from_pytest_benchmark  # noqa: E402
-from .results import SCHEMA, load_results  # noqa: E402
+from .results import SCHEMA, check_results  # noqa: E402
 
 
 @dataclass
@@ -63,22 +63,26 @@ def _documents(paths: Sequence[str | Path]) -> Iterable[tuple[Path, dict]]:
     files: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
-            files.extend(sorted(path.rglob("*.json")))
+            try:
+                files.extend(sorted(path.rglob("*.json")))
+            except OSError as exc:  # a folder that vanished or cannot be listed mid-scan
+                SKIPPED.append(f"part of {path}: {exc.strerror or exc}")
         elif path.is_file():
             files.append(path)
         else:
             raise SlimBenchError(f"history: {str(path)!r} is neither a folder nor a file.")
     for f in files:
+        # read once, within bounds (slimbench.bounded_json): a FIFO, a file that vanished
+        # since the scan, or a hostile one is skipped with a note; the others go on
         try:
-            head = json.loads(f.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            continue  # not ours: a folder of reports holds other JSON too
-        try:
+            head = read_json(f)
             if isinstance(head, dict) and head.get("schema") == SCHEMA:
-                yield f, load_results(f)
+                yield f, check_results(head, f)
             elif isinstance(head, dict) and "benchmarks" in head:
                 yield f, results_from_pytest_benchmark(f)
-        except SlimBenchError as exc:  # another schema version, or a damaged file
+        except NotJSONError:
+            continue  # not ours: a folder of reports holds other JSON too
+        except SlimBenchError as exc:  # another schema version, a damaged or vanished file
             SKIPPED.append(f"{f}: {exc}")
 
 
@@ -92,6 +96,7 @@ def _time(text: str | None) -> datetime:
 def collect(paths: Sequence[str | Path]) -> list[Series]:
     """Every measured tier of every run found, grouped into series."""
     series: dict[tuple[str, str], Series] = {}
+    SKIPPED.clear()  # the notes of this collection only
     for path, doc in _documents(paths):
         machine = doc.get("machine") or {}
         machine_key = (

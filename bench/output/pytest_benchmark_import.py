@@ -7,9 +7,9 @@ dataset's training interactions and the epochs to extrapolate to.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from ..bounded_json import JSONFileError, read_json
 from ..impls import UnknownTierError, get_tier
 from ..impls.registry import floor_for
 from .results import (
@@ -27,13 +27,15 @@ def results_from_pytest_benchmark(path: str | Path) -> dict:
     """Build a ``slimbench.output.results`` document from pytest-benchmark's JSON file."""
     p = Path(path)
     try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ResultsFileError(f"pytest-benchmark file {str(p)!r} does not exist.") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ResultsFileError(f"{str(p)!r} is not valid JSON ({exc}).") from None
-    benches = [b for b in doc.get("benchmarks", []) if "tier" in b.get("extra_info", {})]
-    if not isinstance(doc, dict) or not benches:
+        doc = read_json(p)
+    except JSONFileError as exc:
+        raise ResultsFileError(f"pytest-benchmark file {exc}") from None
+    benches = [
+        b
+        for b in (doc.get("benchmarks") if isinstance(doc, dict) else None) or []
+        if isinstance(b, dict) and "tier" in (b.get("extra_info") or {})
+    ]
+    if not benches:
         raise ResultsFileError(
             f"{str(p)!r} holds no slimbench tier benchmark (expected pytest-benchmark JSON from "
             "`pytest tests/benchmarks --benchmark-only --benchmark-json FILE`)."

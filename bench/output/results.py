@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..bounded_json import JSONFileError, read_json
 from ..impls import SlimBenchError
 from ..measure.extrapolate import extrapolate_training_time
 from ..measure.paired import paired_ratio, pass_speeds
@@ -203,7 +204,11 @@ FILE_MODE = 0o666 & ~_umask()
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        exc.filename = exc.filename or str(path)
+        raise
     try:
         os.chmod(tmp, FILE_MODE)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -211,8 +216,10 @@ def _atomic_write_text(path: Path, text: str) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None:  # a full disk: name the file
+            exc.filename = str(path)
         raise
 
 
@@ -298,16 +305,15 @@ def _jsonable(value: object) -> object:
 def load_results(path: str | os.PathLike) -> dict:
     """Read a results.json written by ``slimbench run``, checking its schema."""
     p = Path(path)
-    if not p.is_file():
-        raise ResultsFileError(f"results file {str(p)!r} does not exist (or is not a file).")
     try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ResultsFileError(f"{str(p)!r} is not a text JSON file.") from None
-    except json.JSONDecodeError as exc:
-        raise ResultsFileError(
-            f"{str(p)!r} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
-        ) from None
+        doc = read_json(p)
+    except JSONFileError as exc:
+        raise ResultsFileError(f"results file {exc}") from None
+    return check_results(doc, p)
+
+
+def check_results(doc: object, p: Path) -> dict:
+    """``doc`` (read from ``p``) where it is a valid results document; else ResultsFileError."""
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
         kind = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
         hint = ""
@@ -320,7 +326,7 @@ def load_results(path: str | os.PathLike) -> dict:
             + hint
         )
     version = doc.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if type(version) is not int or version != SCHEMA_VERSION:  # true == 1 in Python
         raise ResultsFileError(
             f"{str(p)!r} has results schema version {version!r}; this slimbench reads version "
             f"{SCHEMA_VERSION}. Re-run `slimbench run` or use the slimbench that wrote it."

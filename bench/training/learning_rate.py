@@ -7,7 +7,9 @@ The step overshoots (the error changes sign and grows) when ``lr * q_u > 2``; a 
 with heavy users then diverges, however small the rate looks.
 
 ``auto`` picks ``1 / max_u q_u``: every user's factor lies in [0, 1), so no step
-overshoots, and the heaviest user's step lands exactly on its target.
+overshoots, and the heaviest user's step lands exactly on its target. Where every rating
+is zero (q_u = 0 for all), no step changes S at any rate: there is no bound and no auto
+rate (both None).
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ class StepBound:
     """Where a dataset's steps start to overshoot."""
 
     max_square_sum: float  # max_u q_u
-    overshoot_above: float  # 2 / max_u q_u: a rate above it overshoots some step
-    auto_rate: float  # 1 / max_u q_u
+    overshoot_above: float | None  # 2 / max_u q_u: a rate above it overshoots some step
+    auto_rate: float | None  # 1 / max_u q_u; None where every rating is zero
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -44,6 +46,8 @@ class StepBound:
 def step_bound(data: object) -> StepBound:
     """The largest q_u and the rates derived from it."""
     q_max = float(profile_square_sums(data).max())
+    if q_max == 0:  # all ratings zero: every error is zero, no rate overshoots
+        return StepBound(max_square_sum=0.0, overshoot_above=None, auto_rate=None)
     return StepBound(max_square_sum=q_max, overshoot_above=2.0 / q_max, auto_rate=1.0 / q_max)
 
 

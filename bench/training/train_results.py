@@ -3,14 +3,15 @@
 Schema ``slimbench.train`` version 1:
 
 - ``schema``, ``schema_version``, ``slimbench_version``, ``status`` ("running", "complete",
-  "interrupted", "diverged", "failed-audit"), ``created``, ``updated``, ``command``
+  "interrupted", "diverged", "failed", "failed-audit"), ``created``, ``updated``, ``command``
 - ``dataset``: name, source, notes, train_stats, train_nnz, test_nnz, test_users, split{...}
 - ``options``: tier, epochs, seed, threads, no_diagonal, l2, cutoff, eval_every, baselines,
   knn_k, knn_shrink, ease_lambda, call_steps, predict_budget_seconds, save_top_k, save_dense
 - ``learning_rate``: value, rule, max_square_sum, overshoot_above, overshoot_share
 - ``setup_seconds``; ``prediction``: slimbench.training.training.Prediction; ``audit``: the
   trained model's audited columns against the reference (slimbench.measure.timed_audit)
-- ``epochs``: [slimbench.training.training.EpochRecord]
+- ``epochs``: [slimbench.training.training.EpochRecord]; the last one ``partial`` where a
+  stop signal ended it early
 - ``quality``: [{model, kind, epoch, training_seconds, options, metrics{...}}]
 - ``model``: the files written; ``machine``; ``notes``: sentences; ``error``
 """

@@ -38,6 +38,7 @@ from ..impls import (
 )
 from ..impls.base import unsupported_slim_message
 from ..impls.slim import SlimOptions
+from ..interrupts import stops_deferred
 from ..measure.extrapolate import human_duration, human_rate, seconds_pair
 from ..measure.machine import available_memory, machine_metadata
 from ..measure.runner import (
@@ -48,6 +49,8 @@ from ..measure.runner import (
     wide_console,
 )
 from ..measure.tier_process import RemoteTier, SharedData, kill_all_workers
+from ..output.outdir import OutputLock
+from ..overwrite import refuse_overwrite
 from ..quality.baselines import BASELINES, EASE_LAMBDA, KNN_K, KNN_SHRINK, fit_baseline
 from ..quality.evaluate import evaluate, evaluate_model, users_with_test
 from ..quality.fit_cost import fit_costs
@@ -62,8 +65,10 @@ from .training import (
     run_epoch,
 )
 
-#: gram, inverse and result: the dense n x n float64 matrices EASE holds at once
-EASE_MATRICES = 3
+#: dense n x n float64 matrices a baseline holds at its peak: the gram matrix with its
+#: sparse product, then (EASE) the inverse, its triangles and the result, (item-KNN) the
+#: norms' outer product and the top-k pass
+BASELINE_MATRICES = 4
 
 
 @dataclass
@@ -92,6 +97,7 @@ class TrainOptions:
     predict_budget: float = 10.0
     max_call_steps: int | None = None  # None: training.MAX_CALL_STEPS
     out_dir: Path | None = None
+    force: bool = False  # replace a finished train.json, the split files of --write-split
     plots: bool = True
     command: list[str] = field(default_factory=lambda: list(sys.argv))
 
@@ -140,10 +146,16 @@ class TrainRun:
         self.o = options
         self.c = console or wide_console()
         self.tier_name, self.slim = check_options(options)
+        if options.write_split:
+            check_split_target(options)
         self.out = prepare_out_dir(options.out_dir or default_out_dir())
+        # one train per folder, and a finished one is replaced only with --force (as run)
+        self.lock = OutputLock(self.out, force=options.force, results_name="train.json")
         self.doc: dict = {}
         self.records: list[EpochRecord] = []
         self.prediction: Prediction | None = None
+        self.tier: Tier | None = None  # the training tier while it trains (Ctrl-C saves it)
+        self.S: np.ndarray | sp.csc_matrix | None = None  # the model once trained
 
     # -- before training ------------------------------------------------------------
 
@@ -166,12 +178,15 @@ class TrainRun:
         data = prepare_urm(split.train, name=f"{dataset.name} (train)")
         memory_plan([self.tier_name], data, available_memory())
         heavy = [b for b in o.baselines if b in ("item-knn", "ease")]
-        need = EASE_MATRICES * 8 * data.n_items**2
-        if heavy and need > MEMORY_HEADROOM * available_memory():
+        # the trained S stays in memory while the baselines are fitted and evaluated
+        model = get_tier(self.tier_name).similarity_itemsize * data.n_items**2
+        need = model + BASELINE_MATRICES * 8 * data.n_items**2
+        available = available_memory()
+        if heavy and need > MEMORY_HEADROOM * available:
             raise InvalidInputError(
-                f"the baselines {', '.join(heavy)} need about {need / 2**30:.1f} GiB of dense "
-                f"item-item matrices for {data.n_items:,} items, more than is available; "
-                "pass --baselines top-popular."
+                f"the baselines {', '.join(heavy)} need about {need / 2**30:.1f} GiB for "
+                f"{data.n_items:,} items (dense item-item matrices beside the trained S), "
+                f"but {available / 2**30:.1f} GiB is available; pass --baselines top-popular."
             )
         seen = split.info.get("seen_in_training", 0)
         if seen:
@@ -187,6 +202,11 @@ class TrainRun:
     def _learning_rate(self, data: TrainingData) -> dict:
         """The rate to train with, its rule, the bound and the share of overshooting steps."""
         bound = step_bound(data)
+        if bound.auto_rate is None:
+            raise InvalidInputError(
+                f"every rating in the training split of {self.o.dataset!r} is zero: each "
+                "step's error is zero and SGD learns nothing. Use a dataset with ratings."
+            )
         if self.o.learning_rate == "auto":
             value, rule = bound.auto_rate, f"auto: {AUTO_RULE}"
         else:
@@ -275,7 +295,8 @@ class TrainRun:
     def execute(self) -> int:
         """Check, predict, train, evaluate, write; 0 on success, 1 if training diverged.
 
-        Ctrl-C at any point after the checks writes what was done (status "interrupted").
+        Ctrl-C (or SIGTERM) at any point after the checks writes what was done (status
+        "interrupted") and saves the model as it stands; an error leaves "failed".
         """
         self._shared: SharedData | None = None
         try:
@@ -283,6 +304,7 @@ class TrainRun:
         finally:
             kill_all_workers()  # no tier's worker outlives the command
             self._drop_shared()
+            self.lock.release()
 
     def _execute(self) -> int:
         o, c = self.o, self.c
@@ -313,11 +335,48 @@ class TrainRun:
             self._quality(S, split, self.prediction.measured_seconds + self.doc["setup_seconds"])
             self._save_model(S, dataset)
         except KeyboardInterrupt:
-            self._finish("interrupted")
-            c.print(f"[yellow]interrupted: {len(self.records)} finished epoch(s) kept[/]")
+            self._interrupted(dataset)
+            raise
+        except Exception as exc:  # a full disk, mostly: the status on disk must say it
+            self.doc["error"] = f"{type(exc).__name__}: {exc}"
+            try:
+                self._finish("failed")
+            except Exception:
+                pass  # the disk itself may be what failed; the error below still says why
             raise
         self._finish("complete")
         return 0
+
+    def _interrupted(self, dataset: Dataset) -> None:
+        """Write "interrupted"; a model that trained is saved as it stands, with its steps."""
+        partial = bool(self.records) and self.records[-1].partial
+        # the steps S really had: an interrupt that was not deferred may follow a call
+        # whose steps no epoch record holds
+        steps = self.tier.steps_done if self.tier is not None else sum(
+            r.steps for r in self.records
+        )
+        kept = f"{len(self.records) - partial} finished epoch(s)"
+        if partial:
+            last = self.records[-1]
+            kept += f" and {last.steps:,} of {self.doc['dataset']['train_nnz']:,} steps of "
+            kept += f"epoch {last.epoch}"
+        if steps and self.doc.get("model") is None:
+            self.doc["notes"].append(
+                f"interrupted after {steps:,} training steps ({kept}): the model saved is S as "
+                "it stood then" + (", inside an epoch" if partial else "")
+            )
+            try:
+                S = self.S if self.tier is None else model_matrix(
+                    self.tier, self.o.save_top_k, self.o.save_dense
+                )
+                self._save_model(S, dataset, steps=steps, partial_epoch=partial)
+            except (OSError, MemoryError, SlimBenchError) as exc:
+                self.doc["notes"].append(f"the model could not be saved: {exc}")
+        if self.tier is not None:
+            self.tier.close()  # a Dask tier's cluster must not outlive the command
+        self._finish("interrupted")
+        saved = " (model saved as it stood)" if steps and self.doc.get("model") else ""
+        self.c.print(f"[yellow]interrupted: {kept} kept{saved}[/]")
 
     def _predict(self, data: TrainingData, lr: float) -> list[int]:
         """The prediction (self.prediction); returns the epoch's calls."""
@@ -345,7 +404,7 @@ class TrainRun:
     ) -> np.ndarray:
         """Set up the tier, run the epochs, settle the prediction; return S (contiguous)."""
         start = time.perf_counter()
-        tier = self._make_tier(data, lr)
+        tier = self.tier = self._make_tier(data, lr)
         self.doc["setup_seconds"] = time.perf_counter() - start
         self._write()
         self._train(tier, calls, split)
@@ -358,13 +417,14 @@ class TrainRun:
             f"{predicted}: error {p.error_percent:+.1f} %"
         )
         self._audit_model(tier, data, lr)
-        S = model_matrix(tier, self.o.save_top_k, self.o.save_dense)
+        S = self.S = model_matrix(tier, self.o.save_top_k, self.o.save_dense)
         if sp.issparse(S):
             self.doc.setdefault("notes", []).append(
                 f"{self.tier_name} keeps S on its workers: the model was gathered as the top "
                 f"{self.o.save_top_k} per column (never the dense S), and evaluated as such"
             )
         tier.close()
+        self.tier = None
         del tier
         gc.collect()
         return S
@@ -441,16 +501,23 @@ class TrainRun:
             TimeElapsedColumn(),
             console=c,
             transient=True,
-        ) as progress:
+        ) as progress, stops_deferred() as stop:  # Ctrl-C lands between two run calls
             for epoch in range(1, o.epochs + 1):
                 task = progress.add_task(f"epoch {epoch}/{o.epochs}", total=sum(calls))
-                record = run_epoch(tier, epoch, calls, lambda n, t=task: progress.advance(t, n))
+                record = run_epoch(
+                    tier, epoch, calls, lambda n, t=task: progress.advance(t, n), stop=stop
+                )
                 progress.remove_task(task)
+                if record.partial:  # stopped inside the epoch: keep its steps, then stop
+                    self.records.append(record)
+                    self._write()
+                    stop.stop_here()
                 if o.eval_every and epoch % o.eval_every == 0 and epoch < o.epochs:
                     record.metrics = self._evaluate(tier.similarity(), split)
                 self.records.append(record)
                 progress.console.print(self._epoch_line(record), highlight=False)
                 self._write()
+                stop.stop_here()  # asked for during this epoch's last call
 
     def _epoch_line(self, r: EpochRecord) -> str:
         line = (
@@ -539,7 +606,13 @@ class TrainRun:
             )
         self.c.print(table)
 
-    def _save_model(self, S: np.ndarray, dataset: Dataset) -> None:
+    def _save_model(
+        self,
+        S: np.ndarray,
+        dataset: Dataset,
+        steps: int | None = None,
+        partial_epoch: bool = False,
+    ) -> None:
         from .model_io import save_model
 
         o = self.o
@@ -548,7 +621,9 @@ class TrainRun:
             "options": self.slim.to_dict(),
             "learning_rate": self.doc["learning_rate"]["value"],
             "seed": o.seed,
-            "epochs": len(self.records),
+            "epochs": len(self.records) - partial_epoch,
+            "steps": steps if steps is not None else sum(r.steps for r in self.records),
+            "partial_epoch": partial_epoch,
             "dataset": dataset.name,
             "n_items": int(S.shape[0]),
         }
@@ -556,6 +631,7 @@ class TrainRun:
 
     def _finish(self, status: str) -> None:
         self.doc["status"] = status
+        self.lock.release_reserve()  # the room kept for this last word (slimbench.output.outdir)
         self._write()
         if self.o.plots:
             from .train_report import write_train_report
@@ -565,6 +641,17 @@ class TrainRun:
 
 class ModelAuditFailed(SlimBenchError):
     """The trained model's audited columns differ from the reference's."""
+
+
+def check_split_target(o: TrainOptions) -> None:
+    """Refuse ``--write-split DIR`` where its files exist (without --force) or are an input."""
+    from ..data.datasets import input_paths
+
+    inputs = input_paths(o.dataset) + (input_paths(o.test_dataset) if o.test_dataset else [])
+    for name in ("train.csv", "test.csv"):
+        refuse_overwrite(
+            Path(o.write_split) / name, force=o.force, inputs=inputs, option="--write-split"
+        )
 
 
 def model_matrix(tier: Tier, top_k: int, dense: bool) -> np.ndarray | sp.csc_matrix:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from ..impls import Tier
+from ..interrupts import StopRequest
 from ..measure.summary import summarize
 from ..measure.timing import TierClock, TimingPlan
 
@@ -42,6 +43,7 @@ class EpochRecord:
     seconds: float  # wall time of the epoch's run calls (evaluation not included)
     loss: float  # summed squared error of the epoch's steps
     metrics: dict | None = None  # held-out metrics after this epoch, where evaluated
+    partial: bool = False  # stopped inside the epoch (Ctrl-C): ``steps`` of it were run
 
     @property
     def loss_per_step(self) -> float:
@@ -64,14 +66,18 @@ def run_epoch(
     calls: list[int],
     on_call: Callable[[int], None] | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    stop: StopRequest | None = None,
 ) -> EpochRecord:
     """Run one epoch as ``calls``; ``on_call(steps)`` after each call (progress bars).
 
-    Raises TrainingDiverged as the tier does; KeyboardInterrupt leaves the epoch unfinished.
+    Raises TrainingDiverged as the tier does. Where ``stop`` is requested (a deferred
+    Ctrl-C) the epoch ends after the current call, as a record marked ``partial``.
     """
     seconds = loss = 0.0
     steps = 0
-    for n in calls:
+    for k, n in enumerate(calls):
+        if stop is not None and stop.requested and k:
+            return EpochRecord(epoch, steps, seconds, loss, partial=True)
         start = clock()
         result = tier.run(n)
         elapsed = clock() - start
