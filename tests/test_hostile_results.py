@@ -19,6 +19,8 @@ import pytest
 from hostile import assert_refused, cli
 
 from slimbench.cli import main
+from slimbench.impls import registered
+from slimbench.impls.cython_typed import CythonTyped
 from slimbench.measure import runner as runner_module
 
 RUN = ["--dataset", "synthetic-tiny", "--budget", "1", "--rounds", "3", "--no-annotate"]
@@ -220,22 +222,33 @@ def test_an_error_while_writing_leaves_a_failed_state_on_disk(tmp_path, capsys, 
     assert cli(["report", str(tmp_path / "results.json")], capsys).code == 0
 
 
-def test_a_crashing_tier_costs_only_itself(tmp_path, capsys, monkeypatch):
-    real = runner_module.TierClock.next_round
+class _OverflowsInItsRun(CythonTyped):
+    """A tier whose run raises what a tier's arithmetic can raise (in its worker)."""
 
-    def next_round(clock):
-        if clock.tier.name == "cython-typed":
-            raise OverflowError("int too large to convert to C long")
-        return real(clock)
+    name = "overflows-in-run"
 
-    monkeypatch.setattr(runner_module.TierClock, "next_round", next_round)
-    outcome = cli(["run", *RUN, "--tiers", "floor,cython-typed", "--out", str(tmp_path)], capsys)
+    def _run(self, n_steps):
+        raise OverflowError("int too large to convert to C long")
+
+
+class _OverflowsInItsSetup(CythonTyped):
+    name = "overflows-in-setup"
+
+    def _setup(self):
+        raise OverflowError("Python int too large to convert to C long")
+
+
+def test_a_crashing_tier_costs_only_itself(tmp_path, capsys):
+    with registered(_OverflowsInItsRun):
+        outcome = cli(
+            ["run", *RUN, "--tiers", "floor,overflows-in-run", "--out", str(tmp_path)], capsys
+        )
     assert outcome.code == 1 and "Traceback" not in outcome.out + outcome.err
     doc = json.loads((tmp_path / "results.json").read_text())
     tiers = {t["name"]: t for t in doc["tiers"]}
     assert doc["status"] == "complete"
-    assert tiers["cython-typed"]["status"] == "error"
-    assert "OverflowError" in tiers["cython-typed"]["error"]
+    assert tiers["overflows-in-run"]["status"] in ("error", "failed-check")
+    assert "OverflowError" in tiers["overflows-in-run"]["error"]
     assert tiers["floor"]["status"] == "measured" and tiers["floor"]["samples_per_second"]
 
 
@@ -280,20 +293,15 @@ def test_a_run_killed_by_sigkill_still_reports_its_rounds(tmp_path, capsys):
     assert "interrupted" in row and "samples" not in row and any(c.isdigit() for c in row)
 
 
-def test_a_tier_failing_its_setup_costs_only_itself(tmp_path, capsys, monkeypatch):
-    real = runner_module.create
-
-    def create(name, *args, **kwargs):
-        if name == "cython-typed":
-            raise OverflowError("Python int too large to convert to C long")
-        return real(name, *args, **kwargs)
-
-    monkeypatch.setattr(runner_module, "create", create)
-    outcome = cli(["run", *RUN, "--tiers", "floor,cython-typed", "--out", str(tmp_path)], capsys)
+def test_a_tier_failing_its_setup_costs_only_itself(tmp_path, capsys):
+    with registered(_OverflowsInItsSetup):
+        outcome = cli(
+            ["run", *RUN, "--tiers", "floor,overflows-in-setup", "--out", str(tmp_path)], capsys
+        )
     assert outcome.code == 1 and "Traceback" not in outcome.out + outcome.err
     tiers = {t["name"]: t for t in json.loads((tmp_path / "results.json").read_text())["tiers"]}
-    assert tiers["cython-typed"]["status"] == "error"
-    assert tiers["cython-typed"]["error"].startswith("setup failed: OverflowError")
+    assert tiers["overflows-in-setup"]["status"] in ("error", "failed-check")
+    assert "OverflowError" in tiers["overflows-in-setup"]["error"]
     assert tiers["floor"]["status"] == "measured"
 
 
