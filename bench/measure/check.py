@@ -69,7 +69,7 @@ class CheckResult:
 
     tier: str
     exactness: str
-    verdict: str  # "pass", "fail", "error", "diverged" or "unavailable"
+    verdict: str  # pass, fail, error, diverged, unavailable, crashed, exited, timed-out
     max_abs_diff: float | None = None
     loss_rel_diff: float | None = None
     detail: str = ""
