@@ -147,25 +147,15 @@ def test_sys_exit_at_import_is_one_line_and_exit_code_1_or_2(tmp_path, env):
     assert "exited with status 0 while loading" in proc.stdout + proc.stderr
 
 
-SHORT255 = f'''
-import numpy as np
-NAME = "short255"
-def train_steps({CONTRACT}):
-    """Right while profiles stay under 256 entries: their length is kept in a byte."""
-    loss = 0.0
-    for k in samples:
-        u, i, r = coo_row[k], coo_col[k], coo_data[k]
-        start = indptr[u]
-        end = start + int(np.uint8(indptr[u + 1] - start))
-        pred = 0.0
-        for p in range(start, end):
-            pred += S[indices[p], i] * data[p]
-        err = r - pred
-        loss += err * err
-        for p in range(start, end):
-            S[indices[p], i] += learning_rate * err * data[p]
-    return loss
-'''
+# the same loop, with each profile's length kept in a byte: right while profiles stay short
+SHORT255 = (
+    GOOD.replace('"good-py"', '"short255"')
+    .replace(
+        "start, end = indptr[u], indptr[u + 1]",
+        "start = indptr[u]\n        end = start + int(np.uint8(indptr[u + 1] - start))",
+    )
+    .replace("NAME =", "import numpy as np\nNAME =", 1)
+)
 
 
 def test_a_loop_right_on_the_check_but_wrong_on_long_profiles_fails_the_audit(tmp_path, env):

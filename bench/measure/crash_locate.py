@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 
 from ..impls import SlimBenchError, TrainingData, make_rng
+from .diagnose import bisect_least
 from .tier_process import RemoteError, WorkerFailure
 
 #: Cython's bounds-check message, as raised or as printed by "Exception ignored"
@@ -27,18 +28,6 @@ _PYX_LINE = re.compile(
     r'File "(?P<file>[^"]+\.pyx)", line (?P<line>\d+)'
     r"|(?P<file2>[\w./-]+\.pyx)[:,] line (?P<line2>\d+)"
 )
-
-
-def _bisect(bad: Callable[[int], bool], high: int) -> int:
-    """The least n in [1, high] with ``bad(n)``, given ``bad(high)``."""
-    low = 0
-    while high - low > 1:
-        mid = (low + high) // 2
-        if bad(mid):
-            high = mid
-        else:
-            low = mid
-    return high
 
 
 def _step_words(data: TrainingData, seed: int, n: int) -> str:
@@ -93,7 +82,7 @@ def locate_crash(
     first = failure(steps)
     if not isinstance(first, WorkerFailure) or first.status == "timed-out":
         return None  # a hang is not bisected: each probe would wait out the time limit
-    crash_step = _bisect(lambda n: isinstance(failure(n), WorkerFailure), steps)
+    crash_step = bisect_least(lambda n: isinstance(failure(n), WorkerFailure), steps)
     verb = {"crashed": "crashes", "exited": "exits", "timed-out": "hangs"}[first.status]
     sentence = f"the shortest call that {verb} ends at {_step_words(data, seed, crash_step)}"
     found = {"crash_step": crash_step}
@@ -119,7 +108,7 @@ def locate_crash(
                 "which bounds checks cannot see"
             )
         else:
-            n = _bisect(lambda k: checked_fails(k) is not None, crash_step)
+            n = bisect_least(lambda k: checked_fails(k) is not None, crash_step)
             what = checked_fails(n)
             sentence += (
                 f"; the bounds-checked build of {source_name} first fails at "

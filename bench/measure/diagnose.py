@@ -111,7 +111,7 @@ class _ReferenceLog:
         return loss
 
 
-def _bisect(first_bad: Callable[[int], bool], high: int) -> int:
+def bisect_least(first_bad: Callable[[int], bool], high: int) -> int:
     """The least n in [1, high] with ``first_bad(n)``; ``first_bad(high)`` is known True."""
     low = 0  # first_bad(0) is False: no step, no difference
     while high - low > 1:
@@ -174,9 +174,9 @@ def first_difference(
 
     try:
         if s_differs(steps):
-            kind, n = "S", _bisect(s_differs, steps)
+            kind, n = "S", bisect_least(s_differs, steps)
         elif loss_differs(steps):
-            kind, n = "loss", _bisect(loss_differs, steps)
+            kind, n = "loss", bisect_least(loss_differs, steps)
         else:
             return (
                 f"run as one call of {steps:,} steps it matches the reference: the difference "
