@@ -43,7 +43,8 @@ def test_train_writes_epochs_prediction_quality_and_model(tmp_path, capsys):
     assert code == 0
     printed = capsys.readouterr().out
     # each baseline's cost is said before any is fitted, then what each took
-    announced = printed.index("baselines (--baselines chooses): top-popular: counts, instant")
+    announced = printed.index("baselines (--baselines chooses): ")
+    assert "top-popular: counts, instant" in printed[announced:].splitlines()[0]
     assert "ease: about" in printed and "inverting a dense" in printed
     assert announced < printed.index("top-popular: fitted in") < printed.index("ease: fitted in")
     html = (out / "train.html").read_text()

@@ -100,7 +100,7 @@ def register_outside(origin: dict, label: str, timeout: float = SETUP_TIMEOUT) -
     with tempfile.TemporaryDirectory(prefix="slimbench-describe-") as tmp:
         described = describe_in_worker(label, origin, Path(tmp), timeout)
     name = described["name"]
-    if name in tier_names():
+    if name in tier_names(plugins=False):  # registered here (a probed plugin is not yet)
         existing = get_tier(name)
         if _same_origin(existing.origin, described["origin"]):
             return name

@@ -92,5 +92,5 @@ def fit_costs(names: list[str], train: sp.csr_matrix) -> list[FitCost]:
         elif name == "item-knn":
             out.append(FitCost(name, square * n**2, f"similarities in {dense}"))
         else:
-            out.append(FitCost(name, None, "counts or an exact expectation, instant"))
+            out.append(FitCost(name, None, "counts, instant"))
     return out
