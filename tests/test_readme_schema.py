@@ -81,4 +81,9 @@ def test_options_hold_resolved_numbers(results):
     rows = [line.split(",") for line in results["_csv"].splitlines()]
     header, rand = rows[0], next(r for r in rows if r[0] == "cython-rand")
     assert rand[header.index("yellow_lines")].isdigit()  # 14, not 14.0
-    assert rand[header.index("rounds")] == "2" and rand[header.index("threads")] == "1"
+    # a loaded machine may spend the 0.3 s budget in one round: the count is whatever ran,
+    # written as an integer and equal to the rounds recorded in results.json
+    rand_doc = next(t for t in results["tiers"] if t["name"] == "cython-rand")
+    ran = len(rand_doc["rounds"])
+    assert rand[header.index("rounds")] == str(ran) and ran in (1, 2)
+    assert rand[header.index("threads")] == "1"
