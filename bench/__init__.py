@@ -6,7 +6,7 @@
 imports neither the tiers nor IPython.
 """
 
-__version__ = "0.1.0"
+from .version import __version__  # noqa: F401  (slimbench.__version__)
 
 _API = ("run", "check")
 

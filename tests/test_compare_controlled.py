@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from rich.console import Console
 
+from slimbench.figures.controlled import choose_control, holm
 from slimbench.impls.registry import kernel_code
-from slimbench.measure.controlled import choose_control, holm
 from slimbench.output.compare import compare_results, print_comparison, slower_tiers
 from slimbench.output.results import summarize_entry
 

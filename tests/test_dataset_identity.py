@@ -8,7 +8,7 @@ from rich.console import Console
 
 from slimbench.data.datasets import load_dataset
 from slimbench.data.synthetic import GENERATOR_VERSIONS
-from slimbench.measure.summary import summarize
+from slimbench.figures.summary import summarize
 from slimbench.output.compare import print_comparison
 from slimbench.output.dataset_identity import FIRST_GENERATOR, dataset_identity
 

@@ -9,14 +9,16 @@ import numpy as np
 import pytest
 
 from slimbench.cli import main
+from slimbench.figures.extrapolate import extrapolate_training_time
+from slimbench.figures.summary import median_ci_indices, summarize
+from slimbench.formatting import human_duration
 from slimbench.impls import InvalidInputError, create
-from slimbench.measure import runner as runner_module
+from slimbench.measure import memory_plan as memory_plan_module
 from slimbench.measure.annotate import annotate_tiers, step_loop_lines
-from slimbench.measure.extrapolate import extrapolate_training_time, human_duration
-from slimbench.measure.summary import median_ci_indices, summarize
 from slimbench.measure.timing import TierClock, TimingPlan
 from slimbench.output.compare import compare_results, slower_tiers
 from slimbench.output.results import ResultsFileError, load_results
+from slimbench.sessions import run as runner_module
 
 TINY = "synthetic-tiny"
 FAST = "python-indptr,cython-typed,cython-rand"
@@ -401,10 +403,10 @@ def test_tiers_run_one_at_a_time_when_they_do_not_fit_together(tmp_path, monkeyp
     from slimbench.impls import prepare_urm
 
     data = prepare_urm(load_dataset(TINY).urm)
-    one = runner_module.tier_memory_bytes("cython-rand", data)
+    one = memory_plan_module.tier_memory_bytes("cython-rand", data)
     names = ["cython-rand", "cython-typed"]
-    assert runner_module.memory_plan(names, data, int(3 * one)) == "round-robin"
-    assert runner_module.memory_plan(names, data, int(1.5 * one)) == "sequential"
+    assert memory_plan_module.memory_plan(names, data, int(3 * one)) == "round-robin"
+    assert memory_plan_module.memory_plan(names, data, int(1.5 * one)) == "sequential"
 
 
 # -- annotate -----------------------------------------------------------------------------
@@ -435,7 +437,7 @@ def test_annotate_counts_yellow_lines(tmp_path, monkeypatch):
 
 
 def test_scale_measures_each_tier_on_each_dataset_and_plots(tmp_path):
-    from slimbench.measure.scale import run_scale
+    from slimbench.sessions.scale import run_scale
 
     sweeps = {
         "size": ["synthetic-tiny", "synthetic-tiny:seed=1"],

@@ -13,8 +13,8 @@ from hostile import api_case, assert_refused, python
 
 from slimbench.data.datasets import holdout_split
 from slimbench.impls import SlimBenchError, TrainingDiverged, create, prepare_urm, tier_names
-from slimbench.measure.runner import Runner, RunOptions
 from slimbench.measure.timing import TimingPlan
+from slimbench.sessions.run import Runner, RunOptions
 
 from conftest import random_urm
 

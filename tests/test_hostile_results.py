@@ -21,7 +21,7 @@ from hostile import assert_refused, cli
 from slimbench.cli import main
 from slimbench.impls import registered
 from slimbench.impls.cython_typed import CythonTyped
-from slimbench.measure import runner as runner_module
+from slimbench.sessions import run as runner_module
 
 RUN = ["--dataset", "synthetic-tiny", "--budget", "1", "--rounds", "3", "--no-annotate"]
 

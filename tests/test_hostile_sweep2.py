@@ -641,7 +641,7 @@ CGROUPS = [
 
 @pytest.mark.parametrize("proc,files,left", CGROUPS)
 def test_cgroup_memory_limits_are_read(proc, files, left, tmp_path):
-    from slimbench.measure.memory_limits import cgroup_memory_left
+    from slimbench.host import cgroup_memory_left
 
     (tmp_path / "cgroup").write_text(proc)
     _cgroup_tree(tmp_path / "sys", files)
@@ -663,7 +663,7 @@ MANY_ITEMS = "synthetic:n_users=400,n_items=5000,nnz=20000,min_len=5,median_len=
 def test_what_would_not_fit_is_refused_before_training(
     extra, memory, pattern, tmp_path, capsys, monkeypatch
 ):
-    from slimbench.training import train_run
+    from slimbench.sessions import train as train_run
 
     monkeypatch.setattr(train_run, "available_memory", lambda: memory)
     argv = ["train", "--dataset", MANY_ITEMS, "--tier", "cython-typed", *extra]

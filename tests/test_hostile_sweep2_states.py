@@ -22,10 +22,10 @@ import time
 import pytest
 from hostile import assert_refused, cli
 
-from slimbench.measure import runner as runner_module
 from slimbench.output import outdir
 from slimbench.output import report as report_module
-from slimbench.training import train_run as train_module
+from slimbench.sessions import run as runner_module
+from slimbench.sessions import train as train_module
 
 RUN = ["--dataset", "synthetic-tiny", "--budget", "1", "--rounds", "3", "--no-annotate"]
 RUN += ["--no-bandwidth"]

@@ -45,7 +45,7 @@ def test_snapshot_reads_this_machine():
 
 
 def test_noisy_tiers_are_one_warning_and_the_console_names_the_worst():
-    from slimbench.measure.noise import grouped_warnings
+    from slimbench.figures.noise_record import grouped_warnings
 
     record = {
         "noisy_tiers": {"a": 0.2, "b": 0.5, "c": 0.15, "d": 0.3},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from slimbench.measure.paired import paired_ratio
+from slimbench.figures.paired import paired_ratio
 from slimbench.output.results import derive_ratios
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from slimbench.cli import main
-from slimbench.measure.stability import spread, stability
+from slimbench.figures.stability import spread, stability
 
 
 def _run(speeds: dict[str, float]) -> dict:

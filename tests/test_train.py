@@ -204,7 +204,7 @@ def test_test_file_without_common_users_is_refused(tmp_path, capsys):
 
 
 def test_a_dataset_whose_S_does_not_fit_is_refused(tmp_path, capsys, monkeypatch):
-    import slimbench.training.train_run as train_run
+    import slimbench.sessions.train as train_run
 
     monkeypatch.setattr(train_run, "available_memory", lambda: 100_000)
     assert main(["train", *TINY, "--out", str(tmp_path / "o")]) == 2
@@ -233,7 +233,7 @@ def test_a_diverging_rate_is_kept_and_reported(tmp_path, capsys):
 
 
 def test_ctrl_c_keeps_the_finished_epochs(tmp_path, monkeypatch):
-    import slimbench.training.train_run as train_run
+    import slimbench.sessions.train as train_run
 
     real = train_run.run_epoch
 
@@ -291,7 +291,7 @@ def test_write_split_into_an_unwritable_place_is_one_line(tmp_path, capsys):
 
 
 def test_measured_and_predicted_never_round_to_a_contradiction():
-    from slimbench.measure.extrapolate import seconds_pair
+    from slimbench.formatting import seconds_pair
 
     assert seconds_pair(0.64, 0.56) == ("0.64 s", "0.56 s")  # not "0.6 s; 0.6 s: -12.5 %"
     assert seconds_pair(0.6449, 0.5643) == ("0.64 s", "0.56 s")

@@ -25,8 +25,8 @@ def handle(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..measure.annotate import annotate_tiers
-    from ..measure.runner import default_out_dir, prepare_out_dir
     from ..measure.tier_selection import select_tiers
+    from ..output.outdir import default_out_dir, prepare_out_dir
 
     names = select_tiers(args.tiers, args.tier_file, companions=False)
     out = prepare_out_dir(Path(args.out) if args.out else default_out_dir() / "annotate")

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from ..arg_types import epoch_count, positive_float, seed_value, thread_count
 from ..measure.check import CHECK_LEARNING_RATE
 from .arguments import (
     add_call_timeout_argument,
     add_dask_arguments,
     add_tier_arguments,
     dask_options,
-    epoch_count,
-    positive_float,
-    seed_value,
-    thread_count,
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import positive_float
+from ..arg_types import positive_float
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -36,8 +36,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Per-tier ratios between two saved runs."""
-    from ..measure.runner import wide_console
     from ..output.compare import print_comparison, slower_tiers
+    from ..output.console import wide_console
     from ..output.results import load_results
 
     rows = print_comparison(

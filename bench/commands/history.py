@@ -26,10 +26,11 @@ def handle(args: argparse.Namespace) -> int:
     import pandas as pd
     from rich.table import Table
 
+    from ..formatting import human_rate
     from ..impls import SlimBenchError
-    from ..measure.extrapolate import human_rate
-    from ..measure.runner import default_out_dir, prepare_out_dir, wide_console
+    from ..output.console import wide_console
     from ..output.history import SKIPPED, collect, plot, table_rows
+    from ..output.outdir import default_out_dir, prepare_out_dir
     from ..output.results import _atomic_write_text
 
     series = collect(args.paths)

@@ -35,9 +35,8 @@ def handle(args: argparse.Namespace) -> int:
     """Regenerate plots and report.html from a saved run (or a pytest-benchmark file)."""
     from pathlib import Path
 
-    from ..measure.runner import prepare_out_dir, wide_console
-    from ..output.console import print_table
-    from ..output.outdir import OutputLock, run_abandoned
+    from ..output.console import print_table, wide_console
+    from ..output.outdir import OutputLock, prepare_out_dir, run_abandoned
     from ..output.report import write_report
     from ..output.results import load_results, settle_abandoned, write_results
 

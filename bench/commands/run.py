@@ -6,11 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .arguments import (
-    add_call_timeout_argument,
-    add_dask_arguments,
-    add_tier_arguments,
-    dask_options,
+from ..arg_types import (
     epoch_count,
     positive_float,
     positive_int,
@@ -18,6 +14,12 @@ from .arguments import (
     seed_value,
     share,
     thread_count,
+)
+from .arguments import (
+    add_call_timeout_argument,
+    add_dask_arguments,
+    add_tier_arguments,
+    dask_options,
 )
 
 
@@ -123,8 +125,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     """Check, then time the tiers; write results, plots and the report (N times: --repeat)."""
     from ..interrupts import terminations_as_interrupt
-    from ..measure.runner import RunOptions
     from ..measure.tier_selection import select_tiers
+    from ..sessions.run import RunOptions
 
     tiers = select_tiers(args.tiers, args.tier_file)
     check_vs(args.vs, tiers)
@@ -156,7 +158,8 @@ def handle(args: argparse.Namespace) -> int:
 def _execute(options, repeats: int) -> int:
     from dataclasses import replace
 
-    from ..measure.runner import Runner, default_out_dir
+    from ..output.outdir import default_out_dir
+    from ..sessions.run import Runner
 
     if repeats == 1:
         return Runner(options).execute()
@@ -187,8 +190,8 @@ def _report_stability(runs: list[dict], out: Path) -> None:
 
     from rich.table import Table
 
-    from ..measure.runner import wide_console
-    from ..measure.stability import RATIOS, stability
+    from ..figures.stability import RATIOS, stability
+    from ..output.console import wide_console
     from ..output.results import _atomic_write_text
 
     rows = stability(runs)

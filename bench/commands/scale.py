@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .arguments import float_list, positive_float, round_count, seed_value, thread_count, tier_list
+from ..arg_types import float_list, positive_float, round_count, seed_value, thread_count, tier_list
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -52,8 +52,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     """Measure tiers over datasets of growing size and profile length; plot the cost."""
     from ..interrupts import terminations_as_interrupt
-    from ..measure.runner import default_out_dir, prepare_out_dir
-    from ..output.outdir import OutputLock
+    from ..output.outdir import OutputLock, default_out_dir, prepare_out_dir
 
     out = prepare_out_dir(Path(args.out) if args.out else default_out_dir() / "scale")
     lock = OutputLock(out, force=args.force, results_name="scale.json")
@@ -65,8 +64,8 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def _scale(args: argparse.Namespace, out: Path) -> int:
-    from ..measure.runner import wide_console
-    from ..measure.scale import DEFAULT_TIERS, profile_sweep, run_scale, size_sweep
+    from ..output.console import wide_console
+    from ..sessions.scale import DEFAULT_TIERS, profile_sweep, run_scale, size_sweep
 
     sweeps = {}
     if args.sweep in ("size", "both"):

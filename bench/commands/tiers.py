@@ -39,11 +39,11 @@ def origin_text(origin: dict) -> str:
 
 def handle(args: argparse.Namespace) -> int:
     """Print one line per tier; plugins that are broken are listed after, with the reason."""
+    from ..arg_types import tier_list
     from ..impls import get_tier, tier_names
     from ..impls.plugins import PLUGIN_ERRORS
     from ..impls.registry import probed_plugin
     from ..measure.tier_selection import select_tiers
-    from .arguments import tier_list
 
     extra = tier_list(args.tiers) if args.tiers else None
     select_tiers(extra, args.tier_file)  # registers them

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .arguments import non_negative_int, number, positive_float, positive_int, share
+from ..arg_types import non_negative_int, number, positive_float, positive_int, share
 
 non_negative_float = number(float, lambda v: 0 <= v < float("inf"), "a finite number >= 0")
 
@@ -91,7 +91,7 @@ def handle(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..interrupts import terminations_as_interrupt
-    from ..training.train_run import TrainOptions, TrainRun
+    from ..sessions.train import TrainOptions, TrainRun
 
     options = TrainOptions(
         dataset=args.dataset,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from slimbench.impls import InvalidInputError
 
-from ..measure.machine import available_memory
+from ..host import available_memory
 from ..regular_files import open_regular
 
 #: parsing takes about this many times the text's size (bytes, columns, sort, URM)

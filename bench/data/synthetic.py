@@ -47,7 +47,7 @@ from scipy.special import ndtri
 from slimbench.impls import InvalidInputError, prepare_urm
 from slimbench.impls.base import MAX_SEED
 
-from ..measure.machine import available_memory
+from ..host import available_memory
 from .tastes import PopularityChoice, TasteChoice
 
 ItemChoice = PopularityChoice | TasteChoice

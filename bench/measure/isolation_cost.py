@@ -3,7 +3,7 @@
 ``python -m slimbench.measure.isolation_cost --tier cython-interleaved``: both copies of
 the tier are set up on the same training split, warmed up and timed round-robin under the
 run's own timing protocol (TierClock), so each pass holds one round of each and the paired
-ratio (slimbench.measure.paired) cancels the machine's drift. A ratio near 1.00 means the
+ratio (slimbench.figures.paired) cancels the machine's drift. A ratio near 1.00 means the
 isolation costs nothing measurable; the worker's clock is read around the tier's own call,
 so only what the process boundary changes (page sharing, scheduling) can show.
 """
@@ -14,9 +14,9 @@ import argparse
 import json
 
 from ..data.datasets import holdout_split, load_dataset
+from ..figures.paired import paired_ratio
+from ..figures.summary import summarize
 from ..impls import create, get_tier, prepare_urm
-from .paired import paired_ratio
-from .summary import summarize
 from .tier_process import RemoteTier, SharedData, kill_all_workers
 from .tier_selection import split_width, tier_options
 from .timing import TierClock, TimingPlan

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import psutil
 
-from ..impls.cython_parallel import available_cores
-from .memory_limits import memory_left
+from ..host import usable_cores
 
 _PACKAGES = ("numpy", "scipy", "Cython", "numba", "pandas", "matplotlib", "slim-mse-bench")
 _THREAD_VARS = (
@@ -26,17 +25,6 @@ _THREAD_VARS = (
     "NUMBA_NUM_THREADS",
     "OPENBLAS_CORETYPE",
 )
-
-
-def usable_cores() -> int:
-    """Cores this process may run on (affinity where the OS has it)."""
-    return available_cores()
-
-
-def available_memory() -> int:
-    """Bytes of memory available to new allocations without swapping: the smallest of the
-    machine's, the address-space limit's and the cgroup limit's (measure.memory_limits)."""
-    return memory_left()
 
 
 def _version(package: str) -> str | None:

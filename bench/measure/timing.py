@@ -13,7 +13,7 @@ For each tier:
 
 The caller interleaves tiers round by round (round-robin) so that drift of a shared
 machine hits every tier alike. Samples/s of a round = steps / wall seconds of the
-``run`` call (``time.perf_counter``); the figures are summarised by slimbench.measure.summary.
+``run`` call (``time.perf_counter``); the figures are summarised by slimbench.figures.summary.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Both take what ``--tiers`` and ``--tier-file`` take, plus ``Tier`` subclasses an
 ``train_steps`` functions defined anywhere, a notebook cell included
 (:mod:`.tier_objects`), and go through the commands' own paths: the tier selection, the
 cross-check (:func:`slimbench.measure.check.check_tiers`) and the run
-(:class:`slimbench.measure.runner.Runner`). Nothing is written unless asked: ``out=`` or
+(:class:`slimbench.sessions.run.Runner`). Nothing is written unless asked: ``out=`` or
 :meth:`RunResults.save`.
 """
 
@@ -18,7 +18,6 @@ from rich.console import Console
 
 from ..impls import get_tier
 from ..measure.check import CHECK_LEARNING_RATE, check_dataset, check_tiers
-from ..measure.runner import Runner, RunOptions
 from ..measure.tier_selection import (
     USER_COMPANIONS,
     fastest_exact_builtin,
@@ -26,6 +25,7 @@ from ..measure.tier_selection import (
     split_width,
     tier_options,
 )
+from ..sessions.run import Runner, RunOptions
 from .results_view import CheckResults, RunResults
 from .tier_objects import REACHED, tier_references
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.display import HTML, display
 
-from ..commands.arguments import positive_float, round_count, tier_list
+from ..arg_types import positive_float, round_count, tier_list
 from ..impls import SlimBenchError, get_tier
 from ..impls.registry import drop_session_tier
 from ..impls.user_tier import load_tier_file

@@ -66,7 +66,7 @@ class RunResults:
 
     def save(self, folder: str | Path) -> Path:
         """Write results.json, results.csv, the plots and report.html; return the report."""
-        from ..measure.runner import prepare_out_dir
+        from ..output.outdir import prepare_out_dir
         from ..output.report import write_report
         from ..output.results import write_results
 

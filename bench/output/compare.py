@@ -2,9 +2,9 @@
 
 Each tier measured in both runs gets two verdicts:
 
-* raw (slimbench.measure.verdict): Mann-Whitney U, two-sided, p < 0.05, on its per-round
+* raw (slimbench.figures.verdict): Mann-Whitney U, two-sided, p < 0.05, on its per-round
   samples/s, with the ratio of medians new/old as the size of the change;
-* controlled (slimbench.measure.controlled): the same test on its per-pass ratio to a
+* controlled (slimbench.figures.controlled): the same test on its per-pass ratio to a
   control tier that shares none of its kernel code, Holm-corrected across the tiers; a
   machine that drifted between the runs moves the raw verdicts, not these.
 
@@ -19,11 +19,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..measure.controlled import control_slowed, controlled_verdicts, drift
-from ..measure.extrapolate import human_rate
-from ..measure.noise import run_noise, tier_noise
-from ..measure.paired import pass_speeds
-from ..measure.verdict import compare_rounds
+from ..figures.controlled import control_slowed, controlled_verdicts, drift
+from ..figures.noise_record import run_noise, tier_noise
+from ..figures.paired import pass_speeds
+from ..figures.verdict import compare_rounds
+from ..formatting import human_rate
 from .dataset_identity import dataset_identity
 
 
@@ -49,7 +49,7 @@ def compare_results(old: dict, new: dict, control: str | None = None) -> list[di
     """One row per tier present in either run.
 
     Keys: tier, old, new (medians), ratio, p_value, verdict, verdict_detail (the raw
-    verdict), controlled (slimbench.measure.controlled.Controlled or None), noise (a note
+    verdict), controlled (slimbench.figures.controlled.Controlled or None), noise (a note
     where either side was noisy, else None).
     """
     old_t = {t["name"]: t for t in old["tiers"]}

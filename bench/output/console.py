@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..measure.noise import grouped_warnings
+from ..figures.noise_record import grouped_warnings
 from .summary_table import (
     MIN_WIDTH,
     ORIGIN_MARKS,
@@ -115,3 +115,9 @@ def print_noise(results: dict, console: Console, most: int = 3) -> None:
             highlight=False,
             markup=False,
         )
+
+
+def wide_console() -> Console:
+    """A rich console; when output is piped (make, CI logs) it is 200 columns, not 80."""
+    console = Console()
+    return console if console.is_terminal else Console(width=200)

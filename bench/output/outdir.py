@@ -16,6 +16,7 @@ A disk too full for the reserve refuses the run before it starts.
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 
 from ..impls import InvalidInputError
@@ -150,3 +151,23 @@ class OutputLock:
 def run_abandoned(folder: Path) -> bool:
     """True where no live run holds ``folder`` (its results cannot be 'running' any more)."""
     return lock_owner(folder) is None
+
+
+def default_out_dir(root: Path = Path("reports")) -> Path:
+    """A new folder under ``reports/`` named by the local date and time."""
+    return root / datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def prepare_out_dir(path: Path) -> Path:
+    """Create ``path`` and prove it writable, before any measuring starts."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-probe"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot write to the output directory {str(path)!r} ({exc.strerror or exc}); "
+            "choose another with --out."
+        ) from None
+    return path

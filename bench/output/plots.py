@@ -15,7 +15,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator  # noqa: E402
 from matplotlib.transforms import ScaledTranslation  # noqa: E402
 
-from ..measure.extrapolate import human_duration, human_rate  # noqa: E402
+from ..formatting import human_duration, human_rate  # noqa: E402
 from .summary_table import ratio_text  # noqa: E402
 
 # ticks a person reads at a glance, a decade (or so) apart

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from ..measure.noise import grouped_warnings
+from ..figures.noise_record import grouped_warnings
 from .plots import write_plots
 from .results import _atomic_write_text
 from .summary_table import first_columns, headline_lines, is_floor_row, summary_rows

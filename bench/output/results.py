@@ -30,10 +30,10 @@ from pathlib import Path
 import pandas as pd
 
 from ..bounded_json import JSONFileError, read_json
+from ..figures.extrapolate import extrapolate_training_time
+from ..figures.paired import paired_ratio, pass_speeds
+from ..figures.summary import summarize
 from ..impls import SlimBenchError
-from ..measure.extrapolate import extrapolate_training_time
-from ..measure.paired import paired_ratio, pass_speeds
-from ..measure.summary import summarize
 from .results_schema import RESULTS as RESULTS_SPEC
 from .results_schema import first_problem
 
@@ -58,9 +58,9 @@ def new_tier_entry(name: str, exactness: str, description: str) -> dict:
 
     Filled by the runner: ``check`` (verdict, details), ``setup_seconds``,
     ``compile_seconds``, ``threads``, ``memory_bytes``, ``notes``, ``warmup`` and ``rounds``
-    (lists of {steps, seconds, loss}), ``samples_per_second`` (slimbench.measure.summary.Summary
+    (lists of {steps, seconds, loss}), ``samples_per_second`` (slimbench.figures.summary.Summary
     as a dict), ``speedup`` ({"python-naive": x, "cython-rand": y}), ``percent_of_floor``,
-    ``training_time`` (slimbench.measure.extrapolate.TrainingTime as a dict), ``yellow_lines``,
+    ``training_time`` (slimbench.figures.extrapolate.TrainingTime as a dict), ``yellow_lines``,
     ``error``, ``origin`` (where the tier comes from: {"kind": "built-in"}, or a user's
     "file" with its path and sha256, a "class" spec, a "plugin" entry point). ``status``
     ends as "measured", "failed-check", "diverged", "error", "unavailable" or "interrupted".
@@ -156,7 +156,7 @@ def derive_ratios(tiers: list[dict], *, paired: bool = True, vs: str | None = No
     ``speedup`` is keyed by the baseline's name.
 
     ``paired`` (round-robin runs): each figure is the median of the per-pass ratios, with
-    its interval in ``speedup_interval`` / ``percent_of_floor_interval`` (slimbench.measure.paired);
+    its interval in ``speedup_interval`` / ``percent_of_floor_interval`` (slimbench.figures.paired);
     the ratio of medians is kept in ``speedup_ratio_of_medians`` and
     ``percent_of_floor_ratio_of_medians``. Unpaired (tiers timed one after another): the
     ratio of medians is the figure, and no interval is given.

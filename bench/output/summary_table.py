@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ..measure.extrapolate import human_rate
+from ..formatting import human_rate
 from .results import comparison_tier
 
 #: how a tier from outside the project is marked beside its name

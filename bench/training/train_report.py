@@ -6,7 +6,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from ..measure.extrapolate import seconds_pair
+from ..formatting import seconds_pair
 from ..output.report import _data_uri, machine_items
 from ..output.results import _atomic_write_text
 from ..quality.metrics import METRICS

@@ -30,7 +30,7 @@ SCHEMA_VERSION = 1
 
 def new_document(command: list[str]) -> dict:
     """The head of a train.json: schema, version, status "running", times, command."""
-    from .. import __version__
+    from ..version import __version__
 
     now = now_iso()
     return {

@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+from ..figures.summary import summarize
 from ..impls import Tier
 from ..interrupts import StopRequest
-from ..measure.summary import summarize
 from ..measure.timing import TierClock, TimingPlan
 
 #: the most steps per ``run`` call of an epoch: large enough for the bucketed tiers to
@@ -96,7 +96,7 @@ class Prediction:
 
     call_steps: int
     rounds: list[dict]
-    samples_per_second: dict  # slimbench.measure.summary figures over the rounds
+    samples_per_second: dict  # slimbench.figures.summary figures over the rounds
     epochs: int
     steps_per_epoch: int
     predicted_seconds: float  # epochs * steps_per_epoch / median samples/s

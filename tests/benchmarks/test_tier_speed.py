@@ -26,16 +26,16 @@ import time
 
 import pytest
 
-from slimbench import __version__
+from slimbench.version import __version__
 from slimbench.data.datasets import holdout_split, load_dataset
 from slimbench.data.stats import dataset_stats
+from slimbench.figures.extrapolate import extrapolate_training_time
 from slimbench.impls import create, get_tier, prepare_urm, tier_names
 from slimbench.impls.registry import floor_for
 from slimbench.impls.slim import SlimOptions
 from slimbench.measure.audit import audit_items
 from slimbench.measure.check import check_tiers
-from slimbench.measure.extrapolate import extrapolate_training_time
-from slimbench.measure.runner import tier_memory_bytes
+from slimbench.measure.memory_plan import tier_memory_bytes
 from slimbench.measure.timed_audit import AuditSubject, audit_subjects
 
 #: the seed's loops (and the same loop under Numba): about 2-130k samples/s

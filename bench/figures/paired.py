@@ -5,7 +5,7 @@ frequency step): every tier's round of that pass is slower. The ratio of two tie
 medians mixes rounds from different moments and moves with that drift; the ratio of the
 two rounds of the *same* pass cancels it. So every ratio in the table is the median of the
 per-pass ratios, with the same distribution-free order-statistics interval as a median of
-rounds (slimbench.measure.summary), and the ratio of medians is kept beside it for comparison.
+rounds (slimbench.figures.summary), and the ratio of medians is kept beside it for comparison.
 
 Pass k of a round-robin run is the k-th round of every tier. Where tiers were timed one
 after another (sequential scheduling) there are no passes to pair: the ratio of medians is

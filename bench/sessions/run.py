@@ -15,7 +15,6 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +22,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .. import __version__
+from ..version import __version__
 from ..data.synthetic import expected_profile_length
+from ..figures.noise_record import grouped_warnings
+from ..host import available_memory, usable_cores
 from ..impls import (
     InvalidInputError,
     SlimBenchError,
@@ -38,7 +39,26 @@ from ..impls.base import MAX_SEED, check_count
 from ..impls.cython_parallel import max_threads
 from ..impls.registry import floor_for
 from ..impls.slim import SlimOptions
-from ..output.outdir import OutputLock
+from ..measure import noise
+from ..measure.audit import audit_items
+from ..measure.bandwidth import best_rate, tier_traffic
+from ..measure.bandwidth import measure as measure_bandwidth
+from ..measure.check import REFERENCE, check_tiers
+from ..measure.machine import machine_metadata
+from ..measure.memory_plan import memory_plan, tier_memory_bytes
+from ..measure.tier_process import (
+    DEFAULT_CALL_TIMEOUT,
+    WORKER_STATUSES,
+    RemoteTier,
+    SharedData,
+    WorkerFailure,
+    kill_all_workers,
+)
+from ..measure.tier_selection import split_width, tier_options
+from ..measure.timed_audit import AuditSubject, audit_subjects
+from ..measure.timing import PROTOCOL_TEXT, REWARM_TEXT, TierClock, TimingPlan
+from ..output.console import wide_console
+from ..output.outdir import OutputLock, default_out_dir, prepare_out_dir
 from ..output.results import (
     SCHEMA,
     SCHEMA_VERSION,
@@ -48,25 +68,7 @@ from ..output.results import (
     summarize_entry,
     write_results,
 )
-from . import noise
-from .audit import audit_items
-from .bandwidth import best_rate, tier_traffic
-from .bandwidth import measure as measure_bandwidth
-from .check import REFERENCE, check_tiers
-from .machine import available_memory, machine_metadata, usable_cores
-from .tier_process import (
-    DEFAULT_CALL_TIMEOUT,
-    WORKER_STATUSES,
-    RemoteTier,
-    SharedData,
-    WorkerFailure,
-    kill_all_workers,
-)
-from .tier_selection import split_width, tier_options
-from .timed_audit import AuditSubject, audit_subjects
-from .timing import PROTOCOL_TEXT, REWARM_TEXT, TierClock, TimingPlan
 
-MEMORY_HEADROOM = 0.85  # share of the available memory the tiers may take together
 MAX_EPOCHS = 10**6  # the extrapolation's horizon; beyond it the figure means nothing
 
 
@@ -108,61 +110,6 @@ class RunOptions:
     keep_files: bool = True
     #: False: no summary table at the end of the console log (the API's object shows it)
     console_table: bool = True
-
-
-def wide_console() -> Console:
-    """A rich console; when output is piped (make, CI logs) it is 200 columns, not 80."""
-    console = Console()
-    return console if console.is_terminal else Console(width=200)
-
-
-def default_out_dir(root: Path = Path("reports")) -> Path:
-    """A new folder under ``reports/`` named by the local date and time."""
-    return root / datetime.now().strftime("%Y%m%d-%H%M%S")
-
-
-def prepare_out_dir(path: Path) -> Path:
-    """Create ``path`` and prove it writable, before any measuring starts."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-probe"
-        probe.write_text("ok")
-        probe.unlink()
-    except OSError as exc:
-        raise InvalidInputError(
-            f"cannot write to the output directory {str(path)!r} ({exc.strerror or exc}); "
-            "choose another with --out."
-        ) from None
-    return path
-
-
-def tier_memory_bytes(name: str, data: TrainingData, options: dict | None = None) -> int:
-    """Memory a prepared tier holds on this machine beyond the shared URM (its S, copies)."""
-    base, _ = split_width(name)
-    return get_tier(base).memory_bytes(data, **(options or {}))
-
-
-def memory_plan(
-    names: Sequence[str], data: TrainingData, available: int, options: dict | None = None
-) -> str:
-    """'round-robin' where every tier fits at once, 'sequential' where one at a time does.
-
-    Raises InvalidInputError, before anything is allocated, where even one tier's S does
-    not fit, with the bytes it would need.
-    """
-    options = options or {}
-    needs = {name: tier_memory_bytes(name, data, options.get(name)) for name in names}
-    biggest = max(needs, key=needs.get)
-    if needs[biggest] > MEMORY_HEADROOM * available:
-        itemsize = get_tier(split_width(biggest)[0]).similarity_itemsize
-        raise InvalidInputError(
-            f"the dataset has {data.n_items:,} items: tier {biggest!r} needs a dense S of "
-            f"{data.n_items:,}^2 x {itemsize} bytes, about "
-            f"{needs[biggest] / 2**30:.2f} GiB with its copies, but only "
-            f"{available / 2**30:.2f} GiB is available. Use a smaller dataset "
-            "(e.g. synthetic-ml10m:scale=0.3) or a machine with more memory."
-        )
-    return "round-robin" if sum(needs.values()) <= MEMORY_HEADROOM * available else "sequential"
 
 
 class Runner:
@@ -368,7 +315,7 @@ class Runner:
         return passing
 
     def _annotate(self) -> None:
-        from .annotate import annotate_tiers
+        from ..measure.annotate import annotate_tiers
 
         try:
             counts = annotate_tiers(self.names, self.out / "annotate")
@@ -676,7 +623,7 @@ class Runner:
             self.results["noise"] = record
             for name, share in record["noisy_tiers"].items():
                 self.entries[name]["noise"] = {"iqr_share": share}
-            self.results["caveats"].extend(f"Noise: {w}." for w in noise.grouped_warnings(record))
+            self.results["caveats"].extend(f"Noise: {w}." for w in grouped_warnings(record))
         self.results["caveats"].extend(caveats(self.results))
         if status != "complete":
             self._write(final=True)

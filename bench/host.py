@@ -13,6 +13,8 @@ from pathlib import Path
 
 import psutil
 
+from .impls.cython_parallel import available_cores
+
 #: a cgroup v1 limit at or above this means "no limit" (the kernel writes 2^63 - 4096)
 UNLIMITED = 1 << 60
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -80,3 +82,14 @@ def memory_left() -> int:
         if value is not None:
             limits.append(value)
     return min(limits)
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (affinity where the OS has it)."""
+    return available_cores()
+
+
+def available_memory() -> int:
+    """Bytes of memory available to new allocations without swapping: the smallest of the
+    machine's, the address-space limit's and the cgroup limit's (see memory_left)."""
+    return memory_left()

@@ -15,34 +15,20 @@ The figure of merit besides samples/s is nanoseconds per profile entry:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
+from rich.console import Console
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
-
-from ..data.datasets import load_dataset  # noqa: E402
-from ..data.stats import dataset_stats  # noqa: E402
-from ..impls import (  # noqa: E402
-    InvalidInputError,
-    SlimBenchError,
-    TrainingDiverged,
-    get_tier,
-    prepare_urm,
-)
-from ..output.results import _atomic_write_text, now_iso  # noqa: E402
-from .check import check_tiers  # noqa: E402
-from .extrapolate import human_rate  # noqa: E402
-from .summary import summarize  # noqa: E402
-from .tier_process import RemoteTier, SharedData, WorkerFailure  # noqa: E402
-from .timing import TierClock, TimingPlan  # noqa: E402
+from ..data.datasets import load_dataset
+from ..data.stats import dataset_stats
+from ..figures.summary import summarize
+from ..formatting import human_rate
+from ..impls import InvalidInputError, SlimBenchError, TrainingDiverged, get_tier, prepare_urm
+from ..measure.check import check_tiers
+from ..measure.tier_process import RemoteTier, SharedData, WorkerFailure
+from ..measure.timing import TierClock, TimingPlan
+from ..output.scale_output import ScalePoint, plot_scale, print_scale_table, write_scale_json
 
 DEFAULT_TIERS = (
     "cython-rand",
@@ -68,25 +54,6 @@ def profile_sweep(means: Sequence[int] = PROFILE_MEANS) -> list[str]:
     ]
 
 
-@dataclass
-class ScalePoint:
-    """One tier on one dataset."""
-
-    sweep: str
-    dataset: str
-    tier: str
-    nnz: int
-    n_items: int
-    expected_profile_length: float
-    samples_per_second: float | None
-    ci: tuple[float, float] | None
-    ns_per_entry: float | None
-    status: str
-    #: memory per process at its peak, less what the process held before the tier existed:
-    #: for each Dask worker from its own peak; else the tier's worker's peak less its start
-    memory_bytes: list[int] | None = None
-
-
 def run_scale(
     tiers: Sequence[str],
     sweeps: dict[str, list[str]],
@@ -100,7 +67,7 @@ def run_scale(
     console: Console | None = None,
 ) -> list[ScalePoint]:
     """Measure ``tiers`` on every dataset of ``sweeps``; write JSON and plots to ``out_dir``."""
-    from .tier_selection import split_width, tier_options
+    from ..measure.tier_selection import split_width, tier_options
 
     console = console or Console()
     verdicts = {
@@ -174,73 +141,10 @@ def run_scale(
                     highlight=False,
                     markup=False,
                 )
-                _write(points, out_dir)
+                write_scale_json(points, out_dir)
             shared.cleanup()
-    _plot(points, out_dir)
-    _table(points, console)
+    plot_scale(points, out_dir)
+    print_scale_table(points, console)
     return points
 
 
-def _write(points: list[ScalePoint], out_dir: Path) -> None:
-    doc = {
-        "schema": "slimbench.measure.scale",
-        "schema_version": 1,
-        "updated": now_iso(),
-        "points": [vars(p) for p in points],
-    }
-    _atomic_write_text(out_dir / "scale.json", json.dumps(doc, indent=2))
-
-
-def _plot(points: list[ScalePoint], out_dir: Path) -> None:
-    sweeps = list(dict.fromkeys(p.sweep for p in points))
-    x_of = {
-        "size": ("nnz", "interactions in the dataset"),
-        "profile": (
-            "expected_profile_length",
-            "expected profile length of a sampled interaction, sum(len²)/sum(len)",
-        ),
-    }
-    for sweep in sweeps:
-        key, label = x_of.get(sweep, ("nnz", "interactions"))
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.6))
-        for tier in dict.fromkeys(p.tier for p in points):
-            pts = sorted(
-                (p for p in points if p.sweep == sweep and p.tier == tier and p.samples_per_second),
-                key=lambda p: getattr(p, key),
-            )
-            if not pts:
-                continue
-            xs = [getattr(p, key) for p in pts]
-            ax1.plot(xs, [p.samples_per_second for p in pts], marker="o", label=tier)
-            ax2.plot(xs, [p.ns_per_entry for p in pts], marker="o", label=tier)
-        for ax in (ax1, ax2):
-            ax.set_xscale("log")
-            ax.set_xlabel(label)
-            ax.grid(alpha=0.3, which="both")
-        ax1.set_yscale("log")
-        ax1.set_ylabel("samples per second (median)")
-        ax2.set_ylabel("nanoseconds per profile entry read")
-        ax2.set_ylim(bottom=0)
-        ax1.legend(fontsize=8)
-        fig.suptitle(f"Cost of a step as the data grows ({sweep} sweep)", fontsize=11)
-        fig.tight_layout()
-        fig.savefig(out_dir / f"scale_{sweep}.png", dpi=110)
-        plt.close(fig)
-
-
-def _table(points: list[ScalePoint], console: Console) -> None:
-    table = Table(title="slimbench scale")
-    for col in ("sweep", "dataset", "nnz", "profile", "tier", "samples/s", "ns/entry", "memory"):
-        table.add_column(col, justify="left" if col in ("sweep", "dataset", "tier") else "right")
-    for p in points:
-        table.add_row(
-            p.sweep,
-            p.dataset,
-            f"{p.nnz:,}",
-            f"{p.expected_profile_length:.0f}",
-            p.tier,
-            human_rate(p.samples_per_second) if p.samples_per_second else p.status,
-            f"{p.ns_per_entry:.2f}" if p.ns_per_entry else "",
-            ", ".join(f"{m / 2**30:.2f} GiB" for m in p.memory_bytes or []),
-        )
-    console.print(table)

@@ -22,9 +22,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .. import __version__
+from ..version import __version__
 from ..data.datasets import Dataset
 from ..data.train_split import Split
+from ..formatting import human_duration, human_rate, seconds_pair
+from ..host import available_memory
 from ..impls import (
     InvalidInputError,
     SlimBenchError,
@@ -39,31 +41,19 @@ from ..impls import (
 from ..impls.base import unsupported_slim_message
 from ..impls.slim import SlimOptions
 from ..interrupts import stops_deferred
-from ..measure.extrapolate import human_duration, human_rate, seconds_pair
-from ..measure.machine import available_memory, machine_metadata
-from ..measure.runner import (
-    MEMORY_HEADROOM,
-    default_out_dir,
-    memory_plan,
-    prepare_out_dir,
-    wide_console,
-)
+from ..measure.machine import machine_metadata
+from ..measure.memory_plan import MEMORY_HEADROOM, memory_plan
 from ..measure.tier_process import RemoteTier, SharedData, kill_all_workers
-from ..output.outdir import OutputLock
+from ..output.console import wide_console
+from ..output.outdir import OutputLock, default_out_dir, prepare_out_dir
 from ..overwrite import refuse_overwrite
 from ..quality.baselines import BASELINES, EASE_LAMBDA, KNN_K, KNN_SHRINK, fit_baseline
 from ..quality.evaluate import evaluate, evaluate_model, users_with_test
 from ..quality.fit_cost import fit_costs
 from ..quality.metrics import METRICS
-from .learning_rate import AUTO_RULE, overshoot_share, step_bound
-from .train_results import new_document, write_train_results
-from .training import (
-    MAX_CALL_STEPS,
-    EpochRecord,
-    Prediction,
-    predict,
-    run_epoch,
-)
+from ..training.learning_rate import AUTO_RULE, overshoot_share, step_bound
+from ..training.train_results import new_document, write_train_results
+from ..training.training import MAX_CALL_STEPS, EpochRecord, Prediction, predict, run_epoch
 
 #: dense n x n float64 matrices a baseline holds at its peak: the gram matrix with its
 #: sparse product, then (EASE) the inverse, its triangles and the result, (item-KNN) the
@@ -613,7 +603,7 @@ class TrainRun:
         steps: int | None = None,
         partial_epoch: bool = False,
     ) -> None:
-        from .model_io import save_model
+        from ..training.model_io import save_model
 
         o = self.o
         metadata = {
@@ -634,7 +624,7 @@ class TrainRun:
         self.lock.release_reserve()  # the room kept for this last word (slimbench.output.outdir)
         self._write()
         if self.o.plots:
-            from .train_report import write_train_report
+            from ..training.train_report import write_train_report
 
             self.c.print(f"report: {write_train_report(self.doc, self.out)}")
 
