@@ -40,6 +40,55 @@ def _offset_cdfs(weights: np.ndarray) -> np.ndarray:
     return (cdf + np.arange(weights.shape[0])[:, None]).ravel()
 
 
+#: guide entries per taste in each user's row: about one CDF step per guide bucket, so a
+#: draw ends after a look-up and a step or two
+GUIDE_PER_TASTE = 4
+#: users whose guide rows are built at once (bounds the temporaries to ~100 MB)
+GUIDE_CHUNK_USERS = 8192
+
+
+def _guide_table(cdf: np.ndarray, n_rows: int, row_len: int, buckets: int) -> np.ndarray:
+    """Chen's guide table over rows laid end to end by :func:`_offset_cdfs`.
+
+    ``guide[r, g]`` counts the entries of row r below ``r + g / buckets``: every draw whose
+    fraction lies in bucket g finds its answer at or after that entry, so the inverse-CDF
+    search starts there instead of at a binary search over the whole table.
+    """
+    guide = np.zeros((n_rows, buckets), dtype=np.int16 if row_len < 2**15 else np.int32)
+    for a in range(0, n_rows, GUIDE_CHUNK_USERS):
+        b = min(a + GUIDE_CHUNK_USERS, n_rows)
+        rows = np.arange(a, b)[:, None]
+        frac = cdf[a * row_len : b * row_len].reshape(b - a, row_len) - rows
+        bucket = np.minimum((frac * buckets).astype(np.int64), buckets)
+        bucket += (buckets + 1) * (rows - a)
+        counts = np.bincount(bucket.ravel(), minlength=(b - a) * (buckets + 1))
+        counts = counts.reshape(b - a, buckets + 1)
+        np.cumsum(counts[:, : buckets - 1], axis=1, out=guide[a:b, 1:])
+    return guide
+
+
+def _guided_search(
+    cdf: np.ndarray, guide: np.ndarray, row_len: int, rows: np.ndarray, keys: np.ndarray
+) -> np.ndarray:
+    """``np.searchsorted(cdf, keys, side="right")`` for keys ``rows + fraction``, exactly.
+
+    Starts each search at its guide entry and steps forward while the CDF is <= the key:
+    the same index as the binary search, at a few look-ups instead of ~24 cache misses
+    (the binary searches in an n_users x K table were most of the generator's time).
+    """
+    buckets = guide.shape[1]
+    bucket = np.minimum(((keys - rows) * buckets).astype(np.int64), buckets - 1)
+    pos = rows * row_len + guide[rows, bucket]
+    active = np.arange(keys.size)
+    while active.size:
+        at = pos[active]
+        step = at < cdf.size
+        step[step] = cdf[at[step]] <= keys[active[step]]
+        active = active[step]
+        pos[active] += 1
+    return pos
+
+
 class PopularityChoice:
     """p(i | u) = share_i for every user (the first generator's model)."""
 
@@ -102,6 +151,9 @@ class TasteChoice:
         self.mass = np.bincount(item_taste, weights=share, minlength=n_tastes)
         # psi is not kept: with theta and the CDFs it would be a third n_users x K table
         self.taste_cdf = _offset_cdfs((1.0 - taste_share) * self.mass + taste_share * user_taste)
+        self.taste_guide = _guide_table(
+            self.taste_cdf, user_taste.shape[0], n_tastes, GUIDE_PER_TASTE * n_tastes
+        )
         # items grouped by taste, with one alias table per group laid end to end
         self.by_taste = np.argsort(item_taste, kind="stable")
         self.start = np.searchsorted(item_taste[self.by_taste], np.arange(n_tastes + 1))
@@ -147,8 +199,9 @@ class TasteChoice:
     def draw(self, owners: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One item per entry of ``owners``, drawn with replacement from p(i | owner)."""
         k = self.user_taste.shape[1]
-        # draws come grouped by owner, so the searches move forward through the table
-        pos = np.searchsorted(self.taste_cdf, owners + rng.random(owners.size), side="right")
+        pos = _guided_search(
+            self.taste_cdf, self.taste_guide, k, owners, owners + rng.random(owners.size)
+        )
         taste = np.clip(pos - owners * k, 0, k - 1)
         size = self.start[taste + 1] - self.start[taste]
         x = rng.random(owners.size) * size
