@@ -19,40 +19,8 @@ line of the profile) and then ran one float64 add chain whose order is fixed. He
 5. **The sort on every thread**: each thread counts and scatters a consecutive part of
    the draws; part t's steps go after part t-1's within an item, so it stays stable.
 
-Measured one by one (synthetic-ml10m, 80 % split, 2 threads on a 2-core AMD EPYC VM; calls
-of 2M steps, 5 rounds interleaved with the other variants, median samples/s; the same
-process, so ratios are paired):
-
-========================================================  =========  ==================
-variant                                                   samples/s  vs cython-parallel
-========================================================  =========  ==================
-cython-parallel                                           1.58M      1.00x
-1 (gathered steps, item at a time), 12-byte profile       1.98M      1.25x
-1 + 2 (prefetch)                                          2.29M      1.45x
-1 + 4 (two lanes)                                         2.18M      1.38x
-1 + 2 + 4                                                 2.48M      1.57x
-1 + 3 (compact)                                           2.40M      1.52x
-1 + 2 + 3                                                 2.68M      1.70x
-1 + 3 + 4                                                 2.75M      1.75x
-1 + 2 + 3 + 4                                             3.06M      1.94x
-1 + 2 + 3 + 4 + 5 (this tier), against 1-4 in one run     +4 %       (9 of 9 passes)
-========================================================  =========  ==================
-
-Each idea pays on its own and they add up: the compact layout alone +21 % (1 lane, no
-prefetch), the second lane +14-15 %, prefetching +12-16 %. Tried and dropped, on the
-same protocol: four lanes (+2 % over the same code's two lanes, which was itself 4 %
-slower than the simpler two-lane loop kept here); a 256-entry table in place of
-``code * scale`` (-1 %); float32 ratings beside the uint16 ids (6 bytes, one conversion
-instead of three operations: -6 %) or float64 ones (10 bytes: -20 %), so the bytes count
-more than the operations; items renumbered by popularity so the hot part of W[i] stays in
-L1 (no change); buffers kept between calls, heaviest items dealt first (no change);
-OMP_PROC_BIND=close with OMP_PLACES=cores (3.030M/3.031M against 3.030M/3.032M unset).
-
-What bounds it now, from kernels with one half of the step cut out (not exact, measured
-only): the prediction alone runs at 5.9M steps/s, the update alone at 5.0M, the whole step
-at 3.2M, and floor-compact (reading each profile once, with this tier's sort, dealing
-and prefetching) at 8.7M. The step costs its two passes over the profile - a gather chain,
-then a gather-scatter into W[i] - not the reading: 1.4 ns an entry on each core.
+Each idea was measured on its own, and so were the variants tried and dropped and what
+bounds the step now: the tables and figures are in docs/tiers.md ("Closer to the limit").
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ def test_two_calls_equal_one_call(name, small_urm):
 
 
 def test_reference_matches_a_plain_loop_over_the_algorithm():
-    """python-naive against the four lines of DESIGN.md written as plain Python."""
+    """python-naive against the SGD step (predict, error, update the profile) in plain Python."""
     urm = prepare_urm(random_urm(3, 30, 20, 0.3))
     lr, n = 1e-3, 2000
     ref = create("python-naive", urm, seed=9, learning_rate=lr)

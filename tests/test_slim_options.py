@@ -91,7 +91,7 @@ def test_check_command_under_the_options(capsys):
     assert "does not support the SLIM options" in capsys.readouterr().out
 
 
-def test_the_readme_and_the_refusal_list_the_registrys_slim_capable_tiers():
+def test_the_docs_and_the_refusal_list_the_registrys_slim_capable_tiers():
     import re
     from pathlib import Path
 
@@ -102,7 +102,7 @@ def test_the_readme_and_the_refusal_list_the_registrys_slim_capable_tiers():
     assert "cython-interleaved-f32" in capable and "dask-bucketed" not in capable
     message = unsupported_slim_message("cython-rand", SlimOptions(no_diagonal=True))
     assert message.endswith(f"Use {', '.join(capable)}.")
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    sentence = re.search(r"\*\*SLIM options\*\*.*?implemented by(.*?)\(the tiers", readme, re.S)
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "exactness.md").read_text()
+    sentence = re.search(r"\*\*SLIM options\*\*.*?implemented by(.*?)\(the tiers", doc, re.S)
     listed = re.findall(r"[a-z][\w-]+", sentence.group(1).replace(" and ", ", "))
     assert listed == capable

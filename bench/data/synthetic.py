@@ -22,12 +22,12 @@ Koren 2008) cut at MovieLens 10M's histogram quantiles. With ``structure="none"`
 (generator ``popularity-1``, the first one, kept bit for bit) p(i | u) is the item's
 popularity share and ratings are drawn from the histogram: no item-item signal at all.
 
-The taste parameters were calibrated on synthetic-ml10m against MovieLens latest-small,
-where the default ``slimbench train`` gives precision@10 ratios to top-popular of 1.86
-(item-KNN), 2.05 (EASE) and 1.65 (SGD SLIM, 10 epochs); README.md ("Datasets") gives the
-table on this data. SGD SLIM at the automatic rate over-fits the observed ratings within
-a few epochs at ML10M's size unless users keep to a few tastes: that, not item-KNN, is what
-sets ``taste_alpha`` and ``taste_share``. ``popularity_power`` gives back the popularity
+The taste parameters were calibrated on synthetic-ml10m against the precision@10 ratios to
+top-popular that the default ``slimbench train`` gives on MovieLens latest-small;
+docs/training.md ("Quality metrics") gives those targets and the table on this data. SGD
+SLIM at the automatic rate over-fits the observed ratings within a few epochs at ML10M's
+size unless users keep to a few tastes: that, not item-KNN, is what sets ``taste_alpha``
+and ``taste_share``. ``popularity_power`` gives back the popularity
 tail (top item, Gini index) that users exhausting their tastes flatten; 1.05 gives back
 only part of it, since a sharper popularity makes top-popular beat the targets' ratios.
 
@@ -115,7 +115,7 @@ class SyntheticParams:
     item_zmin: float = -2.0
     item_zmax: float = 3.1
     # taste structure (bench/data/tastes.py); structure="none" is the first generator
-    # calibrated on synthetic-ml10m (module docstring; README.md, "Datasets")
+    # calibrated on synthetic-ml10m (module docstring; docs/training.md, "Quality metrics")
     structure: str = "tastes"
     n_tastes: int = 200  # about 53 items each
     taste_alpha: float = 0.3  # Dirichlet concentration of a user's tastes: small, few tastes

@@ -17,7 +17,7 @@ from ..host import usable_cores
 _PACKAGES = ("numpy", "scipy", "Cython", "numba", "pandas", "matplotlib", "slim-mse-bench")
 _THREAD_VARS = (
     "OMP_NUM_THREADS",
-    "OMP_PROC_BIND",  # thread placement: measured, no effect on a 2-vCPU VM (README)
+    "OMP_PROC_BIND",  # thread placement: measured, no effect on a 2-vCPU VM (docs/tiers.md)
     "OMP_PLACES",
     "GOMP_CPU_AFFINITY",
     "OPENBLAS_NUM_THREADS",

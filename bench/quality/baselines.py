@@ -24,7 +24,7 @@ from slimbench.impls import InvalidInputError
 
 from .random_ranking import RandomRanking
 
-#: the documented defaults (README, "slimbench train")
+#: the documented defaults (docs/training.md, "Training: slimbench train")
 KNN_K = 100
 KNN_SHRINK = 10.0
 EASE_LAMBDA = 2000.0

@@ -1,4 +1,4 @@
-"""``train.json``: what one ``slimbench train`` did (versioned schema, README "train.json").
+"""``train.json``: what one ``slimbench train`` did (versioned schema, docs/results-schema.md).
 
 Schema ``slimbench.train`` version 1:
 
