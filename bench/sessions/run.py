@@ -164,6 +164,14 @@ class Runner:
             except OSError:
                 pass
 
+    def _refuse_an_unreachable_scheduler(self) -> None:
+        """A ``--dask-scheduler`` nothing answers at fails before the dataset is loaded (most
+        of a minute on the default data), not at the Dask tier's setup after it."""
+        if any("scheduler" in self._options(split_width(n)[0]) for n in self.names):
+            from ..impls.dask_bucketed import refuse_unreachable
+
+            refuse_unreachable(self.o.dask["scheduler"])
+
     def _execute(self) -> int:
         from ..data.datasets import holdout_split, load_dataset
         from ..data.stats import dataset_stats, format_stats
@@ -172,6 +180,7 @@ class Runner:
         where = "results kept in memory" if self._scratch else escape(str(self.out))
         c.print(f"[bold]slimbench {__version__}[/] run -> {where}")
         t0 = self._started = time.perf_counter()
+        self._refuse_an_unreachable_scheduler()
         dataset = load_dataset(self.o.dataset)
         stats = dataset_stats(dataset.urm)
         c.print(format_stats(stats, dataset.name), highlight=False, markup=False)
