@@ -23,7 +23,6 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import resource
 import socket
 import sys
 import weakref
@@ -233,6 +232,10 @@ def _peak_resident() -> int:
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
+    try:
+        import resource  # POSIX only: imported where used, so the tiers import on Windows
+    except ImportError:
+        return _resident_bytes()  # no peak count here: the resident bytes now
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(peak if sys.platform == "darwin" else peak * 1024)
 
