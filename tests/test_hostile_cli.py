@@ -18,13 +18,14 @@ from slimbench.data import readcap
 
 TINY = ["--dataset", "synthetic-tiny", "--no-annotate"]
 
+BUDGET = r"budget per tier must be a number of seconds in \(0, 604,800\] \(a week\)"
 RUN_OPTIONS = [
-    (["--budget", "0"], r"budget per tier must be a number of seconds in \(0, 604,800\] \(a week\)"),
-    (["--budget", "-3"], r"budget per tier must be a number of seconds in \(0, 604,800\] \(a week\)"),
-    (["--budget", "nan"], r"budget per tier must be a number of seconds in \(0, 604,800\] \(a week\)"),
-    (["--budget", "inf"], r"budget per tier must be a number of seconds in \(0, 604,800\] \(a week\)"),
-    (["--budget", "1e400"], r"budget per tier must be a number of seconds in \(0, 604,800\] \(a week\)"),
-    (["--budget", "ten"], r"budget per tier must be a number of seconds in \(0, 604,800\] \(a week\)"),
+    (["--budget", "0"], BUDGET),
+    (["--budget", "-3"], BUDGET),
+    (["--budget", "nan"], BUDGET),
+    (["--budget", "inf"], BUDGET),
+    (["--budget", "1e400"], BUDGET),
+    (["--budget", "ten"], BUDGET),
     (["--budget", "1e9"], r"budget per tier must be .* \(a week\)"),
     (["--rounds", "0"], r"rounds must be an integer in \[1, 10,000\]"),
     (["--rounds", "-2"], r"rounds must be an integer in \[1, 10,000\]"),
