@@ -1,17 +1,39 @@
 """argparse types shared by the commands and the notebook magics: numbers with a range,
 lists of tier names. A leaf: the magics parse their lines with these without importing a
-command."""
+command.
+
+Every number type is built from a bound of slimbench.impls.limits, the one the Python API
+checks, so ``--seed -1`` and ``seed=-1`` are refused with the same message (argparse puts
+"argument --seed:" before it).
+"""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
 
-from .impls.base import MAX_SEED
-
-#: upper bounds of the counts the commands take: beyond them a run would outlive its user
-MAX_EPOCHS = 10**6
-MAX_ROUNDS = 10_000
+from .impls.errors import InvalidInputError
+from .impls.limits import (
+    BUDGET,
+    CALL_STEPS,
+    CALL_TIMEOUT,
+    CUTOFF,
+    EPOCHS,
+    EVAL_EVERY,
+    L2,
+    LEARNING_RATE,
+    NON_NEGATIVE_INT,
+    NON_NEGATIVE_NUMBER,
+    POSITIVE_INT,
+    POSITIVE_NUMBER,
+    ROUNDS,
+    SAVE_TOP_K,
+    SEED,
+    TRAIN_SHARE,
+    WARMUP,
+    Bound,
+    thread_bound,
+)
 
 
 def tier_list(text: str) -> list[str]:
@@ -25,44 +47,41 @@ def tier_list(text: str) -> list[str]:
     return names
 
 
-def number(
-    convert: Callable[[str], float], accept: Callable[[float], bool], expected: str
-) -> Callable[[str], float]:
-    """An argparse type: ``convert`` the text, and refuse what ``accept`` rejects."""
+def bounded(bound: Bound | Callable[[], Bound]) -> Callable[[str], float]:
+    """An argparse type that reads one number and refuses it as ``bound.check`` would.
+
+    ``bound`` may be a function that makes the bound when an option is parsed (threads:
+    the usable cores are known only at run time).
+    """
 
     def parse(text: str) -> float:
+        current = bound() if callable(bound) else bound
         try:
-            value = convert(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
-        if not accept(value):
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text}")
-        return value
+            return current.parse(text)
+        except InvalidInputError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
 
     return parse
 
 
-positive_int = number(int, lambda v: v > 0, "a positive integer")
-non_negative_int = number(int, lambda v: v >= 0, "an integer >= 0")
-positive_float = number(float, lambda v: 0 < v < float("inf"), "a positive finite number")
-seed_value = number(int, lambda v: 0 <= v <= MAX_SEED, f"an integer in [0, {MAX_SEED}]")
-epoch_count = number(int, lambda v: 0 < v <= MAX_EPOCHS, f"an integer in [1, {MAX_EPOCHS:,}]")
-round_count = number(int, lambda v: 0 < v <= MAX_ROUNDS, f"an integer in [1, {MAX_ROUNDS:,}]")
-
-
-def thread_count(text: str) -> int:
-    """A thread count in [1, the most the parallel tiers accept on this machine]."""
-    from .impls.cython_parallel import max_threads  # the cores are known only at run time
-
-    limit = max_threads()
-    return int(
-        number(int, lambda v: 0 < v <= limit, f"an integer in [1, {limit}] (8 per usable core)")(
-            text
-        )
-    )
-
-
-share = number(float, lambda v: 0 < v < 1, "a number in (0, 1)")  # holdout needs both parts
+positive_int = bounded(POSITIVE_INT)
+non_negative_int = bounded(NON_NEGATIVE_INT)
+positive_float = bounded(POSITIVE_NUMBER)
+non_negative_float = bounded(NON_NEGATIVE_NUMBER)
+seed_value = bounded(SEED)
+epoch_count = bounded(EPOCHS)
+round_count = bounded(ROUNDS)
+thread_count = bounded(thread_bound)
+share = bounded(TRAIN_SHARE)  # the holdout needs both parts
+budget_value = bounded(BUDGET)
+warmup_value = bounded(WARMUP)
+call_timeout_value = bounded(CALL_TIMEOUT)
+learning_rate_value = bounded(LEARNING_RATE)
+l2_value = bounded(L2)
+call_steps_value = bounded(CALL_STEPS)
+cutoff_value = bounded(CUTOFF)
+eval_every_value = bounded(EVAL_EVERY)
+save_top_k_value = bounded(SAVE_TOP_K)
 
 
 def float_list(text: str) -> list[float]:

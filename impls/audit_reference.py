@@ -19,13 +19,11 @@ from __future__ import annotations
 import numpy as np
 
 from ._compiled import require_compiled
-from .base import check_count, check_learning_rate
+from .base import check_learning_rate
 from .errors import InvalidInputError
+from .limits import AUDIT_THREADS
 from .slim import SlimOptions
 from .urm import TrainingData, prepare_urm
-
-#: more threads than this is a mistake, not a machine
-MAX_THREADS = 1024
 
 
 def as_item_list(items: object, n_items: int) -> np.ndarray:
@@ -68,9 +66,7 @@ class ColumnReference:
         self.learning_rate = check_learning_rate(learning_rate)
         self.slim = SlimOptions() if slim is None else slim
         #: OpenMP threads over the columns (1: the draws are applied as they come)
-        self.threads = check_count(threads, "threads", MAX_THREADS)
-        if self.threads < 1:
-            raise InvalidInputError("threads must be at least 1.")
+        self.threads = int(AUDIT_THREADS.check(threads))
         self._kernel = require_compiled("_audit_reference")
         self._bits = interaction_bitmap(self.data, self.items)
         self._slot = np.full(self.data.n_items, -1, dtype=np.int32)

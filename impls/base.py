@@ -23,6 +23,14 @@ import numpy as np
 
 from ._compiled import load_compiled
 from .errors import InvalidInputError, TrainingDiverged
+from .limits import (  # noqa: F401 - MAX_SEED, MAX_STEPS, check_count: where importers found them
+    LEARNING_RATE,
+    MAX_SEED,
+    MAX_STEPS,
+    SEED,
+    STEPS,
+    check_count,
+)
 from .slim import SlimOptions
 from .urm import TrainingData, prepare_urm
 
@@ -49,36 +57,7 @@ def touched_zeros(shape: tuple[int, ...], dtype: type = np.float64) -> np.ndarra
 
 def check_learning_rate(learning_rate: object) -> float:
     """Return ``learning_rate`` as a float, or raise if it is not a positive finite number."""
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real):
-        raise InvalidInputError(
-            f"learning_rate must be a positive finite number, got {learning_rate!r} "
-            f"({type(learning_rate).__name__})."
-        )
-    value = float(learning_rate)
-    if not (math.isfinite(value) and value > 0.0):
-        raise InvalidInputError(f"learning_rate must be a positive finite number, got {value!r}.")
-    return value
-
-
-#: the most steps one ``run`` takes: fits the kernels' 64-bit counters, and at a million
-#: steps a second is still eleven days
-MAX_STEPS = 10**12
-#: seeds must fit libc's ``srand(unsigned int)`` so that no two seeds give cython-rand
-#: the same stream; the numpy stream takes the same range
-MAX_SEED = 2**32 - 1
-
-
-def check_count(value: object, what: str, upper: int | None = None) -> int:
-    """Return ``value`` as an int, or raise if it is not an integer in [0, ``upper``]."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InvalidInputError(
-            f"{what} must be a non-negative integer, got {value!r} ({type(value).__name__})."
-        )
-    if value < 0:
-        raise InvalidInputError(f"{what} must be a non-negative integer, got {value}.")
-    if upper is not None and value > upper:
-        raise InvalidInputError(f"{what} must be at most {upper:,}, got {value:,}.")
-    return int(value)
+    return float(LEARNING_RATE.check(learning_rate))
 
 
 def unsupported_slim_message(tier: str, slim: SlimOptions) -> str:
@@ -163,7 +142,7 @@ class Tier(abc.ABC):
         l2: float = 0.0,
     ) -> None:
         self.data: TrainingData = prepare_urm(urm)
-        self.seed = check_count(seed, "seed", MAX_SEED)
+        self.seed = int(SEED.check(seed))
         self.learning_rate = check_learning_rate(learning_rate)
         self.slim = SlimOptions(no_diagonal=no_diagonal, l2=l2)
         if not self.slim.is_default and not self.supports_slim_options:
@@ -207,7 +186,7 @@ class Tier(abc.ABC):
         Raises :class:`TrainingDiverged` if the summed squared error becomes non-finite;
         S then holds every update before the diverging step.
         """
-        n_steps = check_count(n_steps, "n_steps", MAX_STEPS)
+        n_steps = int(STEPS.check(n_steps))
         self._refuse_if_diverged()
         if n_steps == 0:
             return RunResult(0, 0.0)

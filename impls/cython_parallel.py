@@ -11,34 +11,14 @@ Where the extension was built without OpenMP the tiers run on one thread and say
 
 from __future__ import annotations
 
-import numbers
-import os
 from typing import ClassVar
 
 import numpy as np
 
 from ._compiled import require_compiled
 from .cython_bucketed import BucketedTier
-from .errors import InvalidInputError
+from .limits import available_cores, max_threads, thread_bound  # noqa: F401 - max_threads: importers
 from .registry import register
-
-
-def available_cores() -> int:
-    """Cores this process may run on (its CPU affinity where the OS tells it)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
-
-
-#: threads per usable core above which a count is refused: libgomp dies or the stack
-#: space of thousands of threads runs out long before, and nothing is gained past a few
-THREADS_PER_CORE_LIMIT = 8
-
-
-def max_threads() -> int:
-    """The largest thread count accepted here."""
-    return THREADS_PER_CORE_LIMIT * available_cores()
 
 
 def openmp_enabled() -> bool:
@@ -48,19 +28,7 @@ def openmp_enabled() -> bool:
 
 def resolve_threads(threads: object) -> tuple[int, list[str]]:
     """Validate ``threads`` (None: every available core); (effective count, notes)."""
-    if threads is None:
-        requested = available_cores()
-    elif isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 1:
-        raise InvalidInputError(
-            f"threads must be a positive integer or None (all cores), got {threads!r}."
-        )
-    else:
-        requested = int(threads)
-    if requested > max_threads():
-        raise InvalidInputError(
-            f"threads={requested:,} is more than {THREADS_PER_CORE_LIMIT} per usable core "
-            f"({available_cores()} cores here, so at most {max_threads()}); use fewer threads."
-        )
+    requested = available_cores() if threads is None else int(thread_bound().check(threads))
     notes = []
     if not openmp_enabled():
         notes.append(

@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import atexit
 import logging
-import numbers
 import os
-import resource
 import socket
 import sys
 import weakref
@@ -35,6 +33,7 @@ import numpy as np
 from ._compiled import require_compiled
 from .base import Tier, make_rng
 from .errors import InvalidInputError, SlimBenchError, TierUnavailableError
+from .limits import Bound, available_cores, worker_bound
 from .registry import register
 
 #: seconds to wait for the workers of a LocalCluster, or for a remote scheduler
@@ -233,6 +232,10 @@ def _peak_resident() -> int:
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
+    try:
+        import resource  # POSIX only: imported where used, so the tiers import on Windows
+    except ImportError:
+        return _resident_bytes()  # no peak count here: the resident bytes now
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(peak if sys.platform == "darwin" else peak * 1024)
 
@@ -255,20 +258,8 @@ def _quiet_dask_logs() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-#: workers (and threads per worker) above this are refused: a typo, not a cluster
-MAX_WORKERS = 4096
-
-
-def _positive(value: object, what: str, default: int, upper: int) -> int:
-    if value is None:
-        return default
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Integral)
-        or not 1 <= value <= upper
-    ):
-        raise InvalidInputError(f"{what} must be an integer in [1, {upper:,}], got {value!r}.")
-    return int(value)
+def _width(value: object, bound: Bound, default: int) -> int:
+    return default if value is None else int(bound.check(value))
 
 
 class DaskBucketedTier(Tier):
@@ -291,8 +282,6 @@ class DaskBucketedTier(Tier):
     def memory_bytes(cls, data, *, workers=None, scheduler=None, **options) -> int:
         """On this machine: all of S for a LocalCluster (its workers live here), plus a URM
         copy per worker; with a remote scheduler only the driver's share of the loss."""
-        from .cython_parallel import available_cores
-
         if scheduler:
             return 20 * cls.max_block
         n_workers = workers or available_cores()
@@ -312,14 +301,11 @@ class DaskBucketedTier(Tier):
         threads_per_worker: int | None = None,
         scheduler: str | None = None,
     ) -> None:
-        from .cython_parallel import available_cores, max_threads
-
         # a LocalCluster's workers are processes on this machine: as many as threads may be
-        upper = MAX_WORKERS if scheduler else max_threads()
-        self.n_workers = _positive(workers, "workers", available_cores(), upper)
-        self.threads_per_worker = _positive(
-            threads_per_worker, "threads_per_worker", 1, max_threads()
+        self.n_workers = _width(
+            workers, worker_bound("workers", remote=bool(scheduler)), available_cores()
         )
+        self.threads_per_worker = _width(threads_per_worker, worker_bound("threads_per_worker"), 1)
         if scheduler is not None and not (isinstance(scheduler, str) and scheduler.strip()):
             # an empty $VAR must not quietly benchmark a LocalCluster on this machine
             raise InvalidInputError(

@@ -19,11 +19,11 @@ without fused multiply-adds, so each operation rounds once, as numpy does.
 
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import asdict, dataclass
 
 from .errors import InvalidInputError
+from .limits import L2
 
 #: the keyword arguments of a tier that carry SLIM options
 SLIM_OPTION_NAMES: tuple[str, ...] = ("no_diagonal", "l2")
@@ -40,12 +40,7 @@ class SlimOptions:
         if not isinstance(self.no_diagonal, (bool, numbers.Integral)):
             raise InvalidInputError(f"no_diagonal must be True or False, got {self.no_diagonal!r}.")
         object.__setattr__(self, "no_diagonal", bool(self.no_diagonal))
-        l2 = self.l2
-        if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not (
-            math.isfinite(float(l2)) and float(l2) >= 0.0
-        ):
-            raise InvalidInputError(f"l2 must be a finite number >= 0, got {l2!r}.")
-        object.__setattr__(self, "l2", float(l2))
+        object.__setattr__(self, "l2", float(L2.check(self.l2)))
 
     @property
     def is_default(self) -> bool:

@@ -62,14 +62,14 @@ def test_dimensions_beyond_int32_are_refused():
 
 @pytest.mark.parametrize("lr", [0, -1e-3, np.nan, np.inf, "0.1", None, True, 1j])
 def test_learning_rate_must_be_positive_finite(lr):
-    with pytest.raises(InvalidInputError, match="learning_rate must be a positive finite number"):
+    with pytest.raises(InvalidInputError, match="learning rate must be a positive finite number"):
         create("python-naive", random_urm(0, 5, 5, 0.5), learning_rate=lr)
 
 
 @pytest.mark.parametrize("steps", [-1, 2.5, "10", None])
 def test_step_count_must_be_a_non_negative_integer(steps):
     tier = create("cython-typed", random_urm(0, 5, 5, 0.5))
-    with pytest.raises(InvalidInputError, match="n_steps must be a non-negative integer"):
+    with pytest.raises(InvalidInputError, match=r"n_steps must be an integer in \[0, "):
         tier.run(steps)
 
 

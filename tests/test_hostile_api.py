@@ -42,7 +42,8 @@ from slimbench.measure.check import check_dataset
 create("cython-parallel", check_dataset(), threads={threads}).run(10_000)
 print("ran")
 """
-    assert_refused(python(api_case(body)), rf"threads={threads:,} is more than 8 per usable core")
+    pattern = rf"threads must be an integer in \[1, \d+\] \(8 per usable core, .*got {threads:,}"
+    assert_refused(python(api_case(body)), pattern)
 
 
 def _corrupt(fmt: str, what: str):
@@ -97,18 +98,18 @@ def test_unsafe_urms_are_refused_at_the_boundary(urm, pattern):
 URM = random_urm(0, 12, 10, 0.5)
 
 TIER_CALLS = [
-    (lambda: create("cython-rand", URM, seed=2**32), r"seed must be at most 4,294,967,295"),
-    (lambda: create("python-naive", URM, seed=2**64), r"seed must be at most"),
-    (lambda: create("cython-typed", URM, seed=-1), r"seed must be a non-negative integer"),
-    (lambda: create("cython-typed", URM, seed=1.5), r"seed must be a non-negative integer"),
+    (lambda: create("cython-rand", URM, seed=2**32), r"seed must be .*, got 4,294,967,296"),
+    (lambda: create("python-naive", URM, seed=2**64), r"seed must be an integer in \[0, "),
+    (lambda: create("cython-typed", URM, seed=-1), r"seed must be an integer in \[0, .*got -1"),
+    (lambda: create("cython-typed", URM, seed=1.5), r"seed must be an integer in \[0, .*got 1.5"),
     (lambda: create("cython-typed", URM, learning_rate=float("nan")), r"positive finite"),
     (lambda: create("cython-typed", URM, learning_rate="1e-6"), r"positive finite"),
-    (lambda: create("cython-parallel", URM, threads=0), r"threads must be a positive integer"),
-    (lambda: create("cython-parallel", URM, threads=10**6), r"more than 8 per usable core"),
+    (lambda: create("cython-parallel", URM, threads=0), r"threads must be an integer in \[1, "),
+    (lambda: create("cython-parallel", URM, threads=10**6), r"\(8 per usable core"),
     (lambda: create("cython-typo", URM), r"unknown tier 'cython-typo'"),
-    (lambda: create("cython-typed", URM).run(10**13), r"n_steps must be at most 1,000,000,000,000"),
-    (lambda: create("cython-typed", URM).run(-1), r"n_steps must be a non-negative integer"),
-    (lambda: create("cython-typed", URM).run(True), r"n_steps must be a non-negative integer"),
+    (lambda: create("cython-typed", URM).run(10**13), r"n_steps must be .* 1,000,000,000,000\]"),
+    (lambda: create("cython-typed", URM).run(-1), r"n_steps must be an integer in \["),
+    (lambda: create("cython-typed", URM).run(True), r"n_steps must be .*got True"),
     (lambda: create("cython-rand", URM).replay([URM.nnz]), r"replay indices must lie in \[0, nnz"),
     (lambda: create("cython-rand", URM).replay([-1]), r"replay indices must lie in"),
     (lambda: create("cython-rand", URM).replay([0.5]), r"replay indices must be a 1-D integer"),
@@ -119,7 +120,7 @@ TIER_CALLS = [
     (lambda: TimingPlan(budget_seconds=float("nan")), r"budget per tier must be"),
     (lambda: TimingPlan(rounds=10**6), r"rounds must be an integer in \[1, 10,000\]"),
     (lambda: TimingPlan(budget_seconds=5, warmup_seconds=9), r"warm-up \(9 s\) must be shorter"),
-    (lambda: TimingPlan(warmup_seconds=float("nan")), r"warm-up seconds must be >= 0"),
+    (lambda: TimingPlan(warmup_seconds=float("nan")), r"warm-up must be .* in \[0, "),
 ]
 
 
@@ -133,13 +134,13 @@ def test_tier_api_misuse(call, pattern):
 RUN_OPTIONS = [
     ({"tiers": ["floor", "floor"]}, r"listed more than once: floor"),
     ({"tiers": ["nope"]}, r"unknown tier 'nope'"),
-    ({"threads": 10**6}, r"threads must be at most"),
-    ({"threads": 0}, r"threads must be a positive integer"),
-    ({"threads": -2}, r"threads must be a non-negative integer"),
-    ({"epochs": 10**9}, r"epochs must be at most 1,000,000"),
-    ({"epochs": 2.5}, r"epochs must be a non-negative integer"),
-    ({"seed": -1}, r"seed must be a non-negative integer"),
-    ({"seed": 2**32}, r"seed must be at most 4,294,967,295"),
+    ({"threads": 10**6}, r"threads must be an integer in \[1, .*got 1,000,000"),
+    ({"threads": 0}, r"threads must be an integer in \[1, .*got 0"),
+    ({"threads": -2}, r"threads must be an integer in \[1, .*got -2"),
+    ({"epochs": 10**9}, r"epochs must be an integer in \[1, 1,000,000\], got 1,000,000,000"),
+    ({"epochs": 2.5}, r"epochs must be an integer in \[1, .*got 2.5"),
+    ({"seed": -1}, r"seed must be an integer in \[0, .*got -1"),
+    ({"seed": 2**32}, r"seed must be an integer in \[0, 4,294,967,295\]"),
     ({"budget_seconds": 1e10}, r"budget per tier must be"),
     ({"rounds": 0}, r"rounds must be an integer in \[1, 10,000\]"),
     ({"budget_seconds": 2, "warmup_seconds": 3}, r"warm-up \(3 s\) must be shorter"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..arg_types import number, positive_int, tier_list
+from ..arg_types import call_timeout_value, positive_int, tier_list
 
 TIERS_HELP = (
     "comma-separated tier names, package.module:ClassName specs of Tier subclasses, or "
@@ -43,7 +43,7 @@ def add_call_timeout_argument(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument(
         "--call-timeout",
-        type=number(float, lambda v: 0 < v <= 7 * 24 * 3600, "seconds in (0, 604800]"),
+        type=call_timeout_value,
         default=DEFAULT_CALL_TIMEOUT,
         metavar="SECONDS",
         help="kill a tier's worker when one call takes longer than this, or than "

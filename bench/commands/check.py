@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..arg_types import epoch_count, positive_float, seed_value, thread_count
+from ..arg_types import epoch_count, l2_value, learning_rate_value, seed_value, thread_count
 from ..measure.check import CHECK_LEARNING_RATE
 from .arguments import (
     add_call_timeout_argument,
@@ -23,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     check.add_argument("--seed", type=seed_value, default=0)
     check.add_argument("--epochs", type=epoch_count, default=3)
-    check.add_argument("--learning-rate", type=positive_float, default=CHECK_LEARNING_RATE)
+    check.add_argument("--learning-rate", type=learning_rate_value, default=CHECK_LEARNING_RATE)
     check.add_argument(
         "--threads",
         type=thread_count,
@@ -37,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     check.add_argument(
         "--l2",
-        type=positive_float,
+        type=l2_value,
         default=None,
         metavar="LAMBDA",
         help="check under SLIM's L2 decay (default none); with either option the default "

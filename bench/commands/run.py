@@ -7,13 +7,15 @@ import sys
 from pathlib import Path
 
 from ..arg_types import (
+    budget_value,
     epoch_count,
-    positive_float,
+    learning_rate_value,
     positive_int,
     round_count,
     seed_value,
     share,
     thread_count,
+    warmup_value,
 )
 from .arguments import (
     add_call_timeout_argument,
@@ -45,13 +47,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--learning-rate",
-        type=positive_float,
+        type=learning_rate_value,
         default=1e-6,
         help="default 1e-6, the seed's value for its speed runs",
     )
     run.add_argument(
         "--budget",
-        type=positive_float,
+        type=budget_value,
         default=20.0,
         help="seconds per tier for warm-up and rounds (default 20)",
     )
@@ -63,7 +65,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--warmup",
-        type=positive_float,
+        type=warmup_value,
         default=None,
         help="warm-up seconds per tier (default 10%% of the budget, 0.2-3 s)",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..arg_types import float_list, positive_float, round_count, seed_value, thread_count, tier_list
+from ..arg_types import budget_value, float_list, round_count, seed_value, thread_count, tier_list
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -33,7 +33,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     scale.add_argument(
         "--budget",
-        type=positive_float,
+        type=budget_value,
         default=4.0,
         help="seconds per tier and dataset (default 4)",
     )

@@ -6,16 +6,29 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..arg_types import non_negative_int, number, positive_float, positive_int, share
-
-non_negative_float = number(float, lambda v: 0 <= v < float("inf"), "a finite number >= 0")
+from ..arg_types import (
+    budget_value,
+    call_steps_value,
+    cutoff_value,
+    epoch_count,
+    eval_every_value,
+    l2_value,
+    learning_rate_value,
+    non_negative_float,
+    positive_float,
+    positive_int,
+    save_top_k_value,
+    seed_value,
+    share,
+    thread_count,
+)
 
 
 def learning_rate(text: str) -> float | str:
     """``auto`` or a positive finite number."""
     if text.strip().lower() == "auto":
         return "auto"
-    return positive_float(text)
+    return learning_rate_value(text)
 
 
 def baseline_list(text: str) -> list[str]:
@@ -43,22 +56,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "synthetic-ml10m); see `slimbench datasets`")
     p.add_argument("--tier", default=None, help="tier to train with (default: the fastest "
                    "bitwise tier available)")
-    p.add_argument("--epochs", type=positive_int, default=10, help="epochs (default 10)")
+    p.add_argument("--epochs", type=epoch_count, default=10, help="epochs (default 10)")
     p.add_argument("--learning-rate", type=learning_rate, default="auto", help="a rate or "
                    "auto (default): 1 / max_u sum of u's squared ratings, no step overshoots")
-    p.add_argument("--seed", type=non_negative_int, default=0,
+    p.add_argument("--seed", type=seed_value, default=0,
                    help="seed of the sample stream and the holdout split (default 0)")
-    p.add_argument("--threads", type=positive_int, default=None,
+    p.add_argument("--threads", type=thread_count, default=None,
                    help="threads of the parallel tiers (default: all usable cores)")
     p.add_argument("--train-share", type=share, default=0.8,
                    help="share of interactions in the training split (default 0.8)")
     p.add_argument("--no-diagonal", action="store_true",
                    help="hold S[i, i] at 0 (SLIM's constraint)")
-    p.add_argument("--l2", type=non_negative_float, default=0.0, metavar="LAMBDA",
+    p.add_argument("--l2", type=l2_value, default=0.0, metavar="LAMBDA",
                    help="L2 decay: S[j,i] += lr * (err * r_j - LAMBDA * S[j,i]) (default 0)")
-    p.add_argument("--cutoff", type=positive_int, default=10, help="N of the top-N metrics "
+    p.add_argument("--cutoff", type=cutoff_value, default=10, help="N of the top-N metrics "
                    "(default 10)")
-    p.add_argument("--eval-every", type=non_negative_int, default=0, metavar="K",
+    p.add_argument("--eval-every", type=eval_every_value, default=0, metavar="K",
                    help="also evaluate every K epochs (default: after the last only)")
     p.add_argument("--baselines", type=baseline_list, default=list(BASELINES),
                    help=f"comma-separated, or none (default {','.join(BASELINES)})")
@@ -73,12 +86,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "instead of the seeded split; all of --dataset is then training")
     p.add_argument("--write-split", default=None, metavar="DIR",
                    help="write the split used as DIR/train.csv and DIR/test.csv (original ids)")
-    p.add_argument("--save-top-k", type=non_negative_int, default=100, metavar="K",
+    p.add_argument("--save-top-k", type=save_top_k_value, default=100, metavar="K",
                    help="save the K largest entries of each column of S (default 100; 0: no)")
     p.add_argument("--save-dense", action="store_true", help="also save S as a dense .npy")
-    p.add_argument("--predict-budget", type=positive_float, default=10.0, metavar="S",
+    p.add_argument("--predict-budget", type=budget_value, default=10.0, metavar="S",
                    help="seconds of the measurement that predicts the time (default 10)")
-    p.add_argument("--max-call-steps", type=positive_int, default=None, metavar="N",
+    p.add_argument("--max-call-steps", type=call_steps_value, default=None, metavar="N",
                    help="most steps per run call inside an epoch (default 2^21)")
     p.add_argument("--out", default=None, help="output folder (default reports/<date>-<time>)")
     p.add_argument("--force", action="store_true", help="replace a finished train.json in "

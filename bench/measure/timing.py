@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from ..impls import InvalidInputError, Tier
-from ..impls.base import MAX_STEPS
+from ..impls.limits import BUDGET, CALL_STEPS, MAX_STEPS, ROUNDS, WARMUP
 
 PROTOCOL_TEXT = (
     "Each tier is set up once (timed apart), warmed up in growing chunks that are not "
@@ -40,8 +40,6 @@ MIN_ROUNDS_WANTED = 5
 MIN_ROUND_SHARE = 0.1  # a round shorter than this share of the planned one is not worth it
 MIN_WARMUP_CHUNKS = 3  # one slow first call (lazy imports, page faults) must not calibrate
 REWARM_SHARE = 0.05  # of a round's steps, run untimed before it (TimingPlan.rewarm)
-MAX_BUDGET_SECONDS = 7 * 24 * 3600.0  # a week per tier: anything longer is a typo
-MAX_ROUNDS = 10_000
 
 
 @dataclass(frozen=True)
@@ -59,39 +57,18 @@ class TimingPlan:
     rewarm: bool = True
 
     def __post_init__(self) -> None:
-        budget, warmup = self.budget_seconds, self.warmup_seconds
-        if not (
-            isinstance(budget, (int, float))
-            and not isinstance(budget, bool)
-            and 0 < budget <= MAX_BUDGET_SECONDS
-        ):
-            raise InvalidInputError(
-                f"the time budget per tier must be a number of seconds in (0, "
-                f"{MAX_BUDGET_SECONDS:g}] (a week), got {budget!r}."
-            )
-        if (
-            isinstance(self.rounds, bool)
-            or not isinstance(self.rounds, int)
-            or not 1 <= self.rounds <= MAX_ROUNDS
-        ):
-            raise InvalidInputError(
-                f"rounds must be an integer in [1, {MAX_ROUNDS:,}], got {self.rounds!r}."
-            )
-        if warmup is not None and (
-            isinstance(warmup, bool) or not isinstance(warmup, (int, float)) or not warmup >= 0
-        ):
-            raise InvalidInputError(f"warm-up seconds must be >= 0, got {warmup!r}.")
-        if warmup is not None and warmup >= budget:
-            raise InvalidInputError(
-                f"the warm-up ({warmup:g} s) must be shorter than the budget per tier "
-                f"({budget:g} s), which it is part of; raise --budget or lower --warmup."
-            )
-        if self.call_steps is not None and not (
-            isinstance(self.call_steps, int) and 1 <= self.call_steps <= MAX_STEPS
-        ):
-            raise InvalidInputError(
-                f"steps per call must be an integer in [1, {MAX_STEPS:,}], got {self.call_steps!r}."
-            )
+        budget = BUDGET.check(self.budget_seconds)
+        ROUNDS.check(self.rounds)
+        warmup = self.warmup_seconds
+        if warmup is not None:
+            warmup = WARMUP.check(warmup)
+            if warmup >= budget:
+                raise InvalidInputError(
+                    f"the warm-up ({warmup:g} s) must be shorter than the budget per tier "
+                    f"({budget:g} s), which it is part of; raise --budget or lower --warmup."
+                )
+        if self.call_steps is not None:
+            CALL_STEPS.check(self.call_steps)
 
     @property
     def warmup(self) -> float:

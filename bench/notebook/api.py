@@ -17,6 +17,7 @@ from pathlib import Path
 from rich.console import Console
 
 from ..impls import get_tier
+from ..impls.limits import EPOCHS, LEARNING_RATE, SEED, thread_bound
 from ..measure.check import CHECK_LEARNING_RATE, check_dataset, check_tiers
 from ..measure.tier_selection import (
     USER_COMPANIONS,
@@ -79,6 +80,10 @@ def check(
     (default: every tier, or the ``tier_files`` alone where given). A failing tier is a
     verdict (``.passed`` is False), not an exception; a tier that cannot be loaded raises.
     """
+    for bound, value in ((SEED, seed), (EPOCHS, epochs), (LEARNING_RATE, learning_rate)):
+        bound.check(value)  # what `slimbench check` refuses, with its messages
+    if threads is not None:
+        thread_bound().check(threads)
     names = _selected(tiers, tier_files, companions=False)
     options = {split_width(n)[0]: tier_options(split_width(n)[0], threads) for n in names}
     verdicts = check_tiers(

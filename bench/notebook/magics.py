@@ -23,7 +23,7 @@ from pathlib import Path
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.display import HTML, display
 
-from ..arg_types import positive_float, round_count, tier_list
+from ..arg_types import budget_value, positive_float, round_count, tier_list
 from ..impls import SlimBenchError, get_tier
 from ..impls.registry import drop_session_tier
 from ..impls.user_tier import load_tier_file
@@ -54,7 +54,7 @@ def _tier_parser() -> _Parser:
 def _run_parser() -> _Parser:
     p = _Parser(prog="%slimbench_run", add_help=False)
     p.add_argument("names", nargs="*")
-    p.add_argument("--budget", type=positive_float, default=20.0)
+    p.add_argument("--budget", type=budget_value, default=20.0)
     p.add_argument("--dataset", default="synthetic-ml10m")
     p.add_argument("--tiers", type=tier_list, default=None)
     p.add_argument("--rounds", type=round_count, default=7)

@@ -28,10 +28,29 @@ RESERVE_NAME = ".slimbench.reserve"
 RESERVE_BYTES = 4 << 20
 
 
+def _windows_pid_alive(pid: int) -> bool:
+    """Windows' answer: ``os.kill(pid, 0)`` there would terminate the process, not probe it."""
+    import ctypes  # imported where used: only Windows takes this path
+
+    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+    if not handle:
+        return kernel32.GetLastError() == 5  # ERROR_ACCESS_DENIED: it exists, not ours
+    try:
+        code = ctypes.c_ulong()
+        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+            return True  # cannot tell: keep the lock rather than take a live run's folder
+        return code.value == 259  # STILL_ACTIVE
+    finally:
+        kernel32.CloseHandle(handle)
+
+
 def pid_alive(pid: int) -> bool:
     """True where a process ``pid`` exists (it may belong to another user)."""
     if pid <= 0:
         return False
+    if os.name == "nt":
+        return _windows_pid_alive(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

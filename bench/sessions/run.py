@@ -34,8 +34,7 @@ from ..impls import (
     prepare_urm,
     tier_names,
 )
-from ..impls.base import MAX_SEED, check_count
-from ..impls.cython_parallel import max_threads
+from ..impls.limits import CALL_TIMEOUT, EPOCHS, LEARNING_RATE, SEED, TRAIN_SHARE, thread_bound
 from ..impls.registry import floor_for
 from ..impls.slim import SlimOptions
 from ..measure import noise
@@ -68,8 +67,6 @@ from ..output.results import (
     write_results,
 )
 from ..version import __version__
-
-MAX_EPOCHS = 10**6  # the extrapolation's horizon; beyond it the figure means nothing
 
 
 class RunFailed(SlimBenchError):
@@ -128,11 +125,15 @@ class Runner:
         if twice:
             raise InvalidInputError(f"tier(s) listed more than once: {', '.join(twice)}.")
         if options.threads is not None:
-            check_count(options.threads, "threads", max_threads())
-            if options.threads < 1:
-                raise InvalidInputError("threads must be a positive integer, got 0.")
-        check_count(options.seed, "seed", MAX_SEED)
-        check_count(options.epochs, "epochs", MAX_EPOCHS)
+            thread_bound().check(options.threads)
+        for bound, value in (
+            (SEED, options.seed),
+            (EPOCHS, options.epochs),  # the extrapolation's horizon
+            (LEARNING_RATE, options.learning_rate),
+            (TRAIN_SHARE, options.train_share),
+            (CALL_TIMEOUT, options.call_timeout),
+        ):
+            bound.check(value)  # the messages of the command's own options
         # a scratch folder (keep_files False) is this run's own, removed at its end
         self._scratch = not options.keep_files and options.out_dir is None
         scratch = Path(tempfile.mkdtemp(prefix="slimbench-run-")) if self._scratch else None

@@ -38,6 +38,18 @@ from ..impls import (
     tier_names,
 )
 from ..impls.base import unsupported_slim_message
+from ..impls.limits import (
+    BUDGET,
+    CALL_STEPS,
+    CUTOFF,
+    EPOCHS,
+    EVAL_EVERY,
+    LEARNING_RATE,
+    SAVE_TOP_K,
+    SEED,
+    TRAIN_SHARE,
+    thread_bound,
+)
 from ..impls.slim import SlimOptions
 from ..interrupts import stops_deferred
 from ..measure.machine import machine_metadata
@@ -104,11 +116,22 @@ def default_tier() -> str:
 
 def check_options(o: TrainOptions) -> tuple[str, SlimOptions]:
     """The tier to train and SLIM's options; refuses what cannot train, before any loading."""
-    for name, value in (("--epochs", o.epochs), ("--cutoff", o.cutoff)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InvalidInputError(f"{name} must be a positive integer, got {value!r}.")
-    if o.eval_every < 0 or o.save_top_k < 0:
-        raise InvalidInputError("--eval-every and --save-top-k must be integers >= 0.")
+    for bound, value in (
+        (EPOCHS, o.epochs),
+        (SEED, o.seed),
+        (TRAIN_SHARE, o.train_share),
+        (CUTOFF, o.cutoff),
+        (EVAL_EVERY, o.eval_every),
+        (SAVE_TOP_K, o.save_top_k),
+        (BUDGET, o.predict_budget),
+    ):
+        bound.check(value)  # the messages of the command's own options
+    if o.threads is not None:
+        thread_bound().check(o.threads)
+    if o.learning_rate != "auto":
+        LEARNING_RATE.check(o.learning_rate)
+    if o.max_call_steps is not None:
+        CALL_STEPS.check(o.max_call_steps)
     unknown = [b for b in o.baselines if b not in BASELINES]
     if unknown:
         raise InvalidInputError(
