@@ -7,8 +7,11 @@ import json
 import pytest
 
 from slimbench.cli import main
+from slimbench.data.synthetic import GENERATOR_VERSIONS
 from slimbench.output.history import MAX_COMMIT_LABELS, Point, Series, collect, commit_labels
 from slimbench.output.plots import series_style
+
+TASTES = GENERATOR_VERSIONS["tastes"]  # the generator of the runs made here
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +51,7 @@ def _pytest_benchmark(tmp_path, cpu):
                     "train_nnz": 1000,
                     "epochs": 10,
                     "dataset": "synthetic-tiny",
-                    "generator": "tastes-1",
+                    "generator": TASTES,
                 },
                 "stats": {"median": 1.0, "data": [1.0, 1.0, 1.0]},
             }
@@ -101,11 +104,11 @@ def test_history_groups_by_machine_and_dataset(real_doc, tmp_path, capsys):
     _pytest_benchmark(tmp_path, "EPYC")
     series = {s.key: s for s in collect([tmp_path])}
     assert set(series) == {
-        "synthetic-tiny [tastes-1] on EPYC, 2 cores",
-        "synthetic-tiny [tastes-1] on Xeon, 2 cores",
-        "synthetic-ml10m [tastes-1] on EPYC, 2 cores",
+        f"synthetic-tiny [{TASTES}] on EPYC, 2 cores",
+        f"synthetic-tiny [{TASTES}] on Xeon, 2 cores",
+        f"synthetic-ml10m [{TASTES}] on EPYC, 2 cores",
     }
-    rand = series["synthetic-tiny [tastes-1] on EPYC, 2 cores"].tiers["cython-rand"]
+    rand = series[f"synthetic-tiny [{TASTES}] on EPYC, 2 cores"].tiers["cython-rand"]
     assert [p.median for p in rand] == [40000.0, 44000.0, 40000.0]  # time order; pytest last
     # pytest-benchmark rows carry the commit its file recorded
     assert [p.commit for p in rand] == ["aaaaaaa111", "bbbbbbb222", "ddddddd444"]
@@ -113,7 +116,7 @@ def test_history_groups_by_machine_and_dataset(real_doc, tmp_path, capsys):
     assert main(["history", str(tmp_path), "--out", str(out)]) == 0
     assert len(list(out.glob("history-*.png"))) == 3
     csv = (out / "history.csv").read_text()
-    assert '"synthetic-tiny [tastes-1] on Xeon, 2 cores",cython-rand,1,' in csv
+    assert f'"synthetic-tiny [{TASTES}] on Xeon, 2 cores",cython-rand,1,' in csv
     assert main(["history", str(tmp_path / "nothing-here")]) == 2
 
 
@@ -142,7 +145,7 @@ def test_commit_labels_are_once_per_run_and_thinned():
 def test_history_keeps_the_generators_apart(real_doc, tmp_path):
     """One spec, two generators: two series; a run from before results named the generator
     (no `generator` field) joins today's runs of the first generator (structure=none)."""
-    assert real_doc["dataset"]["generator"] == "tastes-1"
+    assert real_doc["dataset"]["generator"] == GENERATOR_VERSIONS["tastes"]
     runs = [
         ("new", "synthetic-ml10m", "tastes-1", 50000.0),
         ("first-today", "synthetic-ml10m:structure=none", "popularity-1", 60000.0),
