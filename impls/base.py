@@ -14,8 +14,11 @@ which yields the same sequence either way. cython-rand keeps libc ``rand()``.
 from __future__ import annotations
 
 import abc
+import inspect
 import math
 import numbers
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
@@ -107,6 +110,11 @@ class Tier(abc.ABC):
 
     Subclasses set the class attributes and implement :meth:`_setup`, :meth:`_run` and
     :meth:`similarity`. Validation happens here, once; ``_run`` trusts its arguments.
+
+    Every hook the harness reads of a tier is declared on this class with its default (the
+    optional ones below "The harness's optional hooks"): the harness reads them as plain
+    attributes, never by probing, and its worker hands out by name only those listed in
+    :data:`REPORTED_ATTRIBUTES`, :data:`SETTABLE_ATTRIBUTES` and :data:`CALLED_HOOKS`.
     """
 
     #: registry name, e.g. ``"cython-rand"``
@@ -143,6 +151,81 @@ class Tier(abc.ABC):
     similarity_is_distributed: ClassVar[bool] = False
     #: True where the tier implements SLIM's options (``no_diagonal``, ``l2``; impls/slim.py)
     supports_slim_options: ClassVar[bool] = False
+
+    #: set by the constructor and kept by :meth:`run`: steps done over the tier's life, their
+    #: summed squared error, and the step at which the loss became non-finite (None while
+    #: training is sound)
+    steps_done: int
+    loss: float
+    diverged_at: int | None
+
+    # -- The harness's optional hooks: each has its default here ---------------------------
+
+    #: the float type of the ratings the tier reads (and of S); a floor's expected checksums
+    #: and the audit of a floor's timed work take the ratings in this type
+    dtype: ClassVar[type] = np.float64
+    #: the Cython source the tier compiles, beside its module (``slimbench annotate``)
+    cython_source: ClassVar[str | None] = None
+    #: the file holding the step loop where the source includes it (a ``.pxi`` beside it)
+    cython_loop_source: ClassVar[str | None] = None
+    #: a user's ``.pyx``, wherever it lives (it takes the place of ``cython_source``)
+    cython_source_path: ClassVar[str | os.PathLike | None] = None
+    #: seconds spent compiling: for a class from a user's file its build (0.0 on a cache
+    #: hit), for a tier that compiles in its setup (Numba) this setup's compilation
+    compile_seconds: float | None = None
+    #: seconds the first compilation in this process took (a JIT compiles once per process);
+    #: the harness reports it before ``compile_seconds``
+    first_compile_seconds: ClassVar[float | None] = None
+    #: True where a user's file was not compiled but taken from the build cache
+    build_cache_hit: ClassVar[bool] = False
+    #: threads (or cores) the prepared tier keeps busy
+    threads: int = 1
+    #: sentences the report adds about the prepared tier (a layout that fell back, a cluster's
+    #: dashboard address, where a user's file came from)
+    notes: Sequence[str] = ()
+    #: the loss a user's ``train_steps`` returned last (said where the loss diverged)
+    last_returned_loss: float | None = None
+    #: the cross-check sets it True: a user's loop is also checked to leave ``samples`` alone
+    watch_samples: bool = False
+    #: a floor's sums over every profile entry read so far: ratings, item ids, and the count
+    #: of entries (class "baseline"; None where the tier is no floor)
+    rating_checksum: float | None = None
+    index_checksum: int | None = None
+    entries_read: int | None = None
+
+    def modified_inputs(self) -> list[str]:
+        """The input arrays (and ``samples``) the tier's loop wrote into: a user's loop must
+        leave them alone. The project's tiers write none."""
+        return []
+
+    def worker_memory(self) -> list[dict] | None:
+        """Resident bytes (``start_bytes``, ``peak_bytes``) of each process the tier runs its
+        blocks in beyond its own (Dask workers); None where it runs in its own process only."""
+        return None
+
+    def expected_checksums(self, draws: np.ndarray) -> tuple[float, int, int]:
+        """What reading the profiles of ``draws`` must give a floor: (ratings, item ids,
+        entries). Class "baseline" only."""
+        raise NotImplementedError(f"tier {self.name!r} is no floor: it has no checksums")
+
+    def top_k(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k largest entries of each column of S, (indices, values) of shape (k, n_items):
+        for a tier whose S is distributed, gathered without building the dense S."""
+        raise NotImplementedError(
+            f"tier {self.name!r} keeps S in this process: use similarity()"
+        )
+
+    def report(self, attribute: str) -> object:
+        """The value of one of :data:`REPORTED_ATTRIBUTES` (the worker's ``get``)."""
+        return getattr(self, contract_name(attribute, REPORTED_ATTRIBUTES, "reported"))
+
+    def configure(self, attribute: str, value: object) -> None:
+        """Set one of :data:`SETTABLE_ATTRIBUTES` (the worker's ``set``)."""
+        setattr(self, contract_name(attribute, SETTABLE_ATTRIBUTES, "settable"), value)
+
+    def call_hook(self, method: str, *args: object) -> object:
+        """Call one of :data:`CALLED_HOOKS` (the worker's ``call``)."""
+        return getattr(self, contract_name(method, CALLED_HOOKS, "called"))(*args)
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
@@ -314,3 +397,52 @@ class ReplayTier(Tier):
             )
         idx = np.ascontiguousarray(idx, dtype=np.int64)
         return self._account(idx.size, self._replay, idx)
+
+
+# -- The contract's names, as the harness's worker speaks them ---------------------------------
+
+#: attributes of a live tier the harness reads through its worker, by name
+REPORTED_ATTRIBUTES: tuple[str, ...] = (
+    "steps_done",
+    "loss",
+    "diverged_at",
+    "last_returned_loss",
+    "entries_read",
+    "rating_checksum",
+    "index_checksum",
+)
+#: attributes of a live tier the harness sets through its worker
+SETTABLE_ATTRIBUTES: tuple[str, ...] = ("watch_samples",)
+#: methods of a live tier the harness calls through its worker, by name
+CALLED_HOOKS: tuple[str, ...] = ("modified_inputs", "worker_memory", "expected_checksums", "top_k")
+#: what a class of exactness "baseline" defines itself: the baseline check reads them
+BASELINE_HOOKS: tuple[str, ...] = (
+    "expected_checksums",
+    "rating_checksum",
+    "index_checksum",
+    "entries_read",
+)
+
+
+class ContractError(InvalidInputError, AttributeError):
+    """A hook asked for by a name the Tier contract does not declare (a misspelling)."""
+
+
+def contract_name(name: object, declared: tuple[str, ...], kind: str) -> str:
+    """``name`` if it is one of ``declared``; else a ContractError naming those it may be."""
+    if name not in declared:
+        raise ContractError(
+            f"{name!r} is not a {kind} hook of the Tier contract (impls/base.py); the "
+            f"{kind} ones are {', '.join(declared)}."
+        )
+    return str(name)
+
+
+def defines_hook(cls: type, hook: str) -> bool:
+    """True if ``cls`` itself, below the contract, sets or annotates ``hook``."""
+    return any(
+        hook in vars(k) or hook in inspect.get_annotations(k)
+        for k in cls.__mro__
+        if k.__module__ != __name__ and k is not object
+    )
+

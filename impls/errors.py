@@ -33,6 +33,9 @@ class TrainingDiverged(SlimBenchError, ArithmeticError):
     error made the loss non-finite. Steps before it were applied; it and later ones were not.
     """
 
+    #: the loss a user's ``train_steps`` returned last, where the harness's worker knew it
+    last_returned_loss: float | None = None
+
     def __init__(self, tier: str, step: int) -> None:
         self.tier = tier
         self.step = step

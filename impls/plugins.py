@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 
-from .base import EXACTNESS_CLASSES, ReplayTier, Tier
+from .base import BASELINE_HOOKS, EXACTNESS_CLASSES, ReplayTier, Tier, defines_hook
 from .errors import SlimBenchError
 from .registry import get_tier, register, tier_names
 
@@ -40,8 +40,6 @@ PROBE_TIMEOUT = 5.0
 STARTUP_ALLOWANCE = 60.0
 #: "entry point -> why it could not be loaded", for `slimbench tiers`
 PLUGIN_ERRORS: dict[str, str] = {}
-#: what the baseline check reads from a floor (bench/measure/check.py)
-BASELINE_HOOKS = ("expected_checksums", "rating_checksum", "index_checksum", "entries_read")
 _UNSELECTABLE = re.compile(r"[,@:\s]")
 _ANSWER = "slimbench-probe-answer:"
 
@@ -107,7 +105,7 @@ def check_tier_class(cls: object, where: str) -> type[Tier]:
             "(its replay of given indices is how it is checked)."
         )
     if cls.exactness == "baseline":
-        absent = [hook for hook in BASELINE_HOOKS if not _declares(cls, hook)]
+        absent = [hook for hook in BASELINE_HOOKS if not defines_hook(cls, hook)]
         if absent:
             raise TierClassError(
                 f"{where}: exactness 'baseline' is checked by the checksums of what it reads, "
@@ -119,13 +117,6 @@ def check_tier_class(cls: object, where: str) -> type[Tier]:
     if not isinstance(cls.description, str):
         raise TierClassError(f"{where}: the description is {cls.description!r}, not a string.")
     return cls
-
-
-def _declares(cls: type, attribute: str) -> bool:
-    """True if ``cls`` has ``attribute`` or declares it (an annotation set at setup)."""
-    return hasattr(cls, attribute) or any(
-        attribute in getattr(k, "__annotations__", {}) for k in cls.__mro__
-    )
 
 
 def _register_external(cls: type[Tier], origin: dict, where: str) -> str:

@@ -2,7 +2,7 @@
 
 A user's file, a ``module:Class`` spec or a plugin is code the harness has not read: it is
 imported in a throw-away worker (tier_process.describe_in_worker), which reports the
-class's name, exactness and the rest of the contract's class attributes. The parent
+class's name, exactness and the rest of the contract's class attributes (impls/base.py). The parent
 registers a stand-in class carrying them, so that every command selects, checks, times
 and reports the tier by name as it does a built-in one, while the tier's code runs only
 in worker processes (tier_process.RemoteTier).
@@ -15,6 +15,8 @@ import re
 import tempfile
 from pathlib import Path
 from typing import ClassVar
+
+import numpy as np
 
 from ..impls import Tier, get_tier, register, tier_names
 from ..impls.errors import SlimBenchError, TierUnavailableError
@@ -76,6 +78,7 @@ def stand_in(described: dict) -> type[OutsideTier]:
         "compile_seconds": described.get("compile_seconds"),
         "build_cache_hit": described.get("build_cache_hit", False),
         "audit_stream": described.get("audit_stream"),
+        "dtype": np.dtype(described.get("dtype", "<f8")).type,
         "described": described,
         "__signature__": _signature(described["parameters"]),
         "__module__": __name__,

@@ -468,7 +468,7 @@ class Runner:
                 entry["error"] = f"audit: {exc}"
         if tier.process.alive:
             try:
-                memory = tier.call("worker_memory")
+                memory = tier.call_hook("worker_memory")
                 if memory is not None:
                     self.entries[name]["workers"] = memory
             except SlimBenchError as exc:
@@ -489,9 +489,9 @@ class Runner:
         )
         if cls.exactness == "baseline":
             subject.checksums = (
-                float(tier.get("rating_checksum")),
-                int(tier.get("index_checksum")),
-                int(tier.get("entries_read")),
+                float(tier.report("rating_checksum")),
+                int(tier.report("index_checksum")),
+                int(tier.report("entries_read")),
             )
             subject.dtype = cls.dtype
         else:
