@@ -18,14 +18,15 @@ import inspect
 import math
 import numbers
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 import numpy as np
 
 from ._compiled import load_compiled
-from .errors import InvalidInputError, TrainingDiverged
+from .errors import InvalidInputError, TierClassError, TrainingDiverged
 from .slim import SlimOptions
 from .urm import TrainingData, prepare_urm
 
@@ -86,12 +87,21 @@ def check_count(value: object, what: str, upper: int | None = None) -> int:
 
 def unsupported_slim_message(tier: str, slim: SlimOptions) -> str:
     """The one line that refuses SLIM options on a tier that does not implement them."""
-    from .registry import slim_capable_tiers  # the registry imports this module
-
     return (
         f"tier {tier!r} does not support the SLIM options ({slim.describe()}): it stays the "
-        f"seed's plain MSE step. Use {', '.join(slim_capable_tiers())}."
+        f"seed's plain MSE step. Use {', '.join(_slim_capable_tiers())}."
     )
+
+
+#: the registered tiers that implement SLIM's options, in order: the registry installs its
+#: lister here (set_slim_capable_lister), for it imports this module and not the reverse
+_slim_capable_tiers: Callable[[], Sequence[str]] = tuple
+
+
+def set_slim_capable_lister(lister: Callable[[], Sequence[str]]) -> None:
+    """Name the function that lists the SLIM-capable tiers (the registry calls it once)."""
+    global _slim_capable_tiers
+    _slim_capable_tiers = lister
 
 
 @dataclass(frozen=True)
@@ -446,3 +456,65 @@ def defines_hook(cls: type, hook: str) -> bool:
         if k.__module__ != __name__ and k is not object
     )
 
+
+# -- The one check of a tier class, at its registration ----------------------------------------
+
+_UNSELECTABLE = re.compile(r"[,@:\s]")
+
+
+def check_tier_class(cls: object, where: str) -> type[Tier]:
+    """``cls`` if it is a concrete Tier subclass that can be registered, selected and
+    checked; else a TierClassError (an InvalidInputError) in one line that starts with
+    ``where``."""
+    if not (isinstance(cls, type) and issubclass(cls, Tier)):
+        raise TierClassError(
+            f"{where} is {cls!r}, not a subclass of slimbench.impls.Tier; see the README, "
+            "'Your own tier'."
+        )
+    missing = [a for a in ("name", "exactness", "description") if not hasattr(cls, a)]
+    if missing:
+        raise TierClassError(f"{where}: the class sets no {', '.join(missing)}.")
+    name = cls.name
+    if not isinstance(name, str) or not name or not name.isprintable() or name != name.strip():
+        kind = "" if isinstance(name, str) else f" ({type(name).__name__}); set name to a string"
+        raise TierClassError(
+            f"{where}: the tier name is {name!r}{kind}: a tier's name must be printable text "
+            "without control characters or surrounding spaces."
+        )
+    if name == "all" or _UNSELECTABLE.search(name):
+        raise TierClassError(
+            f"{where}: the tier name {name!r} cannot be selected with --tiers; use one word "
+            "without ',', '@', ':' or spaces, other than 'all'."
+        )
+    if cls.exactness not in EXACTNESS_CLASSES:
+        raise TierClassError(
+            f"{where}: exactness {cls.exactness!r} is not one of {', '.join(EXACTNESS_CLASSES)}."
+        )
+    tolerance = cls.tolerance
+    if cls.exactness == "close" and (
+        isinstance(tolerance, bool)
+        or not isinstance(tolerance, (int, float))
+        or not 0 < tolerance < 1
+    ):  # a tolerance of 1 would pass any S at all
+        raise TierClassError(
+            f"{where}: tier {name!r} is of class close with tolerance {tolerance!r}; it must be "
+            "a number in (0, 1) (max|S - S_ref| <= tolerance * max|S_ref|)."
+        )
+    if cls.exactness == "replay" and not issubclass(cls, ReplayTier):
+        raise TierClassError(
+            f"{where}: exactness 'replay' needs a subclass of slimbench.impls.ReplayTier "
+            "(its replay of given indices is how it is checked)."
+        )
+    if cls.exactness == "baseline":
+        absent = [hook for hook in BASELINE_HOOKS if not defines_hook(cls, hook)]
+        if absent:
+            raise TierClassError(
+                f"{where}: exactness 'baseline' is checked by the checksums of what it reads, "
+                f"and the class has no {', '.join(absent)} (see slimbench.impls.floor)."
+            )
+    if inspect.isabstract(cls):
+        methods = ", ".join(sorted(cls.__abstractmethods__))
+        raise TierClassError(f"{where}: the class does not implement {methods}.")
+    if not isinstance(cls.description, str):
+        raise TierClassError(f"{where}: the description is {cls.description!r}, not a string.")
+    return cls

@@ -15,6 +15,10 @@ class InvalidInputError(SlimBenchError, ValueError):
     """An argument or a matrix handed to a tier is not usable."""
 
 
+class TierClassError(InvalidInputError):
+    """A class (or the ``module:Class`` spec or entry point naming it) that is no usable Tier."""
+
+
 class UnknownTierError(SlimBenchError, KeyError):
     """No tier is registered under the name asked for."""
 

@@ -179,3 +179,27 @@ def test_the_parent_refuses_an_undeclared_name_before_asking_the_worker():
         remote.call_hook("worker_memroy")
     with pytest.raises(ContractError, match="'watch' is not a settable hook"):
         remote.configure("watch", True)
+
+
+# -- one class check, at registration --------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["cython-rand", "floor", "python-naive"])
+def test_a_stand_in_passes_the_registrys_class_check_for_every_exactness(name):
+    from slimbench.impls import get_tier, registered
+    from slimbench.measure.outside_tiers import stand_in
+
+    described = {**describe(get_tier(name)), "name": f"outside-{name}"}
+    with registered(stand_in(described)) as cls:
+        assert cls.exactness == get_tier(name).exactness
+        assert cls.dtype is get_tier(name).dtype
+
+
+def test_register_refuses_what_the_plugins_refuse():
+    from slimbench.impls import register
+    from slimbench.impls.errors import TierClassError
+    from slimbench.impls.python_indptr import PythonIndptr
+
+    unusable = type("Unusable", (PythonIndptr,), {"name": "un-usable", "exactness": "replay"})
+    with pytest.raises(TierClassError, match="needs a subclass of slimbench.impls.ReplayTier"):
+        register(unusable)

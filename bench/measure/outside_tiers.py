@@ -18,7 +18,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..impls import Tier, get_tier, register, tier_names
+from ..impls import ReplayTier, Tier, get_tier, register, tier_names
 from ..impls.errors import SlimBenchError, TierUnavailableError
 from ..impls.registry import set_plugin_loader
 from .tier_process import SETUP_TIMEOUT, describe_in_worker
@@ -49,6 +49,27 @@ class OutsideTier(Tier):
 
     def similarity(self):  # pragma: no cover - never set up
         raise NotImplementedError
+
+
+class OutsideReplayTier(OutsideTier, ReplayTier):
+    """The stand-in of a replay tier: a ReplayTier, as the registry's class check asks."""
+
+    def _replay(self, indices):  # pragma: no cover - never set up
+        raise NotImplementedError
+
+
+class OutsideFloor(OutsideTier):
+    """The stand-in of a floor: it declares the checksums the worker's floor keeps."""
+
+    rating_checksum: float
+    index_checksum: int
+    entries_read: int
+
+    def expected_checksums(self, draws):  # pragma: no cover - never set up
+        raise NotImplementedError
+
+
+_STAND_IN_BASES = {"replay": OutsideReplayTier, "baseline": OutsideFloor}
 
 
 def _signature(parameters: list[str]) -> inspect.Signature:
@@ -86,7 +107,8 @@ def stand_in(described: dict) -> type[OutsideTier]:
     }
     if described.get("cython_source_path"):
         attrs["cython_source_path"] = Path(described["cython_source_path"])
-    return type("Outside_" + re.sub(r"\W", "_", described["name"]), (OutsideTier,), attrs)
+    base = _STAND_IN_BASES.get(described["exactness"], OutsideTier)
+    return type("Outside_" + re.sub(r"\W", "_", described["name"]), (base,), attrs)
 
 
 def _same_origin(a: dict, b: dict) -> bool:

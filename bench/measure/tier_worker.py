@@ -77,7 +77,7 @@ def load_tier_class(name: str, origin: dict):
             return get_tier(load_checked_tier_file(origin["path"]))
         return get_tier(load_tier_file(origin["path"]))
     if kind == "class":
-        from ..impls.plugins import load_class_spec
+        from ..impls.registry import load_class_spec
 
         return get_tier(load_class_spec(origin["spec"]))
     if kind == "plugin":
@@ -100,7 +100,8 @@ def _load_entry_point(spec: str) -> str:
     """Register the one plugin tier ``spec`` ("name = module:Class") names; not the others."""
     from importlib.metadata import entry_points
 
-    from ..impls.plugins import ENTRY_POINT_GROUP, _register_external, check_tier_class
+    from ..impls.plugins import ENTRY_POINT_GROUP
+    from ..impls.registry import register_external
 
     name = spec.partition("=")[0].strip()
     for ep in entry_points(group=ENTRY_POINT_GROUP):
@@ -112,7 +113,7 @@ def _load_entry_point(spec: str) -> str:
                 "distribution": dist.name if dist is not None else None,
                 "entry_point": f"{ep.name} = {ep.value}",
             }
-            return _register_external(check_tier_class(ep.load(), where), origin, where)
+            return register_external(ep.load(), origin, where)
     raise LookupError(f"no entry point {name!r} in the group {ENTRY_POINT_GROUP!r}")
 
 
