@@ -22,7 +22,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..version import __version__
 from ..data.synthetic import expected_profile_length
 from ..figures.noise_record import grouped_warnings
 from ..host import available_memory, usable_cores
@@ -68,6 +67,7 @@ from ..output.results import (
     summarize_entry,
     write_results,
 )
+from ..version import __version__
 
 MAX_EPOCHS = 10**6  # the extrapolation's horizon; beyond it the figure means nothing
 

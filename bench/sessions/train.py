@@ -22,7 +22,6 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..version import __version__
 from ..data.datasets import Dataset
 from ..data.train_split import Split
 from ..formatting import human_duration, human_rate, seconds_pair
@@ -54,6 +53,7 @@ from ..quality.metrics import METRICS
 from ..training.learning_rate import AUTO_RULE, overshoot_share, step_bound
 from ..training.train_results import new_document, write_train_results
 from ..training.training import MAX_CALL_STEPS, EpochRecord, Prediction, predict, run_epoch
+from ..version import __version__
 
 #: dense n x n float64 matrices a baseline holds at its peak: the gram matrix with its
 #: sparse product, then (EASE) the inverse, its triangles and the result, (item-KNN) the
