@@ -203,3 +203,24 @@ def test_register_refuses_what_the_plugins_refuse():
     unusable = type("Unusable", (PythonIndptr,), {"name": "un-usable", "exactness": "replay"})
     with pytest.raises(TierClassError, match="needs a subclass of slimbench.impls.ReplayTier"):
         register(unusable)
+
+
+# -- the audit subject, built in one place ---------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["python-naive", "floor", "cython-rand"])
+def test_subject_for_takes_what_the_audit_needs_of_a_live_tier(name, check_urm):
+    from slimbench.impls import get_tier
+    from slimbench.measure.timed_audit import subject_for
+
+    cls = get_tier(name)
+    tier = create(name, check_urm, seed=0, learning_rate=1e-3)
+    tier.run(7)
+    items = np.array([0, 2])
+    subject = subject_for(name, cls, tier, [3, 4], items)
+    assert (subject.exactness, subject.steps) == (cls.exactness, 7)
+    if cls.exactness == "baseline":
+        assert subject.columns is None and subject.checksums[2] == tier.entries_read
+    else:
+        assert np.array_equal(subject.columns, tier.similarity()[:, items])
+        assert subject.stream == ("libc-rand" if name == "cython-rand" else "pcg64")

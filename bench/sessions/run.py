@@ -54,7 +54,7 @@ from ..measure.tier_process import (
     kill_all_workers,
 )
 from ..measure.tier_selection import split_width, tier_options
-from ..measure.timed_audit import AuditSubject, audit_subjects
+from ..measure.timed_audit import AuditSubject, audit_subjects, subject_for
 from ..measure.timing import PROTOCOL_TEXT, REWARM_TEXT, TierClock, TimingPlan
 from ..output.console import wide_console
 from ..output.outdir import OutputLock, default_out_dir, prepare_out_dir
@@ -479,25 +479,9 @@ class Runner:
     # -- the audit of the timed work (slimbench.measure.timed_audit) ---------------------
 
     def _audit_subject(self, name: str, tier: RemoteTier) -> AuditSubject:
-        cls = tier.cls
-        subject = AuditSubject(
-            name=name,
-            exactness=cls.exactness,
-            tolerance=cls.tolerance,
-            calls=list(tier.calls),
-            stream=cls.audit_stream if cls.exactness == "replay" else "pcg64",
-        )
-        if cls.exactness == "baseline":
-            subject.checksums = (
-                float(tier.report("rating_checksum")),
-                int(tier.report("index_checksum")),
-                int(tier.report("entries_read")),
-            )
-            subject.dtype = cls.dtype
-        else:
-            subject.columns = tier.columns(self._audit_items)
-            subject.rerun = self._rerun(name, cls, list(tier.calls))
-        return subject
+        calls = list(tier.calls)
+        rerun = self._rerun(name, tier.cls, calls)
+        return subject_for(name, tier.cls, tier, calls, self._audit_items, rerun)
 
     def _rerun(self, name: str, cls: type, calls: list[int]):
         """S[:, items] of a fresh copy of the tier after its own call pattern cut at n steps."""
