@@ -14,15 +14,19 @@ which yields the same sequence either way. cython-rand keeps libc ``rand()``.
 from __future__ import annotations
 
 import abc
+import inspect
 import math
 import numbers
+import os
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 import numpy as np
 
 from ._compiled import load_compiled
-from .errors import InvalidInputError, TrainingDiverged
+from .errors import InvalidInputError, TierClassError, TrainingDiverged
 from .limits import (  # noqa: F401 - MAX_SEED, MAX_STEPS, check_count: where importers found them
     LEARNING_RATE,
     MAX_SEED,
@@ -62,12 +66,21 @@ def check_learning_rate(learning_rate: object) -> float:
 
 def unsupported_slim_message(tier: str, slim: SlimOptions) -> str:
     """The one line that refuses SLIM options on a tier that does not implement them."""
-    from .registry import slim_capable_tiers  # the registry imports this module
-
     return (
         f"tier {tier!r} does not support the SLIM options ({slim.describe()}): it stays the "
-        f"seed's plain MSE step. Use {', '.join(slim_capable_tiers())}."
+        f"seed's plain MSE step. Use {', '.join(_slim_capable_tiers())}."
     )
+
+
+#: the registered tiers that implement SLIM's options, in order: the registry installs its
+#: lister here (set_slim_capable_lister), for it imports this module and not the reverse
+_slim_capable_tiers: Callable[[], Sequence[str]] = tuple
+
+
+def set_slim_capable_lister(lister: Callable[[], Sequence[str]]) -> None:
+    """Name the function that lists the SLIM-capable tiers (the registry calls it once)."""
+    global _slim_capable_tiers
+    _slim_capable_tiers = lister
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,11 @@ class Tier(abc.ABC):
 
     Subclasses set the class attributes and implement :meth:`_setup`, :meth:`_run` and
     :meth:`similarity`. Validation happens here, once; ``_run`` trusts its arguments.
+
+    Every hook the harness reads of a tier is declared on this class with its default (the
+    optional ones below "The harness's optional hooks"): the harness reads them as plain
+    attributes, never by probing, and its worker hands out by name only those listed in
+    :data:`REPORTED_ATTRIBUTES`, :data:`SETTABLE_ATTRIBUTES` and :data:`CALLED_HOOKS`.
     """
 
     #: registry name, e.g. ``"cython-rand"``
@@ -122,6 +140,81 @@ class Tier(abc.ABC):
     similarity_is_distributed: ClassVar[bool] = False
     #: True where the tier implements SLIM's options (``no_diagonal``, ``l2``; impls/slim.py)
     supports_slim_options: ClassVar[bool] = False
+
+    #: set by the constructor and kept by :meth:`run`: steps done over the tier's life, their
+    #: summed squared error, and the step at which the loss became non-finite (None while
+    #: training is sound)
+    steps_done: int
+    loss: float
+    diverged_at: int | None
+
+    # -- The harness's optional hooks: each has its default here ---------------------------
+
+    #: the float type of the ratings the tier reads (and of S); a floor's expected checksums
+    #: and the audit of a floor's timed work take the ratings in this type
+    dtype: ClassVar[type] = np.float64
+    #: the Cython source the tier compiles, beside its module (``slimbench annotate``)
+    cython_source: ClassVar[str | None] = None
+    #: the file holding the step loop where the source includes it (a ``.pxi`` beside it)
+    cython_loop_source: ClassVar[str | None] = None
+    #: a user's ``.pyx``, wherever it lives (it takes the place of ``cython_source``)
+    cython_source_path: ClassVar[str | os.PathLike | None] = None
+    #: seconds spent compiling: for a class from a user's file its build (0.0 on a cache
+    #: hit), for a tier that compiles in its setup (Numba) this setup's compilation
+    compile_seconds: float | None = None
+    #: seconds the first compilation in this process took (a JIT compiles once per process);
+    #: the harness reports it before ``compile_seconds``
+    first_compile_seconds: ClassVar[float | None] = None
+    #: True where a user's file was not compiled but taken from the build cache
+    build_cache_hit: ClassVar[bool] = False
+    #: threads (or cores) the prepared tier keeps busy
+    threads: int = 1
+    #: sentences the report adds about the prepared tier (a layout that fell back, a cluster's
+    #: dashboard address, where a user's file came from)
+    notes: Sequence[str] = ()
+    #: the loss a user's ``train_steps`` returned last (said where the loss diverged)
+    last_returned_loss: float | None = None
+    #: the cross-check sets it True: a user's loop is also checked to leave ``samples`` alone
+    watch_samples: bool = False
+    #: a floor's sums over every profile entry read so far: ratings, item ids, and the count
+    #: of entries (class "baseline"; None where the tier is no floor)
+    rating_checksum: float | None = None
+    index_checksum: int | None = None
+    entries_read: int | None = None
+
+    def modified_inputs(self) -> list[str]:
+        """The input arrays (and ``samples``) the tier's loop wrote into: a user's loop must
+        leave them alone. The project's tiers write none."""
+        return []
+
+    def worker_memory(self) -> list[dict] | None:
+        """Resident bytes (``start_bytes``, ``peak_bytes``) of each process the tier runs its
+        blocks in beyond its own (Dask workers); None where it runs in its own process only."""
+        return None
+
+    def expected_checksums(self, draws: np.ndarray) -> tuple[float, int, int]:
+        """What reading the profiles of ``draws`` must give a floor: (ratings, item ids,
+        entries). Class "baseline" only."""
+        raise NotImplementedError(f"tier {self.name!r} is no floor: it has no checksums")
+
+    def top_k(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k largest entries of each column of S, (indices, values) of shape (k, n_items):
+        for a tier whose S is distributed, gathered without building the dense S."""
+        raise NotImplementedError(
+            f"tier {self.name!r} keeps S in this process: use similarity()"
+        )
+
+    def report(self, attribute: str) -> object:
+        """The value of one of :data:`REPORTED_ATTRIBUTES` (the worker's ``get``)."""
+        return getattr(self, contract_name(attribute, REPORTED_ATTRIBUTES, "reported"))
+
+    def configure(self, attribute: str, value: object) -> None:
+        """Set one of :data:`SETTABLE_ATTRIBUTES` (the worker's ``set``)."""
+        setattr(self, contract_name(attribute, SETTABLE_ATTRIBUTES, "settable"), value)
+
+    def call_hook(self, method: str, *args: object) -> object:
+        """Call one of :data:`CALLED_HOOKS` (the worker's ``call``)."""
+        return getattr(self, contract_name(method, CALLED_HOOKS, "called"))(*args)
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
@@ -293,3 +386,114 @@ class ReplayTier(Tier):
             )
         idx = np.ascontiguousarray(idx, dtype=np.int64)
         return self._account(idx.size, self._replay, idx)
+
+
+# -- The contract's names, as the harness's worker speaks them ---------------------------------
+
+#: attributes of a live tier the harness reads through its worker, by name
+REPORTED_ATTRIBUTES: tuple[str, ...] = (
+    "steps_done",
+    "loss",
+    "diverged_at",
+    "last_returned_loss",
+    "entries_read",
+    "rating_checksum",
+    "index_checksum",
+)
+#: attributes of a live tier the harness sets through its worker
+SETTABLE_ATTRIBUTES: tuple[str, ...] = ("watch_samples",)
+#: methods of a live tier the harness calls through its worker, by name
+CALLED_HOOKS: tuple[str, ...] = ("modified_inputs", "worker_memory", "expected_checksums", "top_k")
+#: what a class of exactness "baseline" defines itself: the baseline check reads them
+BASELINE_HOOKS: tuple[str, ...] = (
+    "expected_checksums",
+    "rating_checksum",
+    "index_checksum",
+    "entries_read",
+)
+
+
+class ContractError(InvalidInputError, AttributeError):
+    """A hook asked for by a name the Tier contract does not declare (a misspelling)."""
+
+
+def contract_name(name: object, declared: tuple[str, ...], kind: str) -> str:
+    """``name`` if it is one of ``declared``; else a ContractError naming those it may be."""
+    if name not in declared:
+        raise ContractError(
+            f"{name!r} is not a {kind} hook of the Tier contract (impls/base.py); the "
+            f"{kind} ones are {', '.join(declared)}."
+        )
+    return str(name)
+
+
+def defines_hook(cls: type, hook: str) -> bool:
+    """True if ``cls`` itself, below the contract, sets or annotates ``hook``."""
+    return any(
+        hook in vars(k) or hook in inspect.get_annotations(k)
+        for k in cls.__mro__
+        if k.__module__ != __name__ and k is not object
+    )
+
+
+# -- The one check of a tier class, at its registration ----------------------------------------
+
+_UNSELECTABLE = re.compile(r"[,@:\s]")
+
+
+def check_tier_class(cls: object, where: str) -> type[Tier]:
+    """``cls`` if it is a concrete Tier subclass that can be registered, selected and
+    checked; else a TierClassError (an InvalidInputError) in one line that starts with
+    ``where``."""
+    if not (isinstance(cls, type) and issubclass(cls, Tier)):
+        raise TierClassError(
+            f"{where} is {cls!r}, not a subclass of slimbench.impls.Tier; see the README, "
+            "'Your own tier'."
+        )
+    missing = [a for a in ("name", "exactness", "description") if not hasattr(cls, a)]
+    if missing:
+        raise TierClassError(f"{where}: the class sets no {', '.join(missing)}.")
+    name = cls.name
+    if not isinstance(name, str) or not name or not name.isprintable() or name != name.strip():
+        kind = "" if isinstance(name, str) else f" ({type(name).__name__}); set name to a string"
+        raise TierClassError(
+            f"{where}: the tier name is {name!r}{kind}: a tier's name must be printable text "
+            "without control characters or surrounding spaces."
+        )
+    if name == "all" or _UNSELECTABLE.search(name):
+        raise TierClassError(
+            f"{where}: the tier name {name!r} cannot be selected with --tiers; use one word "
+            "without ',', '@', ':' or spaces, other than 'all'."
+        )
+    if cls.exactness not in EXACTNESS_CLASSES:
+        raise TierClassError(
+            f"{where}: exactness {cls.exactness!r} is not one of {', '.join(EXACTNESS_CLASSES)}."
+        )
+    tolerance = cls.tolerance
+    if cls.exactness == "close" and (
+        isinstance(tolerance, bool)
+        or not isinstance(tolerance, (int, float))
+        or not 0 < tolerance < 1
+    ):  # a tolerance of 1 would pass any S at all
+        raise TierClassError(
+            f"{where}: tier {name!r} is of class close with tolerance {tolerance!r}; it must be "
+            "a number in (0, 1) (max|S - S_ref| <= tolerance * max|S_ref|)."
+        )
+    if cls.exactness == "replay" and not issubclass(cls, ReplayTier):
+        raise TierClassError(
+            f"{where}: exactness 'replay' needs a subclass of slimbench.impls.ReplayTier "
+            "(its replay of given indices is how it is checked)."
+        )
+    if cls.exactness == "baseline":
+        absent = [hook for hook in BASELINE_HOOKS if not defines_hook(cls, hook)]
+        if absent:
+            raise TierClassError(
+                f"{where}: exactness 'baseline' is checked by the checksums of what it reads, "
+                f"and the class has no {', '.join(absent)} (see slimbench.impls.floor)."
+            )
+    if inspect.isabstract(cls):
+        methods = ", ".join(sorted(cls.__abstractmethods__))
+        raise TierClassError(f"{where}: the class does not implement {methods}.")
+    if not isinstance(cls.description, str):
+        raise TierClassError(f"{where}: the description is {cls.description!r}, not a string.")
+    return cls

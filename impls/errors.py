@@ -15,6 +15,10 @@ class InvalidInputError(SlimBenchError, ValueError):
     """An argument or a matrix handed to a tier is not usable."""
 
 
+class TierClassError(InvalidInputError):
+    """A class (or the ``module:Class`` spec or entry point naming it) that is no usable Tier."""
+
+
 class UnknownTierError(SlimBenchError, KeyError):
     """No tier is registered under the name asked for."""
 
@@ -32,6 +36,9 @@ class TrainingDiverged(SlimBenchError, ArithmeticError):
     ``step`` is the 1-based index, counted over the tier's whole life, of the step whose
     error made the loss non-finite. Steps before it were applied; it and later ones were not.
     """
+
+    #: the loss a user's ``train_steps`` returned last, where the harness's worker knew it
+    last_returned_loss: float | None = None
 
     def __init__(self, tier: str, step: int) -> None:
         self.tier = tier

@@ -13,15 +13,16 @@ whose import raises (``SystemExit`` included), hangs, or kills the interpreter i
 :data:`PLUGIN_ERRORS` with the reason and shown by ``slimbench tiers``; every command works
 without it. A plugin that passed the probe is imported in this process only when a command
 selects it.
+
+This module discovers and imports; the registry (impls/registry.py) registers, and the one
+check of a tier class is base.check_tier_class.
 """
 
 from __future__ import annotations
 
 import importlib
-import inspect
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -29,9 +30,20 @@ import time
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 
-from .base import EXACTNESS_CLASSES, ReplayTier, Tier
-from .errors import SlimBenchError
-from .registry import get_tier, register, tier_names
+from .base import check_tier_class
+from .errors import TierClassError
+
+__all__ = [  # the class check and its error live in base and errors; named here as before
+    "ENTRY_POINT_GROUP",
+    "PLUGIN_ERRORS",
+    "PluginInfo",
+    "TierClassError",
+    "check_tier_class",
+    "describe_entry_point",
+    "import_class_spec",
+    "load_plugin_class",
+    "probe_entry_points",
+]
 
 ENTRY_POINT_GROUP = "slimbench.tiers"
 #: seconds a plugin's import may take in the probe (``SLIMBENCH_PLUGIN_TIMEOUT`` sets it)
@@ -40,14 +52,7 @@ PROBE_TIMEOUT = 5.0
 STARTUP_ALLOWANCE = 60.0
 #: "entry point -> why it could not be loaded", for `slimbench tiers`
 PLUGIN_ERRORS: dict[str, str] = {}
-#: what the baseline check reads from a floor (bench/measure/check.py)
-BASELINE_HOOKS = ("expected_checksums", "rating_checksum", "index_checksum", "entries_read")
-_UNSELECTABLE = re.compile(r"[,@:\s]")
 _ANSWER = "slimbench-probe-answer:"
-
-
-class TierClassError(SlimBenchError, ValueError):
-    """A ``module:Class`` spec or an entry point that does not name a usable Tier."""
 
 
 @dataclass(frozen=True)
@@ -77,69 +82,9 @@ class PluginInfo:
         }
 
 
-def check_tier_class(cls: object, where: str) -> type[Tier]:
-    """``cls`` if it is a concrete Tier subclass that can be selected and checked."""
-    if not (isinstance(cls, type) and issubclass(cls, Tier)):
-        raise TierClassError(
-            f"{where} is {cls!r}, not a subclass of slimbench.impls.Tier; see the README, "
-            "'Your own tier'."
-        )
-    missing = [a for a in ("name", "exactness", "description") if not hasattr(cls, a)]
-    if missing:
-        raise TierClassError(f"{where}: the class sets no {', '.join(missing)}.")
-    name = cls.name
-    if not isinstance(name, str):
-        raise TierClassError(
-            f"{where}: the tier name is {name!r} ({type(name).__name__}); set name to a string."
-        )
-    if not name or name == "all" or _UNSELECTABLE.search(name):
-        raise TierClassError(
-            f"{where}: the tier name {name!r} cannot be selected with --tiers; use one word "
-            "without ',', '@', ':' or spaces, other than 'all'."
-        )
-    if cls.exactness not in EXACTNESS_CLASSES:
-        raise TierClassError(
-            f"{where}: exactness {cls.exactness!r} is not one of {', '.join(EXACTNESS_CLASSES)}."
-        )
-    if cls.exactness == "replay" and not issubclass(cls, ReplayTier):
-        raise TierClassError(
-            f"{where}: exactness 'replay' needs a subclass of slimbench.impls.ReplayTier "
-            "(its replay of given indices is how it is checked)."
-        )
-    if cls.exactness == "baseline":
-        absent = [hook for hook in BASELINE_HOOKS if not _declares(cls, hook)]
-        if absent:
-            raise TierClassError(
-                f"{where}: exactness 'baseline' is checked by the checksums of what it reads, "
-                f"and the class has no {', '.join(absent)} (see slimbench.impls.floor)."
-            )
-    if inspect.isabstract(cls):
-        methods = ", ".join(sorted(cls.__abstractmethods__))
-        raise TierClassError(f"{where}: the class does not implement {methods}.")
-    if not isinstance(cls.description, str):
-        raise TierClassError(f"{where}: the description is {cls.description!r}, not a string.")
-    return cls
-
-
-def _declares(cls: type, attribute: str) -> bool:
-    """True if ``cls`` has ``attribute`` or declares it (an annotation set at setup)."""
-    return hasattr(cls, attribute) or any(
-        attribute in getattr(k, "__annotations__", {}) for k in cls.__mro__
-    )
-
-
-def _register_external(cls: type[Tier], origin: dict, where: str) -> str:
-    if cls.name in tier_names(plugins=False):
-        if get_tier(cls.name) is cls:
-            return cls.name
-        raise TierClassError(f"{where}: the tier name {cls.name!r} is already taken.")
-    cls.origin = origin
-    register(cls)
-    return cls.name
-
-
-def load_class_spec(spec: str) -> str:
-    """Import ``package.module:ClassName``, register the class, return its tier name."""
+def import_class_spec(spec: str) -> object:
+    """Import ``package.module:ClassName`` and return what it names (the registry's
+    load_class_spec checks and registers it)."""
     module_name, _, class_name = spec.partition(":")
     if not module_name or not class_name:
         raise TierClassError(f"{spec!r} is not of the form package.module:ClassName.")
@@ -156,8 +101,7 @@ def load_class_spec(spec: str) -> str:
         ) from None
     if not hasattr(module, class_name):
         raise TierClassError(f"module {module_name!r} has no class {class_name!r} ({spec!r}).")
-    cls = check_tier_class(getattr(module, class_name), spec)
-    return _register_external(cls, {"kind": "class", "spec": spec}, spec)
+    return getattr(module, class_name)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -295,17 +239,10 @@ def _answer(probe: subprocess.Popen, deadline: float, timeout: float) -> tuple[d
     return None, why + (f": {last.strip()}" if last else "")
 
 
-def import_plugin(info: PluginInfo) -> type[Tier]:
-    """Import a probed plugin in this process (it was selected) and register its class."""
+def load_plugin_class(info: PluginInfo) -> object:
+    """Import a probed plugin in this process (it was selected) and return what its entry
+    point names (the registry checks and registers it)."""
     try:
-        loaded = EntryPoint(info.entry_point, info.value, ENTRY_POINT_GROUP).load()
+        return EntryPoint(info.entry_point, info.value, ENTRY_POINT_GROUP).load()
     except (Exception, SystemExit) as exc:
         raise TierClassError(f"{info.where}: importing it raised {_one_line(exc)}") from None
-    cls = check_tier_class(loaded, info.where)
-    if cls.name != info.tier:
-        raise TierClassError(
-            f"{info.where}: the class is named {cls.name!r} now, {info.tier!r} when probed."
-        )
-    cls.origin = info.origin
-    register(cls)
-    return cls

@@ -7,8 +7,14 @@ import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from .base import EXACTNESS_CLASSES, Tier, unsupported_slim_message
-from .errors import InvalidInputError, SlimBenchError, TierUnavailableError, UnknownTierError
+from .base import Tier, check_tier_class, set_slim_capable_lister, unsupported_slim_message
+from .errors import (
+    InvalidInputError,
+    SlimBenchError,
+    TierClassError,
+    TierUnavailableError,
+    UnknownTierError,
+)
 from .slim import SLIM_OPTION_NAMES, SlimOptions
 
 _TIERS: dict[str, type[Tier]] = {}
@@ -46,35 +52,45 @@ def set_plugin_loader(loader: Callable[[object], type[Tier]] | None) -> None:
     _PLUGIN_LOADER = loader
 
 
-def register(cls: type[Tier]) -> type[Tier]:
+def register(cls: type[Tier], *, where: str | None = None) -> type[Tier]:
     """Class decorator: make ``cls`` selectable by ``cls.name``.
 
-    Raises InvalidInputError (a ValueError) for a name that is not one printable word, an
-    unknown exactness class, or a "close" tolerance outside (0, 1): a tolerance of 1 would
-    pass any S at all.
+    The class passes base.check_tier_class first (a TierClassError, an InvalidInputError,
+    in one line that starts with ``where``): a name that is not one printable, selectable
+    word, an unknown exactness class, a "close" tolerance outside (0, 1) (a tolerance of 1
+    would pass any S at all), a replay tier that cannot replay, a floor without checksums.
     """
-    name = getattr(cls, "name", None)
-    if not isinstance(name, str) or not name or not name.isprintable() or name != name.strip():
-        raise InvalidInputError(
-            f"tier class {cls.__qualname__} has name {name!r}: a tier's name must be printable "
-            "text without control characters or surrounding spaces."
-        )
-    if cls.exactness not in EXACTNESS_CLASSES:
-        raise ValueError(f"tier {cls.name!r} declares unknown exactness {cls.exactness!r}")
-    tolerance = cls.tolerance
-    if cls.exactness == "close" and (
-        isinstance(tolerance, bool)
-        or not isinstance(tolerance, (int, float))
-        or not 0 < tolerance < 1
-    ):
-        raise InvalidInputError(
-            f"tier {cls.name!r} is of class close with tolerance {tolerance!r}; it must be a "
-            "number in (0, 1) (max|S - S_ref| <= tolerance * max|S_ref|)."
-        )
+    if where is None:
+        where = f"tier class {cls.__qualname__}" if isinstance(cls, type) else "the object"
+    return _add(check_tier_class(cls, where))
+
+
+def _add(cls: type[Tier]) -> type[Tier]:
     if cls.name in _TIERS and _TIERS[cls.name] is not cls:
         raise ValueError(f"a tier named {cls.name!r} is already registered")
     _TIERS[cls.name] = cls
     return cls
+
+
+def register_external(cls: object, origin: dict, where: str) -> str:
+    """Check and register a tier class from outside the project (a spec, a plugin) with its
+    origin; return its name. The same class twice is registered once; a name taken by
+    another tier is refused."""
+    cls = check_tier_class(cls, where)
+    if cls.name in _TIERS:
+        if _TIERS[cls.name] is cls:
+            return cls.name
+        raise TierClassError(f"{where}: the tier name {cls.name!r} is already taken.")
+    cls.origin = origin
+    _add(cls)
+    return cls.name
+
+
+def load_class_spec(spec: str) -> str:
+    """Import ``package.module:ClassName``, register the class, return its tier name."""
+    from .plugins import import_class_spec
+
+    return register_external(import_class_spec(spec), {"kind": "class", "spec": spec}, spec)
 
 
 def adopt(cls: type[Tier]) -> type[Tier]:
@@ -109,8 +125,7 @@ def replace_session_tier(cls: type[Tier]) -> type[Tier]:
             f"the tier name {cls.name!r} belongs to a {kind} tier, which cannot be replaced; "
             "choose another name."
         )
-    if cls.exactness not in EXACTNESS_CLASSES:
-        raise ValueError(f"tier {cls.name!r} declares unknown exactness {cls.exactness!r}")
+    check_tier_class(cls, f"tier class {cls.__qualname__!r}")
     _TIERS[cls.name] = cls
     return cls
 
@@ -155,9 +170,16 @@ def get_tier(name: str) -> type[Tier]:
     if isinstance(name, str) and name in _PLUGINS:
         if _PLUGIN_LOADER is not None:  # the harness: described in a worker, never here
             return _PLUGIN_LOADER(_PLUGINS[name])
-        from .plugins import import_plugin
+        from .plugins import load_plugin_class
 
-        return import_plugin(_PLUGINS[name])
+        info = _PLUGINS[name]
+        cls = check_tier_class(load_plugin_class(info), info.where)
+        if cls.name != info.tier:
+            raise TierClassError(
+                f"{info.where}: the class is named {cls.name!r} now, {info.tier!r} when probed."
+            )
+        cls.origin = info.origin
+        return _add(cls)
     known = tier_names()
     close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.5)
     hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -239,8 +261,6 @@ def _refuse_unknown_options(name: str, cls: type[Tier], options: dict) -> None:
 
 def _create_external(cls: type[Tier], name: str, urm: object, options: dict) -> Tier:
     """``create`` for a tier from outside: its own code failing is one line, not a traceback."""
-    from .plugins import TierClassError
-
     try:
         reason = cls.unavailable_reason()
     except Exception as exc:
@@ -289,4 +309,7 @@ def kernel_code(name: str) -> frozenset[str]:
 
 def slim_capable_tiers() -> list[str]:
     """The registered tiers that implement SLIM's options (no_diagonal, l2), in order."""
-    return [name for name in tier_names() if _TIERS[name].supports_slim_options]
+    return [name for name, cls in _TIERS.items() if cls.supports_slim_options]
+
+
+set_slim_capable_lister(slim_capable_tiers)  # base's refusal lists them; base cannot import us

@@ -32,19 +32,17 @@ class AnnotateError(SlimBenchError, RuntimeError):
 def tier_source(name: str) -> Path | None:
     """The Cython source tier ``name`` compiles, or None for tiers that are not Cython."""
     cls = get_tier(name)
-    path = getattr(cls, "cython_source_path", None)  # a user's .pyx, wherever it lives
-    if path is not None:
-        return Path(path)
-    source = getattr(cls, "cython_source", None)
-    if source is None:
+    if cls.cython_source_path is not None:  # a user's .pyx, wherever it lives
+        return Path(cls.cython_source_path)
+    if cls.cython_source is None:
         return None
-    return Path(sys.modules[cls.__module__].__file__).parent / source
+    return Path(sys.modules[cls.__module__].__file__).parent / cls.cython_source
 
 
 def tier_loop_source(name: str) -> Path | None:
     """The file holding the tier's step loop: its source, or a file that source includes."""
     source = tier_source(name)
-    loop = getattr(get_tier(name), "cython_loop_source", None)
+    loop = get_tier(name).cython_loop_source
     return source.parent / loop if source is not None and loop else source
 
 

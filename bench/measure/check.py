@@ -172,7 +172,7 @@ def _check_one(
     }
     try:
         tier = workers.start(name, cls, create_options)
-        tier.set("watch_samples", True)  # a user loop: also check it leaves samples alone
+        tier.configure("watch_samples", True)  # a user loop: also check it leaves samples alone
         losses = []
         for indices in ref.epoch_indices:  # one call per epoch: continuation is checked too
             if cls.exactness == "replay":
@@ -183,10 +183,10 @@ def _check_one(
         if cls.exactness == "baseline":
             result.seconds = time.perf_counter() - start
             return _check_baseline(result, tier, ref.epoch_indices)
-        modified = tier.call("modified_inputs") or []
+        modified = tier.call_hook("modified_inputs") or []
         sampler = tier.check_sampler(data.nnz) if cls.exactness == "replay" else None
     except TrainingDiverged as exc:  # the reference's loss stays finite over the same steps
-        returned = getattr(tier, "last_returned_loss", None) if tier is not None else None
+        returned = tier.last_returned_loss if tier is not None else None
         result.verdict = "fail"
         result.detail = (
             f"the loss became non-finite at step {exc.step:,}"
@@ -318,12 +318,12 @@ def _split_threads(name: str, options: dict) -> tuple[str, dict]:
 
 def _check_baseline(result: CheckResult, tier: RemoteTier, draws: list[np.ndarray]) -> CheckResult:
     """The floor's verdict: did it read every entry of every drawn profile, and no other?"""
-    expected = [tier.call("expected_checksums", d) for d in draws]
+    expected = [tier.call_hook("expected_checksums", d) for d in draws]
     ratings = sum(e[0] for e in expected)
     ids = sum(e[1] for e in expected)
     entries = sum(e[2] for e in expected)
-    read, id_sum = tier.get("entries_read"), tier.get("index_checksum")
-    rel = abs(tier.get("rating_checksum") - ratings) / max(abs(ratings), 1e-300)
+    read, id_sum = tier.report("entries_read"), tier.report("index_checksum")
+    rel = abs(tier.report("rating_checksum") - ratings) / max(abs(ratings), 1e-300)
     result.loss_rel_diff = rel
     result.detail = f"read {read:,} of {entries:,} profile entries"
     if read != entries or id_sum != ids or not rel <= LOSS_RTOL:

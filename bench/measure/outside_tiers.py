@@ -2,7 +2,7 @@
 
 A user's file, a ``module:Class`` spec or a plugin is code the harness has not read: it is
 imported in a throw-away worker (tier_process.describe_in_worker), which reports the
-class's name, exactness and the rest of the contract's class attributes. The parent
+class's name, exactness and the rest of the contract's class attributes (impls/base.py). The parent
 registers a stand-in class carrying them, so that every command selects, checks, times
 and reports the tier by name as it does a built-in one, while the tier's code runs only
 in worker processes (tier_process.RemoteTier).
@@ -16,7 +16,9 @@ import tempfile
 from pathlib import Path
 from typing import ClassVar
 
-from ..impls import Tier, get_tier, register, tier_names
+import numpy as np
+
+from ..impls import ReplayTier, Tier, get_tier, register, tier_names
 from ..impls.errors import SlimBenchError, TierUnavailableError
 from ..impls.registry import set_plugin_loader
 from .tier_process import SETUP_TIMEOUT, describe_in_worker
@@ -49,6 +51,27 @@ class OutsideTier(Tier):
         raise NotImplementedError
 
 
+class OutsideReplayTier(OutsideTier, ReplayTier):
+    """The stand-in of a replay tier: a ReplayTier, as the registry's class check asks."""
+
+    def _replay(self, indices):  # pragma: no cover - never set up
+        raise NotImplementedError
+
+
+class OutsideFloor(OutsideTier):
+    """The stand-in of a floor: it declares the checksums the worker's floor keeps."""
+
+    rating_checksum: float
+    index_checksum: int
+    entries_read: int
+
+    def expected_checksums(self, draws):  # pragma: no cover - never set up
+        raise NotImplementedError
+
+
+_STAND_IN_BASES = {"replay": OutsideReplayTier, "baseline": OutsideFloor}
+
+
 def _signature(parameters: list[str]) -> inspect.Signature:
     params = [inspect.Parameter("urm", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
     params += [
@@ -76,6 +99,7 @@ def stand_in(described: dict) -> type[OutsideTier]:
         "compile_seconds": described.get("compile_seconds"),
         "build_cache_hit": described.get("build_cache_hit", False),
         "audit_stream": described.get("audit_stream"),
+        "dtype": np.dtype(described.get("dtype", "<f8")).type,
         "described": described,
         "__signature__": _signature(described["parameters"]),
         "__module__": __name__,
@@ -83,7 +107,8 @@ def stand_in(described: dict) -> type[OutsideTier]:
     }
     if described.get("cython_source_path"):
         attrs["cython_source_path"] = Path(described["cython_source_path"])
-    return type("Outside_" + re.sub(r"\W", "_", described["name"]), (OutsideTier,), attrs)
+    base = _STAND_IN_BASES.get(described["exactness"], OutsideTier)
+    return type("Outside_" + re.sub(r"\W", "_", described["name"]), (base,), attrs)
 
 
 def _same_origin(a: dict, b: dict) -> bool:

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..impls import RunResult, SlimBenchError, TrainingData, TrainingDiverged
+from ..impls.base import CALLED_HOOKS, REPORTED_ATTRIBUTES, SETTABLE_ATTRIBUTES, contract_name
 
 #: the least time a call may take before its worker is killed, whatever the plan says
 DEFAULT_CALL_TIMEOUT = 60.0
@@ -342,7 +343,7 @@ class RemoteTier:
             )
         except TrainingDiverged as exc:
             self.diverged_at = exc.step
-            self.last_returned_loss = getattr(exc, "last_returned_loss", None)
+            self.last_returned_loss = exc.last_returned_loss
             raise TrainingDiverged(self.name, exc.step) from None
         self.steps_done += int(value["steps"])
         if value["seconds"] > 0:
@@ -375,7 +376,7 @@ class RemoteTier:
 
     def top_k(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The k largest entries of each column, for a tier whose S is distributed."""
-        return self.call("top_k", int(k), timeout=self._limit(0) + 600)
+        return self.call_hook("top_k", int(k), timeout=self._limit(0) + 600)
 
     def columns(self, items: np.ndarray) -> np.ndarray:
         """``S[:, items]``, fetched from the worker (the audit's view of the timed work)."""
@@ -386,15 +387,24 @@ class RemoteTier:
             where="while handing S's audited columns back",
         )
 
-    def get(self, attribute: str) -> object:
-        return self.process.request("get", attribute, timeout=60, where=f"reading {attribute}")
+    def report(self, attribute: str) -> object:
+        """One of the contract's REPORTED_ATTRIBUTES (impls/base.py), read in the worker."""
+        contract_name(attribute, REPORTED_ATTRIBUTES, "reported")
+        return self.process.request("report", attribute, timeout=60, where=f"reading {attribute}")
 
-    def set(self, attribute: str, value: object) -> None:
-        self.process.request("set", attribute, value, timeout=60, where=f"setting {attribute}")
+    def configure(self, attribute: str, value: object) -> None:
+        """One of the contract's SETTABLE_ATTRIBUTES, set in the worker."""
+        contract_name(attribute, SETTABLE_ATTRIBUTES, "settable")
+        self.process.request(
+            "configure", attribute, value, timeout=60, where=f"setting {attribute}"
+        )
 
-    def call(self, method: str, *args: object, timeout: float = 60.0) -> object:
-        """One of the contract's optional hooks (modified_inputs, worker_memory, ...)."""
-        return self.process.request("call", method, *args, timeout=timeout, where=f"in {method}")
+    def call_hook(self, method: str, *args: object, timeout: float = 60.0) -> object:
+        """One of the contract's CALLED_HOOKS (modified_inputs, worker_memory, ...)."""
+        contract_name(method, CALLED_HOOKS, "called")
+        return self.process.request(
+            "call_hook", method, *args, timeout=timeout, where=f"in {method}"
+        )
 
     def memory_usage(self) -> dict:
         """The worker's resident bytes before the tier's setup, and its peak since."""

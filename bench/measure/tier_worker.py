@@ -28,21 +28,6 @@ from pathlib import Path
 
 import numpy as np
 
-#: attributes and methods of a live tier the parent may read or call (the contract's hooks)
-READABLE = frozenset(
-    {
-        "steps_done",
-        "loss",
-        "diverged_at",
-        "last_returned_loss",
-        "entries_read",
-        "rating_checksum",
-        "index_checksum",
-    }
-)
-CALLABLE = frozenset({"modified_inputs", "worker_memory", "expected_checksums", "top_k"})
-SETTABLE = frozenset({"watch_samples"})
-
 
 def _die_with_parent() -> None:
     """Ask Linux to kill this process when the parent dies (no orphaned worker spins on)."""
@@ -92,7 +77,7 @@ def load_tier_class(name: str, origin: dict):
             return get_tier(load_checked_tier_file(origin["path"]))
         return get_tier(load_tier_file(origin["path"]))
     if kind == "class":
-        from ..impls.plugins import load_class_spec
+        from ..impls.registry import load_class_spec
 
         return get_tier(load_class_spec(origin["spec"]))
     if kind == "plugin":
@@ -115,7 +100,8 @@ def _load_entry_point(spec: str) -> str:
     """Register the one plugin tier ``spec`` ("name = module:Class") names; not the others."""
     from importlib.metadata import entry_points
 
-    from ..impls.plugins import ENTRY_POINT_GROUP, _register_external, check_tier_class
+    from ..impls.plugins import ENTRY_POINT_GROUP
+    from ..impls.registry import register_external
 
     name = spec.partition("=")[0].strip()
     for ep in entry_points(group=ENTRY_POINT_GROUP):
@@ -127,13 +113,16 @@ def _load_entry_point(spec: str) -> str:
                 "distribution": dist.name if dist is not None else None,
                 "entry_point": f"{ep.name} = {ep.value}",
             }
-            return _register_external(check_tier_class(ep.load(), where), origin, where)
+            return register_external(ep.load(), origin, where)
     raise LookupError(f"no entry point {name!r} in the group {ENTRY_POINT_GROUP!r}")
 
 
 def describe(cls) -> dict:
-    """What the parent needs to know of a tier class without importing it."""
+    """What the parent needs to know of a tier class without importing it: the contract's
+    class attributes (impls/base.py, Tier)."""
     import inspect
+
+    from ..impls import ReplayTier
 
     try:
         parameters = list(inspect.signature(cls).parameters)
@@ -153,10 +142,11 @@ def describe(cls) -> dict:
         "similarity_is_distributed": bool(cls.similarity_is_distributed),
         "unavailable_reason": cls.unavailable_reason(),
         "parameters": parameters,
-        "cython_source_path": str(getattr(cls, "cython_source_path", "") or "") or None,
-        "compile_seconds": getattr(cls, "compile_seconds", None),
-        "build_cache_hit": bool(getattr(cls, "build_cache_hit", False)),
-        "audit_stream": getattr(cls, "audit_stream", None),
+        "cython_source_path": str(cls.cython_source_path or "") or None,
+        "compile_seconds": cls.compile_seconds,
+        "build_cache_hit": bool(cls.build_cache_hit),
+        "audit_stream": cls.audit_stream if issubclass(cls, ReplayTier) else None,
+        "dtype": np.dtype(cls.dtype).str,
     }
 
 
@@ -186,11 +176,10 @@ class Worker:
         tier = self.tier
         return {
             "setup_seconds": setup,
-            "threads": int(getattr(tier, "threads", 1)),
-            "bytes_per_entry": getattr(tier, "bytes_per_entry", self.cls.bytes_per_entry),
-            "compile_seconds": getattr(tier, "first_compile_seconds", None)
-            or getattr(tier, "compile_seconds", None),
-            "notes": list(getattr(tier, "notes", [])),
+            "threads": int(tier.threads),
+            "bytes_per_entry": tier.bytes_per_entry,  # the layout it chose on this data
+            "compile_seconds": tier.first_compile_seconds or tier.compile_seconds,
+            "notes": list(tier.notes),
             "pid": os.getpid(),
         }
 
@@ -220,22 +209,16 @@ class Worker:
     def op_columns(self, items: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(self.tier.columns(np.asarray(items, dtype=np.int64)))
 
-    def op_get(self, attribute: str) -> object:
-        if attribute not in READABLE:
-            raise AttributeError(f"the worker does not hand out {attribute!r}")
-        return getattr(self.tier, attribute, None)
+    # the contract's hooks by name: only those it declares (a misspelling is an error)
 
-    def op_set(self, attribute: str, value: object) -> None:
-        if attribute not in SETTABLE:
-            raise AttributeError(f"the worker does not set {attribute!r}")
-        if hasattr(self.tier, attribute):
-            setattr(self.tier, attribute, value)
+    def op_report(self, attribute: str) -> object:
+        return self.tier.report(attribute)
 
-    def op_call(self, method: str, *args: object) -> object:
-        if method not in CALLABLE:
-            raise AttributeError(f"the worker does not call {method!r}")
-        fn = getattr(self.tier, method, None)
-        return None if fn is None else fn(*args)
+    def op_configure(self, attribute: str, value: object) -> None:
+        self.tier.configure(attribute, value)
+
+    def op_call_hook(self, method: str, *args: object) -> object:
+        return self.tier.call_hook(method, *args)
 
     def op_check_sampler(self, nnz: int) -> tuple[bool, str]:
         return self.cls.check_sampler(nnz)
@@ -291,7 +274,9 @@ def serve(conn: Connection, worker: Worker) -> None:
                     {
                         "step": exc.step,
                         "message": str(exc),
-                        "last_returned_loss": getattr(worker.tier, "last_returned_loss", None),
+                        "last_returned_loss": (
+                            worker.tier.last_returned_loss if worker.tier is not None else None
+                        ),
                     },
                 )
             )

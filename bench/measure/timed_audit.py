@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..impls import TrainingData
+from ..impls import Tier, TrainingData
 from ..impls.slim import SlimOptions
 from . import audit
 
@@ -48,6 +48,38 @@ class AuditSubject:
     @property
     def steps(self) -> int:
         return int(sum(self.calls))
+
+
+def subject_for(
+    name: str,
+    cls: type[Tier],
+    tier: object,
+    calls: Sequence[int],
+    items: np.ndarray,
+    rerun: Callable[[int, np.ndarray], np.ndarray] | None = None,
+) -> AuditSubject:
+    """What is audited of one tier's timed work: the class's exactness, tolerance and stream,
+    the ``calls`` the caller had it make, and from the live ``tier`` (a RemoteTier, or a Tier
+    in this process) a floor's checksums or S's ``items`` columns, with ``rerun`` for the
+    bisection of a failing column."""
+    subject = AuditSubject(
+        name=name,
+        exactness=cls.exactness,
+        tolerance=cls.tolerance,
+        calls=list(calls),
+        stream=cls.audit_stream if cls.exactness == "replay" else "pcg64",
+    )
+    if cls.exactness == "baseline":
+        subject.checksums = (
+            float(tier.report("rating_checksum")),
+            int(tier.report("index_checksum")),
+            int(tier.report("entries_read")),
+        )
+        subject.dtype = cls.dtype
+    else:
+        subject.columns = tier.columns(items)
+        subject.rerun = rerun
+    return subject
 
 
 @dataclass

@@ -53,7 +53,7 @@ from ..measure.tier_process import (
     kill_all_workers,
 )
 from ..measure.tier_selection import split_width, tier_options
-from ..measure.timed_audit import AuditSubject, audit_subjects
+from ..measure.timed_audit import AuditSubject, audit_subjects, subject_for
 from ..measure.timing import PROTOCOL_TEXT, REWARM_TEXT, TierClock, TimingPlan
 from ..output.console import wide_console
 from ..output.outdir import OutputLock, default_out_dir, prepare_out_dir
@@ -478,7 +478,7 @@ class Runner:
                 entry["error"] = f"audit: {exc}"
         if tier.process.alive:
             try:
-                memory = tier.call("worker_memory")
+                memory = tier.call_hook("worker_memory")
                 if memory is not None:
                     self.entries[name]["workers"] = memory
             except SlimBenchError as exc:
@@ -489,25 +489,9 @@ class Runner:
     # -- the audit of the timed work (slimbench.measure.timed_audit) ---------------------
 
     def _audit_subject(self, name: str, tier: RemoteTier) -> AuditSubject:
-        cls = tier.cls
-        subject = AuditSubject(
-            name=name,
-            exactness=cls.exactness,
-            tolerance=cls.tolerance,
-            calls=list(tier.calls),
-            stream=cls.audit_stream if cls.exactness == "replay" else "pcg64",
-        )
-        if cls.exactness == "baseline":
-            subject.checksums = (
-                float(tier.get("rating_checksum")),
-                int(tier.get("index_checksum")),
-                int(tier.get("entries_read")),
-            )
-            subject.dtype = cls.dtype
-        else:
-            subject.columns = tier.columns(self._audit_items)
-            subject.rerun = self._rerun(name, cls, list(tier.calls))
-        return subject
+        calls = list(tier.calls)
+        rerun = self._rerun(name, tier.cls, calls)
+        return subject_for(name, tier.cls, tier, calls, self._audit_items, rerun)
 
     def _rerun(self, name: str, cls: type, calls: list[int]):
         """S[:, items] of a fresh copy of the tier after its own call pattern cut at n steps."""

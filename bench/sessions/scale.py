@@ -113,7 +113,7 @@ def run_scale(
                         pass
                     usage = live.memory_usage()  # the tier's worker: its own peak
                     point.memory_bytes = [usage["peak_bytes"] - usage["start_bytes"]]
-                    workers = live.call("worker_memory")  # a Dask block's cost at its peak
+                    workers = live.call_hook("worker_memory")  # a Dask block's cost at its peak
                     if workers is not None:
                         point.memory_bytes = [w["peak_bytes"] - w["start_bytes"] for w in workers]
                     s = summarize([r.samples_per_second for r in clock.rounds])

@@ -448,18 +448,10 @@ class TrainRun:
         Raises ModelAuditFailed (the model is kept, train.json says why) where they differ.
         """
         from ..measure.audit import audit_items
-        from ..measure.timed_audit import AuditSubject, audit_subjects
+        from ..measure.timed_audit import audit_subjects, subject_for
 
-        cls = tier.cls
         items = audit_items(data, self.o.seed)
-        subject = AuditSubject(
-            name=self.tier_name,
-            exactness=cls.exactness,
-            tolerance=cls.tolerance,
-            calls=list(tier.calls),
-            stream=cls.audit_stream if cls.exactness == "replay" else "pcg64",
-            columns=tier.columns(items),
-        )
+        subject = subject_for(self.tier_name, tier.cls, tier, tier.calls, items)
         verdicts, seconds = audit_subjects(
             [subject],
             data,

@@ -35,7 +35,7 @@ from slimbench.impls.slim import SlimOptions
 from slimbench.measure.audit import audit_items
 from slimbench.measure.check import check_tiers
 from slimbench.measure.memory_plan import tier_memory_bytes
-from slimbench.measure.timed_audit import AuditSubject, audit_subjects
+from slimbench.measure.timed_audit import AuditSubject, audit_subjects, subject_for
 from slimbench.version import __version__
 
 #: the seed's loops (and the same loop under Numba): about 2-130k samples/s
@@ -128,15 +128,7 @@ def _benchmark_tier(benchmark, bench_data, verdicts, tier):
     audited: list[AuditSubject] = []
 
     def close_round(t, n):  # untimed: the last round's work is audited before it is closed
-        cls = get_tier(tier)
-        subject = AuditSubject(tier, cls.exactness, cls.tolerance, [n])
-        if cls.exactness == "baseline":
-            subject.checksums = (t.rating_checksum, t.index_checksum, t.entries_read)
-            subject.dtype = cls.dtype
-        else:
-            subject.stream = cls.audit_stream if cls.exactness == "replay" else "pcg64"
-            subject.columns = t.columns(audit_items(data, SEED))
-        audited[:] = [subject]
+        audited[:] = [subject_for(tier, get_tier(tier), t, [n], audit_items(data, SEED))]
         live.clear()
         t.close()
 
