@@ -113,7 +113,7 @@ class Runner:
     """One ``slimbench run``; :meth:`execute` returns the exit code."""
 
     def __init__(self, options: RunOptions, console: Console | None = None) -> None:
-        self.o = options
+        self.options = options
         self.console = console or wide_console()
         self.plan = TimingPlan(
             options.budget_seconds, options.rounds, options.warmup_seconds, rewarm=options.rewarm
@@ -171,7 +171,7 @@ class Runner:
         if any("scheduler" in self._options(split_width(n)[0]) for n in self.names):
             from ..impls.dask_bucketed import refuse_unreachable
 
-            refuse_unreachable(self.o.dask["scheduler"])
+            refuse_unreachable(self.options.dask["scheduler"])
 
     def _execute(self) -> int:
         from ..data.datasets import holdout_split, load_dataset
@@ -182,11 +182,13 @@ class Runner:
         c.print(f"[bold]slimbench {__version__}[/] run -> {where}")
         t0 = self._started = time.perf_counter()
         self._refuse_an_unreachable_scheduler()
-        dataset = load_dataset(self.o.dataset)
+        dataset = load_dataset(self.options.dataset)
         stats = dataset_stats(dataset.urm)
         c.print(format_stats(stats, dataset.name), highlight=False, markup=False)
         c.print(f"(loaded in {time.perf_counter() - t0:.1f} s)")
-        train, test = holdout_split(dataset.urm, train_share=self.o.train_share, seed=self.o.seed)
+        train, test = holdout_split(
+            dataset.urm, train_share=self.options.train_share, seed=self.options.seed
+        )
         data = prepare_urm(train, name=f"{dataset.name} (train)")
         del train
         scheduling = memory_plan(
@@ -194,15 +196,16 @@ class Runner:
         )
         self._start_results(dataset, stats, data, int(test.nnz), scheduling)
         c.print(
-            f"train split: {data.nnz:,} interactions ({self.o.train_share:.0%}); tiers "
-            f"measured {scheduling}; learning rate {self.o.learning_rate:g} (the seed's speed-run "
-            f"value); seed {self.o.seed}; budget {self.plan.budget_seconds:g} s per tier"
+            f"train split: {data.nnz:,} interactions ({self.options.train_share:.0%}); tiers "
+            f"measured {scheduling}; learning rate {self.options.learning_rate:g} (the seed's "
+            f"speed-run value); seed {self.options.seed}; budget {self.plan.budget_seconds:g} s "
+            "per tier"
         )
         try:
             passing = self._check()
-            if self.o.annotate:
+            if self.options.annotate:
                 self._annotate()
-            if self.o.bandwidth and passing:
+            if self.options.bandwidth and passing:
                 self._bandwidth(data)
             self._noise_before = noise.snapshot()
             self._measure(passing, data, scheduling)
@@ -235,7 +238,7 @@ class Runner:
     def _start_results(
         self, dataset, stats: dict, data: TrainingData, test_nnz: int, scheduling: str
     ) -> None:
-        o = self.o
+        o = self.options
         self.results = {
             "schema": SCHEMA,
             "schema_version": SCHEMA_VERSION,
@@ -304,7 +307,10 @@ class Runner:
         c.print("\n[bold]cross-check[/] against python-naive (built-in dataset):")
         options = {split_width(n)[0]: self._options(split_width(n)[0]) for n in self.names}
         results = check_tiers(
-            self.names, seed=self.o.seed, options=options, call_timeout=self.o.call_timeout
+            self.names,
+            seed=self.options.seed,
+            options=options,
+            call_timeout=self.options.call_timeout,
         )
         passing = []
         for r in results:
@@ -341,12 +347,14 @@ class Runner:
         gc.collect()
         cls = get_tier(split_width(name)[0])
         options = {
-            "seed": self.o.seed,
-            "learning_rate": self.o.learning_rate,
+            "seed": self.options.seed,
+            "learning_rate": self.options.learning_rate,
             **self._options(name),
         }
         try:
-            tier = RemoteTier(name, cls, shared, options=options, call_timeout=self.o.call_timeout)
+            tier = RemoteTier(
+                name, cls, shared, options=options, call_timeout=self.options.call_timeout
+            )
         except WorkerFailure as exc:  # the tier's code crashed, exited or hung in setup
             entry["status"], entry["error"] = exc.status, f"setup: {exc}"
             return None
@@ -406,7 +414,7 @@ class Runner:
             groups = [names] if scheduling == "round-robin" else [[n] for n in names]
             shared = SharedData(data, root=self.out)
             self._shared = shared
-            self._audit_items = audit_items(data, self.o.seed)
+            self._audit_items = audit_items(data, self.options.seed)
             self._subjects: list[AuditSubject] = []
             try:
                 self._measure_groups(groups, shared, progress, tasks)
@@ -463,7 +471,7 @@ class Runner:
                 clocks.clear()
 
     def _options(self, name: str) -> dict:
-        return tier_options(name, self.o.threads, self.o.dask)
+        return tier_options(name, self.options.threads, self.options.dask)
 
     def _release(self, name: str, clock: TierClock) -> None:
         """Record what only the live tier knows (its workers' peak memory, the audited
@@ -498,12 +506,12 @@ class Runner:
 
         def rerun(n: int, items: np.ndarray) -> np.ndarray:
             options = {
-                "seed": self.o.seed,
-                "learning_rate": self.o.learning_rate,
+                "seed": self.options.seed,
+                "learning_rate": self.options.learning_rate,
                 **self._options(name),
             }
             tier = RemoteTier(
-                name, cls, self._shared, options=options, call_timeout=self.o.call_timeout
+                name, cls, self._shared, options=options, call_timeout=self.options.call_timeout
             )
             try:
                 left = n
@@ -531,8 +539,8 @@ class Runner:
         verdicts, seconds = audit_subjects(
             self._subjects,
             data,
-            seed=self.o.seed,
-            learning_rate=self.o.learning_rate,
+            seed=self.options.seed,
+            learning_rate=self.options.learning_rate,
             slim=SlimOptions(),
             items=self._audit_items,
         )
@@ -560,14 +568,16 @@ class Runner:
     # -- derived figures --------------------------------------------------------------
 
     def _summarize(self, name: str) -> None:
-        summarize_entry(self.entries[name], self.results["dataset"]["train_nnz"], self.o.epochs)
+        summarize_entry(
+            self.entries[name], self.results["dataset"]["train_nnz"], self.options.epochs
+        )
 
     def _derive(self) -> None:
         """Speedups, % of floor and share of the bandwidth, between tiers of this run."""
         derive_ratios(
             self.results["tiers"],
             paired=self.results["options"]["scheduling"] == "round-robin",
-            vs=self.o.vs,
+            vs=self.options.vs,
         )
         epl = self.results["dataset"]["train_expected_profile_length"]
         for entry in self.results["tiers"]:
@@ -622,7 +632,7 @@ class Runner:
         if status != "complete":
             self._write(final=True)
         try:
-            if self.o.plots:
+            if self.options.plots:
                 from ..output.report import write_report
 
                 report = write_report(self.results, self.out)
@@ -644,7 +654,7 @@ class Runner:
             self._write(final=True)
         from ..output.console import print_noise, print_table
 
-        if self.o.console_table:
+        if self.options.console_table:
             print_table(self.results, self.console)
         print_noise(self.results, self.console)
 

@@ -156,8 +156,8 @@ class TrainRun:
     """One ``slimbench train``; :meth:`execute` returns the exit code."""
 
     def __init__(self, options: TrainOptions, console: Console | None = None) -> None:
-        self.o = options
-        self.c = console or wide_console()
+        self.options = options
+        self.console = console or wide_console()
         self.tier_name, self.slim = check_options(options)
         if options.write_split:
             check_split_target(options)
@@ -177,7 +177,7 @@ class TrainRun:
         from ..data.datasets import load_dataset
         from ..data.train_split import given_split, seeded_split, write_split
 
-        o = self.o
+        o = self.options
         dataset = load_dataset(o.dataset)
         if o.test_dataset:
             split = given_split(dataset, o.test_dataset)
@@ -203,13 +203,13 @@ class TrainRun:
             )
         seen = split.info.get("seen_in_training", 0)
         if seen:
-            self.c.print(
+            self.console.print(
                 f"[yellow]note: {seen:,} test interactions are also in the training data: "
                 "they count as relevant but are never recommended (seen items are excluded)[/]"
             )
         if o.write_split:
             train_csv, test_csv = write_split(split, o.write_split)
-            self.c.print(f"split written: {train_csv}, {test_csv}")
+            self.console.print(f"split written: {train_csv}, {test_csv}")
         return dataset, split, data
 
     def _learning_rate(self, data: TrainingData) -> dict:
@@ -217,20 +217,20 @@ class TrainRun:
         bound = step_bound(data)
         if bound.auto_rate is None:
             raise InvalidInputError(
-                f"every rating in the training split of {self.o.dataset!r} is zero: each "
+                f"every rating in the training split of {self.options.dataset!r} is zero: each "
                 "step's error is zero and SGD learns nothing. Use a dataset with ratings."
             )
-        if self.o.learning_rate == "auto":
+        if self.options.learning_rate == "auto":
             value, rule = bound.auto_rate, f"auto: {AUTO_RULE}"
         else:
-            value, rule = float(self.o.learning_rate), "given"
+            value, rule = float(self.options.learning_rate), "given"
         share = overshoot_share(data, value)
         return {"value": value, "rule": rule, **bound.to_dict(), "overshoot_share": share}
 
     def _start_doc(self, dataset: Dataset, split: Split, data: TrainingData, lr: dict) -> None:
         from ..data.stats import dataset_stats
 
-        o = self.o
+        o = self.options
         self.doc = new_document(o.command)
         self.doc |= {
             "dataset": {
@@ -281,8 +281,8 @@ class TrainRun:
 
     def _make_tier(self, data: TrainingData, lr: float) -> RemoteTier:
         """A fresh tier with this run's seed, SLIM options and threads, in its own worker."""
-        threads = self.o.threads is not None and accepts_option(self.tier_name, "threads")
-        options = {"threads": self.o.threads} if threads else {}
+        threads = self.options.threads is not None and accepts_option(self.tier_name, "threads")
+        options = {"threads": self.options.threads} if threads else {}
         if self._shared is None or self._shared.data is not data:
             self._drop_shared()
             self._shared = SharedData(data, root=self.out)
@@ -291,7 +291,7 @@ class TrainRun:
             get_tier(self.tier_name),
             self._shared,
             options={
-                "seed": self.o.seed,
+                "seed": self.options.seed,
                 "learning_rate": lr,
                 **self.slim.to_dict(),
                 **options,
@@ -320,7 +320,7 @@ class TrainRun:
             self.lock.release()
 
     def _execute(self) -> int:
-        o, c = self.o, self.c
+        o, c = self.options, self.console
         c.print(f"[bold]slimbench {__version__}[/] train -> {self.out}")
         dataset, split, data = self._load()
         lr = self._learning_rate(data)
@@ -343,7 +343,7 @@ class TrainRun:
             except ModelAuditFailed as exc:
                 self.doc["error"] = str(exc)
                 self._finish("failed-audit")
-                self.c.print(f"[red]{exc}[/]")
+                self.console.print(f"[red]{exc}[/]")
                 return 1
             self._quality(S, split, self.prediction.measured_seconds + self.doc["setup_seconds"])
             self._save_model(S, dataset)
@@ -365,8 +365,8 @@ class TrainRun:
         partial = bool(self.records) and self.records[-1].partial
         # the steps S really had: an interrupt that was not deferred may follow a call
         # whose steps no epoch record holds
-        steps = self.tier.steps_done if self.tier is not None else sum(
-            r.steps for r in self.records
+        steps = (
+            self.tier.steps_done if self.tier is not None else sum(r.steps for r in self.records)
         )
         kept = f"{len(self.records) - partial} finished epoch(s)"
         if partial:
@@ -379,8 +379,10 @@ class TrainRun:
                 "it stood then" + (", inside an epoch" if partial else "")
             )
             try:
-                S = self.S if self.tier is None else model_matrix(
-                    self.tier, self.o.save_top_k, self.o.save_dense
+                S = (
+                    self.S
+                    if self.tier is None
+                    else model_matrix(self.tier, self.options.save_top_k, self.options.save_dense)
                 )
                 self._save_model(S, dataset, steps=steps, partial_epoch=partial)
             except (OSError, MemoryError, SlimBenchError) as exc:
@@ -389,11 +391,11 @@ class TrainRun:
             self.tier.close()  # a Dask tier's cluster must not outlive the command
         self._finish("interrupted")
         saved = " (model saved as it stood)" if steps and self.doc.get("model") else ""
-        self.c.print(f"[yellow]interrupted: {kept} kept{saved}[/]")
+        self.console.print(f"[yellow]interrupted: {kept} kept{saved}[/]")
 
     def _predict(self, data: TrainingData, lr: float) -> list[int]:
         """The prediction (self.prediction); returns the epoch's calls."""
-        o = self.o
+        o = self.options
         self.prediction, calls = predict(
             lambda: self._make_tier(data, lr),
             data.nnz,
@@ -404,7 +406,7 @@ class TrainRun:
         self.doc["options"]["call_steps"] = calls[0]
         gc.collect()
         p = self.prediction
-        self.c.print(
+        self.console.print(
             f"predicted: {human_rate(p.samples_per_second['median'])} samples/s over "
             f"{len(p.rounds)} call(s) of {p.call_steps:,} steps (an epoch is {len(calls)} "
             f"such call(s)) -> {o.epochs} epochs in "
@@ -425,16 +427,16 @@ class TrainRun:
         p = self.prediction
         p.settle(measured)
         shown, predicted = seconds_pair(measured, p.predicted_seconds)
-        self.c.print(
-            f"measured: {shown} for {self.o.epochs} epochs; predicted "
+        self.console.print(
+            f"measured: {shown} for {self.options.epochs} epochs; predicted "
             f"{predicted}: error {p.error_percent:+.1f} %"
         )
         self._audit_model(tier, data, lr)
-        S = self.S = model_matrix(tier, self.o.save_top_k, self.o.save_dense)
+        S = self.S = model_matrix(tier, self.options.save_top_k, self.options.save_dense)
         if sp.issparse(S):
             self.doc.setdefault("notes", []).append(
                 f"{self.tier_name} keeps S on its workers: the model was gathered as the top "
-                f"{self.o.save_top_k} per column (never the dense S), and evaluated as such"
+                f"{self.options.save_top_k} per column (never the dense S), and evaluated as such"
             )
         tier.close()
         self.tier = None
@@ -450,12 +452,12 @@ class TrainRun:
         from ..measure.audit import audit_items
         from ..measure.timed_audit import audit_subjects, subject_for
 
-        items = audit_items(data, self.o.seed)
+        items = audit_items(data, self.options.seed)
         subject = subject_for(self.tier_name, tier.cls, tier, tier.calls, items)
         verdicts, seconds = audit_subjects(
             [subject],
             data,
-            seed=self.o.seed,
+            seed=self.options.seed,
             learning_rate=lr,
             slim=self.slim,
             items=items,
@@ -463,7 +465,7 @@ class TrainRun:
         )
         result = verdicts[self.tier_name]
         self.doc["audit"] = {**result.to_dict(), "seconds": seconds}
-        self.c.print(
+        self.console.print(
             f"audit of the trained model: {result.verdict} ({result.detail}; {seconds:.1f} s)",
             highlight=False,
             markup=False,
@@ -478,11 +480,11 @@ class TrainRun:
         """Keep what was done, say why it stopped; exit code 1."""
         self.doc["error"] = error
         self._finish("diverged")
-        self.c.print(f"[red]{error}[/]")
+        self.console.print(f"[red]{error}[/]")
         return 1
 
     def _say_learning_rate(self, lr: dict) -> None:
-        c = self.c
+        c = self.console
         c.print(
             f"learning rate {lr['value']:.4g} ({lr['rule']}); steps overshoot above "
             f"{lr['overshoot_above']:.4g} (2 / max_u sum r^2 = 2 / {lr['max_square_sum']:,.1f})"
@@ -498,15 +500,18 @@ class TrainRun:
 
     def _train(self, tier: Tier, calls: list[int], split: Split) -> None:
         """The epochs, with the live bar, a line each and train.json rewritten after each."""
-        o, c = self.o, self.c
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed:,}/{task.total:,} steps"),
-            TimeElapsedColumn(),
-            console=c,
-            transient=True,
-        ) as progress, stops_deferred() as stop:  # Ctrl-C lands between two run calls
+        o, c = self.options, self.console
+        with (
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed:,}/{task.total:,} steps"),
+                TimeElapsedColumn(),
+                console=c,
+                transient=True,
+            ) as progress,
+            stops_deferred() as stop,
+        ):  # Ctrl-C lands between two run calls
             for epoch in range(1, o.epochs + 1):
                 task = progress.add_task(f"epoch {epoch}/{o.epochs}", total=sum(calls))
                 record = run_epoch(
@@ -530,23 +535,23 @@ class TrainRun:
             f"{human_rate(r.samples_per_second)} samples/s"
         )
         if r.metrics:
-            line += f", ndcg@{self.o.cutoff} {r.metrics['ndcg']:.4f}"
+            line += f", ndcg@{self.options.cutoff} {r.metrics['ndcg']:.4f}"
         return line
 
     def _evaluate(self, S: np.ndarray, split: Split) -> dict:
         """The metrics of the model ``S`` on the split (scores r_u . S[:, i])."""
         if sp.issparse(S):  # a top-k model gathered from a distributed tier
             return evaluate(
-                lambda rows: (rows @ S).toarray(), split.train, split.test, self.o.cutoff
+                lambda rows: (rows @ S).toarray(), split.train, split.test, self.options.cutoff
             )
         S = np.ascontiguousarray(S)
-        return evaluate(lambda rows: rows @ S, split.train, split.test, self.o.cutoff)
+        return evaluate(lambda rows: rows @ S, split.train, split.test, self.options.cutoff)
 
     # -- after training ---------------------------------------------------------------
 
     def _quality(self, S: np.ndarray, split: Split, training_seconds: float) -> None:
         """Evaluate the SGD model and fit and evaluate each baseline; print the table."""
-        o = self.o
+        o = self.options
         lr = self.doc["learning_rate"]["value"]
         metrics = self._evaluate(S, split)
         self.records[-1].metrics = metrics
@@ -562,7 +567,7 @@ class TrainRun:
         ]
         costs = {c.name: c for c in fit_costs(list(o.baselines), split.train)}
         if costs:  # announced first: EASE can take minutes where the training took seconds
-            self.c.print(
+            self.console.print(
                 "baselines (--baselines chooses): "
                 + "; ".join(c.sentence() for c in costs.values()),
                 highlight=False,
@@ -570,7 +575,7 @@ class TrainRun:
             )
         for name in o.baselines:
             start = time.perf_counter()
-            with self.c.status(f"fitting {name} ({costs[name].sentence()})", spinner="line"):
+            with self.console.status(f"fitting {name} ({costs[name].sentence()})", spinner="line"):
                 model = fit_baseline(
                     name,
                     split.train,
@@ -579,7 +584,9 @@ class TrainRun:
                     ease_lambda=o.ease_lambda,
                 )
             seconds = time.perf_counter() - start
-            self.c.print(f"  {name}: fitted in {seconds:.1f} s", highlight=False, markup=False)
+            self.console.print(
+                f"  {name}: fitted in {seconds:.1f} s", highlight=False, markup=False
+            )
             entries.append(
                 {
                     "model": name,
@@ -598,7 +605,7 @@ class TrainRun:
         self._print_quality(entries)
 
     def _print_quality(self, entries: list[dict]) -> None:
-        table = Table(title=f"quality at N = {self.o.cutoff} on the held-out interactions")
+        table = Table(title=f"quality at N = {self.options.cutoff} on the held-out interactions")
         table.add_column("model", justify="left")
         table.add_column("training s", justify="right")
         for m in METRICS:
@@ -609,7 +616,7 @@ class TrainRun:
                 f"{e['training_seconds']:.2f}",
                 *(f"{e['metrics'][m]:.4f}" for m in METRICS),
             )
-        self.c.print(table)
+        self.console.print(table)
 
     def _save_model(
         self,
@@ -620,7 +627,7 @@ class TrainRun:
     ) -> None:
         from ..training.model_io import save_model
 
-        o = self.o
+        o = self.options
         metadata = {
             "tier": self.tier_name,
             "options": self.slim.to_dict(),
@@ -638,10 +645,10 @@ class TrainRun:
         self.doc["status"] = status
         self.lock.release_reserve()  # the room kept for this last word (slimbench.output.outdir)
         self._write()
-        if self.o.plots:
+        if self.options.plots:
             from ..training.train_report import write_train_report
 
-            self.c.print(f"report: {write_train_report(self.doc, self.out)}")
+            self.console.print(f"report: {write_train_report(self.doc, self.out)}")
 
 
 class ModelAuditFailed(SlimBenchError):
