@@ -6,7 +6,7 @@ each call continuing the tier's own sample stream and its own S. :meth:`Tier.sim
 hands S back in canonical orientation, ``S[j, i]`` = weight of profile item j towards
 target item i, whatever layout the tier keeps inside.
 
-The sampling contract (DESIGN.md): every tier but cython-rand draws interaction indices
+The sampling contract (docs/exactness.md): every tier but cython-rand draws interaction indices
 from ``numpy.random.Generator(PCG64(seed)).integers(0, nnz)``, one at a time or in blocks,
 which yields the same sequence either way. cython-rand keeps libc ``rand()``.
 """
@@ -108,7 +108,7 @@ class Tier(abc.ABC):
 
     #: registry name, e.g. ``"cython-rand"``
     name: ClassVar[str]
-    #: "bitwise", "close", "replay" or "baseline" (see DESIGN.md, "Exactness classes")
+    #: "bitwise", "close", "replay" or "baseline" (see docs/exactness.md, "The classes")
     exactness: ClassVar[Exactness]
     #: one line naming the seed cell the tier reproduces, or what it adds
     description: ClassVar[str]
