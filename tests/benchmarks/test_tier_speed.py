@@ -26,7 +26,6 @@ import time
 
 import pytest
 
-from slimbench.version import __version__
 from slimbench.data.datasets import holdout_split, load_dataset
 from slimbench.data.stats import dataset_stats
 from slimbench.figures.extrapolate import extrapolate_training_time
@@ -37,6 +36,7 @@ from slimbench.measure.audit import audit_items
 from slimbench.measure.check import check_tiers
 from slimbench.measure.memory_plan import tier_memory_bytes
 from slimbench.measure.timed_audit import AuditSubject, audit_subjects
+from slimbench.version import __version__
 
 #: the seed's loops (and the same loop under Numba): about 2-130k samples/s
 SEED_TIERS = (
