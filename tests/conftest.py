@@ -1,10 +1,12 @@
-"""Shared fixtures: small URMs on which a tier's bug would show."""
+"""Shared fixtures: small URMs on which a tier's bug would show.
+
+Only fixtures and pytest hooks live here; plain helper functions and classes are in
+tests/helpers.py (``from helpers import NAME``).
+"""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-import scipy.sparse as sp
 
 from slimbench.measure.check import check_dataset
 
@@ -19,14 +21,6 @@ def small_urm():
 def check_urm():
     """The `slimbench check` dataset."""
     return check_dataset()
-
-
-def random_urm(seed: int, n_users: int, n_items: int, density: float) -> sp.csr_matrix:
-    """A plain random URM with half-star ratings (every user has at least one item)."""
-    rng = np.random.default_rng(seed)
-    dense = (rng.random((n_users, n_items)) < density) * rng.integers(1, 11, (n_users, n_items))
-    dense[np.arange(n_users), rng.integers(0, n_items, n_users)] = 8
-    return sp.csr_matrix(dense / 2.0)
 
 
 def pytest_addoption(parser):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from helpers import random_urm
 
 from slimbench.impls import (
     InvalidInputError,
@@ -16,8 +17,6 @@ from slimbench.impls import (
     tier_names,
 )
 from slimbench.impls import urm as urm_module
-
-from conftest import random_urm
 
 SEED_TIERS = ["python-naive", "python-indptr", "cython-untyped", "cython-typed", "cython-rand"]
 

@@ -3,60 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from helpers import DropsLastItem, ReversedSum
 
 from slimbench.cli import main
 from slimbench.impls import registered
-from slimbench.impls.python_indptr import PythonIndptr
 from slimbench.measure.check import check_tiers
-
-
-def _drop_last_item_loop(URM_train, URM_train_coo, S, lr, rng, n_steps):
-    """python-indptr with the course repository's old bug: the profile slice ends one short."""
-    loss = 0.0
-    for _ in range(n_steps):
-        k = rng.integers(0, URM_train_coo.nnz)
-        u, i, r = URM_train_coo.row[k], URM_train_coo.col[k], URM_train_coo.data[k]
-        start, end = URM_train.indptr[u], URM_train.indptr[u + 1] - 1
-        profile, ratings = URM_train.indices[start:end], URM_train.data[start:end]
-        err = r - ratings.dot(S[profile, i])
-        loss += err**2
-        S[profile, i] += lr * err * ratings
-    return loss, n_steps
-
-
-class DropsLastItem(PythonIndptr):
-    name = "faulty-drops-last-item"
-    description = "test fault: profile slice drops the last item"
-
-    @staticmethod
-    def _loop():
-        return _drop_last_item_loop
-
-
-def _reversed_sum_loop(URM_train, URM_train_coo, S, lr, rng, n_steps):
-    """A subtle fault: the prediction sums the profile in reverse order (last bits only)."""
-    loss = 0.0
-    for _ in range(n_steps):
-        k = rng.integers(0, URM_train_coo.nnz)
-        u, i, r = URM_train_coo.row[k], URM_train_coo.col[k], URM_train_coo.data[k]
-        start, end = URM_train.indptr[u], URM_train.indptr[u + 1]
-        profile, ratings = URM_train.indices[start:end], URM_train.data[start:end]
-        pred = 0.0
-        for p in range(end - start - 1, -1, -1):
-            pred += S[profile[p], i] * ratings[p]
-        err = r - pred
-        loss += err**2
-        S[profile, i] += lr * err * ratings
-    return loss, n_steps
-
-
-class ReversedSum(PythonIndptr):
-    name = "faulty-reversed-sum"
-    description = "test fault: reassociated prediction sum"
-
-    @staticmethod
-    def _loop():
-        return _reversed_sum_loop
 
 
 @pytest.mark.parametrize("fault", [DropsLastItem, ReversedSum])

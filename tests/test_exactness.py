@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import random_urm
 
 from slimbench.impls import create, make_rng, prepare_urm, tier_names
 from slimbench.measure.check import check_dataset
-
-from conftest import random_urm
 
 STREAM_TIERS = ["python-indptr", "cython-untyped", "cython-typed"]
 

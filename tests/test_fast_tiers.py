@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from helpers import random_urm
 
 from slimbench.impls import (
     InvalidInputError,
@@ -18,8 +19,6 @@ from slimbench.impls import (
     registered,
 )
 from slimbench.measure.check import check_dataset, check_tiers
-
-from conftest import random_urm
 
 BITWISE = ["numba", "cython-transposed", "cython-bucketed", "cython-parallel", "cython-interleaved"]
 TRAINERS = BITWISE + ["cython-parallel-f32", "cython-interleaved-f32"]

@@ -274,7 +274,7 @@ def test_compare_fail_slower_gates_a_slowed_tier(tiny_run, tmp_path, capsys):
 
 
 def test_a_failing_tier_gets_no_speed_and_the_run_exits_non_zero(tmp_path):
-    from test_check import DropsLastItem
+    from helpers import DropsLastItem
 
     from slimbench.impls import registered
 

@@ -24,14 +24,13 @@ import zipfile
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from helpers import random_urm
 from hostile import assert_refused, cli
 
 from slimbench.cli import main
 from slimbench.impls import InvalidInputError, SlimBenchError, Tier, create
 from slimbench.impls.registry import register
 from slimbench.os_errors import describe
-
-from conftest import random_urm
 
 LONG_NAME = "n" * 300  # one name past NAME_MAX (255)
 PAST_PATH_MAX = "/".join(["d" * 200] * 25)  # 5,000 characters: past PATH_MAX (4,096)
