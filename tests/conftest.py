@@ -1,4 +1,4 @@
-"""Shared fixtures: small URMs on which a tier's bug would show.
+"""Shared fixtures: small URMs on which a tier's bug would show, one small run.
 
 Only fixtures and pytest hooks live here; plain helper functions and classes are in
 tests/helpers.py (``from helpers import NAME``).
@@ -6,8 +6,12 @@ tests/helpers.py (``from helpers import NAME``).
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+from helpers import TINY_RUN_TIERS
+
+from slimbench.cli import main
 from slimbench.measure.check import check_dataset
 
 
@@ -21,6 +25,21 @@ def small_urm():
 def check_urm():
     """The `slimbench check` dataset."""
     return check_dataset()
+
+
+# -- one small run, read by the tests of its outputs ------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> tuple[int, Path]:
+    """`slimbench run` of three fast tiers on synthetic-tiny: its exit code and folder.
+
+    Tests only read the folder (the report and compare tests write elsewhere).
+    """
+    out = tmp_path_factory.mktemp("run")
+    argv = ["run", "--dataset", "synthetic-tiny", "--tiers", TINY_RUN_TIERS]
+    code = main([*argv, "--budget", "0.6", "--rounds", "5", "--out", str(out)])
+    return code, out
 
 
 def pytest_addoption(parser):

@@ -11,6 +11,9 @@ import scipy.sparse as sp
 
 from slimbench.impls.python_indptr import PythonIndptr
 
+#: the tiers of the ``tiny_run`` fixture's run, in its order
+TINY_RUN_TIERS = "python-indptr,cython-typed,cython-rand"
+
 
 def random_urm(seed: int, n_users: int, n_items: int, density: float) -> sp.csr_matrix:
     """A plain random URM with half-star ratings (every user has at least one item)."""
