@@ -1,4 +1,4 @@
-"""Shared fixtures: small URMs on which a tier's bug would show, one small run.
+"""Shared fixtures: small URMs on which a tier's bug would show, one build cache, one run.
 
 Only fixtures and pytest hooks live here; plain helper functions and classes are in
 tests/helpers.py (``from helpers import NAME``).
@@ -6,6 +6,7 @@ tests/helpers.py (``from helpers import NAME``).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,39 @@ def small_urm():
 def check_urm():
     """The `slimbench check` dataset."""
     return check_dataset()
+
+
+# -- one build cache for the tests that compile a user's tier -------------------------------
+
+
+
+@pytest.fixture(scope="session")
+def build_cache_dir(request, tmp_path_factory) -> Path:
+    """The session's build cache: a source that several tests compile is compiled once.
+
+    Kept in pytest's cache folder when that plugin is on, so a second run of the suite
+    compiles nothing (a build's key covers all its inputs); a fresh folder otherwise. Tests
+    about the cache itself use their own folders.
+    """
+    cache = getattr(request.config, "cache", None)
+    if cache is not None:
+        return Path(cache.mkdir("slimbench-build"))
+    return tmp_path_factory.mktemp("build-cache")
+
+
+@pytest.fixture(scope="module")
+def build_cache(build_cache_dir) -> Path:
+    """SLIMBENCH_CACHE names the session's build cache while the module's tests run (for
+    builds in this process and in the workers and subprocesses it starts)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SLIMBENCH_CACHE", str(build_cache_dir))
+        yield build_cache_dir
+
+
+@pytest.fixture(scope="session")
+def build_cache_env(build_cache_dir) -> dict[str, str]:
+    """An environment for a `slimbench` subprocess that builds into the session's cache."""
+    return {**os.environ, "SLIMBENCH_CACHE": str(build_cache_dir)}
 
 
 # -- one small run, read by the tests of its outputs ------------------------------------------

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import reference_loop
 
 from slimbench.impls import build_settings
 from slimbench.impls import user_build as user_build_module
@@ -32,28 +33,11 @@ from slimbench.impls.user_build import TierFileError, inputs_of, load_source
 SLIMBENCH = [sys.executable, "-m", "slimbench.cli"]
 
 # Untyped (it compiles fast) and exact: the seed's loop, with the profile's end in a .pxi.
-WITH_INCLUDE = """\
-# cython: boundscheck=False
-include "profile.pxi"
-
-NAME = "with-include"
-
-
-def train_steps(samples, coo_row, coo_col, coo_data, indptr, indices, data, S, learning_rate):
-    loss = 0.0
-    for k in range(samples.shape[0]):
-        index = samples[k]
-        u, i, r = coo_row[index], coo_col[index], coo_data[index]
-        start, end = indptr[u], profile_end(indptr, u)
-        pred = 0.0
-        for p in range(start, end):
-            pred += S[indices[p], i] * data[p]
-        err = r - pred
-        loss += err * err
-        for p in range(start, end):
-            S[indices[p], i] += learning_rate * err * data[p]
-    return float(loss)
-"""
+WITH_INCLUDE = reference_loop(
+    "with-include",
+    header='# cython: boundscheck=False\ninclude "profile.pxi"\n\n',
+    end="profile_end(indptr, u)",
+)
 PROFILE_END = "def profile_end(indptr, u):\n    return indptr[u + 1]\n"
 DROPS_LAST = "def profile_end(indptr, u):\n    return indptr[u + 1] - 1\n"
 
