@@ -31,7 +31,6 @@ def check_urm():
 # -- one build cache for the tests that compile a user's tier -------------------------------
 
 
-
 @pytest.fixture(scope="session")
 def build_cache_dir(request, tmp_path_factory) -> Path:
     """The session's build cache: a source that several tests compile is compiled once.
