@@ -136,6 +136,7 @@ class _Reference:
 #: the reference's results in this process, by everything they depend on (see below)
 _REFERENCES: dict[tuple, _Reference] = {}
 _REFERENCES_KEPT = 4
+_REFERENCE_KEPT_BYTES = 32 << 20  # a larger S (a check on the user's own data) is not kept
 
 
 def _reference_key(data: TrainingData, seed: int, epochs: int, lr: float, slim: dict | None):
@@ -155,14 +156,18 @@ def _reference(
     """The reference's run, computed once per process for the same inputs.
 
     python-naive is deterministic, so a check repeated on the same data, seed, epochs,
-    learning rate and options gets the same S and losses. Its arrays are read-only.
+    learning rate and options gets the same S and losses. Its arrays are read-only; a
+    few small ones are kept.
     """
     key = _reference_key(data, seed, epochs, lr, slim)
-    if key not in _REFERENCES:
+    if key in _REFERENCES:
+        return _REFERENCES[key]
+    ref = _run_reference(data, seed, epochs, lr, slim)
+    if ref.S.nbytes <= _REFERENCE_KEPT_BYTES:
         while len(_REFERENCES) >= _REFERENCES_KEPT:
             _REFERENCES.pop(next(iter(_REFERENCES)))
-        _REFERENCES[key] = _run_reference(data, seed, epochs, lr, slim)
-    return _REFERENCES[key]
+        _REFERENCES[key] = ref
+    return ref
 
 
 def _run_reference(
