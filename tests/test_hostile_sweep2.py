@@ -585,7 +585,7 @@ def test_a_small_file_is_read_under_an_address_space_limit(tmp_path):
 
 def test_the_memory_available_sees_the_address_space_limit():
     done = _under_address_limit(
-        "from slimbench.measure.machine import available_memory; print(available_memory())"
+        "from slimbench.host import available_memory; print(available_memory())"
     )
     assert done.returncode == 0, done.stderr
     assert 0 <= int(done.stdout) < RLIMIT_AS
