@@ -1,12 +1,20 @@
-"""Shared fixtures: small URMs on which a tier's bug would show."""
+"""Shared fixtures: small URMs on which a tier's bug would show, one build cache, one run.
+
+Only fixtures and pytest hooks live here; plain helper functions and classes are in
+tests/helpers.py (``from helpers import NAME``).
+"""
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-import scipy.sparse as sp
+import os
+from pathlib import Path
 
+import pytest
+
+from slimbench.cli import main
 from slimbench.measure.check import check_dataset
+
+from helpers import TINY_RUN_TIERS
 
 
 @pytest.fixture(scope="session")
@@ -21,12 +29,51 @@ def check_urm():
     return check_dataset()
 
 
-def random_urm(seed: int, n_users: int, n_items: int, density: float) -> sp.csr_matrix:
-    """A plain random URM with half-star ratings (every user has at least one item)."""
-    rng = np.random.default_rng(seed)
-    dense = (rng.random((n_users, n_items)) < density) * rng.integers(1, 11, (n_users, n_items))
-    dense[np.arange(n_users), rng.integers(0, n_items, n_users)] = 8
-    return sp.csr_matrix(dense / 2.0)
+# -- one build cache for the tests that compile a user's tier -------------------------------
+
+
+@pytest.fixture(scope="session")
+def build_cache_dir(request, tmp_path_factory) -> Path:
+    """The session's build cache: a source that several tests compile is compiled once.
+
+    Kept in pytest's cache folder when that plugin is on, so a second run of the suite
+    compiles nothing (a build's key covers all its inputs); a fresh folder otherwise. Tests
+    about the cache itself use their own folders.
+    """
+    cache = getattr(request.config, "cache", None)
+    if cache is not None:
+        return Path(cache.mkdir("slimbench-build"))
+    return tmp_path_factory.mktemp("build-cache")
+
+
+@pytest.fixture(scope="module")
+def build_cache(build_cache_dir) -> Path:
+    """SLIMBENCH_CACHE names the session's build cache while the module's tests run (for
+    builds in this process and in the workers and subprocesses it starts)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SLIMBENCH_CACHE", str(build_cache_dir))
+        yield build_cache_dir
+
+
+@pytest.fixture(scope="session")
+def build_cache_env(build_cache_dir) -> dict[str, str]:
+    """An environment for a `slimbench` subprocess that builds into the session's cache."""
+    return {**os.environ, "SLIMBENCH_CACHE": str(build_cache_dir)}
+
+
+# -- one small run, read by the tests of its outputs ------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> tuple[int, Path]:
+    """`slimbench run` of three fast tiers on synthetic-tiny: its exit code and folder.
+
+    Tests only read the folder (the report and compare tests write elsewhere).
+    """
+    out = tmp_path_factory.mktemp("run")
+    argv = ["run", "--dataset", "synthetic-tiny", "--tiers", TINY_RUN_TIERS]
+    code = main([*argv, "--budget", "0.6", "--rounds", "5", "--out", str(out)])
+    return code, out
 
 
 def pytest_addoption(parser):

@@ -17,7 +17,7 @@ from slimbench.impls import (
 )
 from slimbench.impls import urm as urm_module
 
-from conftest import random_urm
+from helpers import random_urm
 
 SEED_TIERS = ["python-naive", "python-indptr", "cython-untyped", "cython-typed", "cython-rand"]
 

@@ -29,31 +29,16 @@ from slimbench.impls.build_cache import (
 from slimbench.impls.build_inputs import build_inputs, dependency_files
 from slimbench.impls.user_build import TierFileError, inputs_of, load_source
 
+from helpers import reference_loop
+
 SLIMBENCH = [sys.executable, "-m", "slimbench.cli"]
 
 # Untyped (it compiles fast) and exact: the seed's loop, with the profile's end in a .pxi.
-WITH_INCLUDE = """\
-# cython: boundscheck=False
-include "profile.pxi"
-
-NAME = "with-include"
-
-
-def train_steps(samples, coo_row, coo_col, coo_data, indptr, indices, data, S, learning_rate):
-    loss = 0.0
-    for k in range(samples.shape[0]):
-        index = samples[k]
-        u, i, r = coo_row[index], coo_col[index], coo_data[index]
-        start, end = indptr[u], profile_end(indptr, u)
-        pred = 0.0
-        for p in range(start, end):
-            pred += S[indices[p], i] * data[p]
-        err = r - pred
-        loss += err * err
-        for p in range(start, end):
-            S[indices[p], i] += learning_rate * err * data[p]
-    return float(loss)
-"""
+WITH_INCLUDE = reference_loop(
+    "with-include",
+    header='# cython: boundscheck=False\ninclude "profile.pxi"\n\n',
+    end="profile_end(indptr, u)",
+)
 PROFILE_END = "def profile_end(indptr, u):\n    return indptr[u + 1]\n"
 DROPS_LAST = "def profile_end(indptr, u):\n    return indptr[u + 1] - 1\n"
 
@@ -72,7 +57,7 @@ def _env(cache: Path) -> dict:
 
 def _check(path: Path, cache: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [*SLIMBENCH, "check", "--tier-file", str(path)],
+        [*SLIMBENCH, "check", "--tier-file", str(path), "--epochs", "1"],  # one shows a fault
         capture_output=True,
         text=True,
         env=_env(cache),

@@ -8,7 +8,7 @@ import pytest
 from slimbench.impls import create, make_rng, prepare_urm, tier_names
 from slimbench.measure.check import check_dataset
 
-from conftest import random_urm
+from helpers import random_urm
 
 STREAM_TIERS = ["python-indptr", "cython-untyped", "cython-typed"]
 

@@ -19,7 +19,7 @@ from slimbench.impls import (
 )
 from slimbench.measure.check import check_dataset, check_tiers
 
-from conftest import random_urm
+from helpers import random_urm
 
 BITWISE = ["numba", "cython-transposed", "cython-bucketed", "cython-parallel", "cython-interleaved"]
 TRAINERS = BITWISE + ["cython-parallel-f32", "cython-interleaved-f32"]

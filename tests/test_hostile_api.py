@@ -9,14 +9,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hostile import api_case, assert_refused, python
 
 from slimbench.data.datasets import holdout_split
 from slimbench.impls import SlimBenchError, TrainingDiverged, create, prepare_urm, tier_names
 from slimbench.measure.timing import TimingPlan
 from slimbench.sessions.run import Runner, RunOptions
 
-from conftest import random_urm
+from helpers import random_urm
+from hostile import api_case, assert_refused, python
 
 CORRUPT_CSR = """
 import numpy as np, scipy.sparse as sp

@@ -12,9 +12,10 @@ import zipfile
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hostile import assert_refused, cli
 
 from slimbench.data import readcap
+
+from hostile import assert_refused, cli
 
 TINY = ["--dataset", "synthetic-tiny", "--no-annotate"]
 

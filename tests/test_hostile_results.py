@@ -16,12 +16,13 @@ import sys
 import time
 
 import pytest
-from hostile import assert_refused, cli
 
 from slimbench.cli import main
 from slimbench.impls import registered
 from slimbench.impls.cython_typed import CythonTyped
 from slimbench.sessions import run as runner_module
+
+from hostile import assert_refused, cli
 
 RUN = ["--dataset", "synthetic-tiny", "--budget", "1", "--rounds", "3", "--no-annotate"]
 

@@ -24,14 +24,14 @@ import zipfile
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hostile import assert_refused, cli
 
 from slimbench.cli import main
 from slimbench.impls import InvalidInputError, SlimBenchError, Tier, create
 from slimbench.impls.registry import register
 from slimbench.os_errors import describe
 
-from conftest import random_urm
+from helpers import random_urm
+from hostile import assert_refused, cli
 
 LONG_NAME = "n" * 300  # one name past NAME_MAX (255)
 PAST_PATH_MAX = "/".join(["d" * 200] * 25)  # 5,000 characters: past PATH_MAX (4,096)
@@ -586,7 +586,7 @@ def test_a_small_file_is_read_under_an_address_space_limit(tmp_path):
 
 def test_the_memory_available_sees_the_address_space_limit():
     done = _under_address_limit(
-        "from slimbench.measure.machine import available_memory; print(available_memory())"
+        "from slimbench.host import available_memory; print(available_memory())"
     )
     assert done.returncode == 0, done.stderr
     assert 0 <= int(done.stdout) < RLIMIT_AS

@@ -18,14 +18,16 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 
 import pytest
-from hostile import assert_refused, cli
 
 from slimbench.output import outdir
 from slimbench.output import report as report_module
 from slimbench.sessions import run as runner_module
 from slimbench.sessions import train as train_module
+
+from hostile import assert_refused, cli
 
 RUN = ["--dataset", "synthetic-tiny", "--budget", "1", "--rounds", "3", "--no-annotate"]
 RUN += ["--no-bandwidth"]
@@ -239,30 +241,45 @@ def test_a_stop_signal_keeps_the_model_trained_so_far(sig, tmp_path):
 
 
 def test_ctrl_c_inside_an_epoch_saves_the_partial_epoch(tmp_path, capsys, monkeypatch):
-    real = train_module.run_epoch
+    real_epoch, real_deferred = train_module.run_epoch, train_module.stops_deferred
+    requests, epoch_calls, landed = [], {}, []
+
+    @contextmanager
+    def watched_deferred():  # the training's own deferred handler, kept to see it set
+        with real_deferred() as stop:
+            requests.append(stop)
+            yield stop
 
     def interrupted_epoch(tier, epoch, calls, on_call=None, **kwargs):
         seen = []
+        epoch_calls[epoch] = list(calls)
 
         def after_call(steps):
             seen.append(steps)
             if epoch == 2 and len(seen) == 3:
-                os.kill(os.getpid(), signal.SIGINT)  # lands in the deferred handler
+                # Ctrl-C between two calls, raised in the main thread (a kill to the process
+                # may run its handler in another thread's time, after the epoch): the
+                # deferred handler has run when raise_signal returns
+                signal.raise_signal(signal.SIGINT)
+                landed.append(requests[-1].requested)
             if on_call:
                 on_call(steps)
 
-        return real(tier, epoch, calls, after_call, **kwargs)
+        return real_epoch(tier, epoch, calls, after_call, **kwargs)
 
+    monkeypatch.setattr(train_module, "stops_deferred", watched_deferred)
     monkeypatch.setattr(train_module, "run_epoch", interrupted_epoch)
     out = tmp_path / "train"
     argv = ["train", *TRAIN, "--epochs", "3", "--max-call-steps", "500", "--out", str(out)]
     outcome = cli(argv, capsys)
+    assert len(epoch_calls[2]) > 3 and landed == [True]  # it came with calls still to run
     assert outcome.code == 130 and "Traceback" not in outcome.out + outcome.err
     doc = _doc(out / "train.json")
     assert doc["status"] == "interrupted"
     assert [e["partial"] for e in doc["epochs"]] == [False, True]
     first, partial = doc["epochs"][0]["steps"], doc["epochs"][1]["steps"]
-    assert 3 * 480 <= partial <= 3 * 500 and partial < first  # three calls of at most 500
+    assert first == sum(epoch_calls[1]) and partial == sum(epoch_calls[2][:3])  # three calls
+    assert max(epoch_calls[2]) <= 500 and partial < first
     assert f"1 finished epoch(s) and {partial:,} of {first:,} steps of epoch 2" in outcome.out
     model = _doc(out / "model.json")
     assert model["steps"] == first + partial and model["partial_epoch"] and model["epochs"] == 1
@@ -408,12 +425,10 @@ def test_the_stop_handlers_restore_the_old_ones_and_keep_nohup():
         with terminations_as_interrupt():
             assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
             with pytest.raises(Terminated) as stopped:
-                os.kill(os.getpid(), signal.SIGTERM)
-                time.sleep(1)
+                signal.raise_signal(signal.SIGTERM)  # handled before it returns
             assert stopped.value.signum == signal.SIGTERM
             with stops_deferred() as stop:
-                os.kill(os.getpid(), signal.SIGINT)
-                time.sleep(0.1)
+                signal.raise_signal(signal.SIGINT)
                 assert stop.requested
                 with pytest.raises(KeyboardInterrupt):
                     stop.stop_here()

@@ -16,7 +16,7 @@ from slimbench.measure.timing import TimingPlan
 from slimbench.sessions.run import Runner, RunOptions
 from slimbench.sessions.train import TrainOptions, check_options
 
-from conftest import random_urm
+from helpers import random_urm
 
 ROOT = Path(__file__).resolve().parents[1]
 URM = random_urm(0, 12, 10, 0.5)

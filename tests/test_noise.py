@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from slimbench.measure import noise
 
 
@@ -59,3 +61,10 @@ def test_noisy_tiers_are_one_warning_and_the_console_names_the_worst():
     assert "4 tiers' rounds" in full[1] and "a 20%, b 50%, c 15%, d 30%" in full[1]
     short = grouped_warnings(record, most=2)[1]
     assert "the most b 50%, d 30% (all in the report)" in short and "c 15%" not in short
+
+
+def test_run_records_noise_diagnostics(tiny_run):
+    doc = json.loads((tiny_run[1] / "results.json").read_text())
+    record = doc["noise"]
+    assert record["before"]["time"] < record["after"]["time"]
+    assert isinstance(record["warnings"], list) and "other_cpu_share" in record

@@ -38,19 +38,6 @@ def _py_loop(update: str = "item_item_S[profile_item_id, item_id]") -> str:
     return body.replace("item_item_S[profile_item_id, item_id] +=", f"{update} +=")
 
 
-@pytest.fixture(scope="module")
-def build_cache(request) -> Path:
-    """One build cache for these tests, kept between runs of the suite (keys cover all inputs)."""
-    path = Path(request.config.cache.mkdir("slimbench-build"))
-    old = os.environ.get("SLIMBENCH_CACHE")
-    os.environ["SLIMBENCH_CACHE"] = str(path)
-    yield path
-    if old is None:
-        os.environ.pop("SLIMBENCH_CACHE", None)
-    else:
-        os.environ["SLIMBENCH_CACHE"] = old
-
-
 @pytest.fixture
 def unregister():
     """Forget the tiers a test registers, so names can be reused."""

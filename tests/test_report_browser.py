@@ -9,11 +9,12 @@ as root, so CI always runs this test. Screenshots are written next to the report
 from __future__ import annotations
 
 import pytest
-from browser import Browser, find_browser
 
 from slimbench.cli import main
 from slimbench.output.results import load_results
 from slimbench.output.summary_table import first_columns, summary_rows
+
+from browser import Browser, find_browser
 
 BROWSER = find_browser()
 pytestmark = pytest.mark.skipif(

@@ -7,27 +7,16 @@ import json
 from slimbench.cli import main
 from slimbench.impls import registry
 
+from helpers import reference_loop
+
 # Right on the check dataset (200 items); raises on any other, i.e. during the warm-up.
-RAISES_WHEN_TIMED = '''
-NAME = "raises-when-timed"
-
-
-def train_steps(samples, coo_row, coo_col, coo_data, indptr, indices, data, S, lr):
+RAISES_WHEN_TIMED = reference_loop(
+    "raises-when-timed",
+    first="""\
     if S.shape[0] != 200:
         raise RuntimeError("only the check dataset is handled")
-    loss = 0.0
-    for k in samples:
-        u, i, r = coo_row[k], coo_col[k], coo_data[k]
-        start, end = indptr[u], indptr[u + 1]
-        pred = 0.0
-        for p in range(start, end):
-            pred += S[indices[p], i] * data[p]
-        err = r - pred
-        loss += err * err
-        for p in range(start, end):
-            S[indices[p], i] += lr * err * data[p]
-    return float(loss)
-'''
+""",
+)
 
 
 def test_a_tier_raising_during_its_rounds_is_an_error_and_the_run_goes_on(tmp_path):

@@ -11,7 +11,7 @@ from scipy import stats
 from slimbench.impls import InvalidInputError, create, make_rng
 from slimbench.impls.cython_rand import libc_rand_max
 
-from conftest import random_urm
+from helpers import random_urm
 
 
 @pytest.mark.parametrize("nnz", [7, 3_570, 10_000_054, 2**31 - 1])

@@ -25,20 +25,7 @@ SLIMBENCH = [sys.executable, "-m", "slimbench.cli"]
 
 
 @pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory) -> Path:
-    """One build cache for the module: the template .pyx is compiled once."""
-    path = tmp_path_factory.mktemp("build-cache")
-    old = os.environ.get("SLIMBENCH_CACHE")
-    os.environ["SLIMBENCH_CACHE"] = str(path)
-    yield path
-    if old is None:
-        os.environ.pop("SLIMBENCH_CACHE", None)
-    else:
-        os.environ["SLIMBENCH_CACHE"] = old
-
-
-@pytest.fixture(scope="module")
-def templates(tmp_path_factory, cache_dir) -> dict[str, Path]:
+def templates(tmp_path_factory, build_cache) -> dict[str, Path]:
     """`slimbench new-tier` in both forms, written once."""
     folder = tmp_path_factory.mktemp("templates")
     paths = {}

@@ -9,7 +9,6 @@ code 1 (never 0), a final status on disk and the output folder's lock released.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -17,25 +16,11 @@ from pathlib import Path
 
 import pytest
 
-SLIMBENCH = [sys.executable, "-m", "slimbench.cli"]
-CONTRACT = "samples, coo_row, coo_col, coo_data, indptr, indices, data, S, learning_rate"
+from helpers import CONTRACT, reference_loop
 
-GOOD = f"""
-NAME = "good-py"
-def train_steps({CONTRACT}):
-    loss = 0.0
-    for k in samples:
-        u, i, r = coo_row[k], coo_col[k], coo_data[k]
-        start, end = indptr[u], indptr[u + 1]
-        pred = 0.0
-        for p in range(start, end):
-            pred += S[indices[p], i] * data[p]
-        err = r - pred
-        loss += err * err
-        for p in range(start, end):
-            S[indices[p], i] += learning_rate * err * data[p]
-    return loss
-"""
+SLIMBENCH = [sys.executable, "-m", "slimbench.cli"]
+
+GOOD = reference_loop("good-py")
 
 FILES = {
     "segv.py": f"""
@@ -77,9 +62,9 @@ def train_steps({CONTRACT}):
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory) -> dict:
-    cache = tmp_path_factory.mktemp("build-cache")
-    return {**os.environ, "SLIMBENCH_CACHE": str(cache)}
+def env(build_cache_env) -> dict:
+    """The CLI's environment: the session's build cache (spin.pyx compiles once)."""
+    return build_cache_env
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ relative 1e-9 (class "close": to the tier's tolerance, as its arithmetic is not 
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -132,7 +133,44 @@ class _Reference:
     epoch_indices: list[np.ndarray]
 
 
+#: the reference's results in this process, by everything they depend on (see below)
+_REFERENCES: dict[tuple, _Reference] = {}
+_REFERENCES_KEPT = 4
+_REFERENCE_KEPT_BYTES = 32 << 20  # a larger S (a check on the user's own data) is not kept
+
+
+def _reference_key(data: TrainingData, seed: int, epochs: int, lr: float, slim: dict | None):
+    """What python-naive's S, losses and draws depend on: its class, the data's arrays
+    (shape, dtypes and bytes), the seed, the epochs, the learning rate and SLIM's options."""
+    digest = hashlib.sha256(repr(data.csr.shape).encode())
+    for array in (data.indptr, data.indices, data.ratings, data.rows):
+        digest.update(array.dtype.str.encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    options = tuple(sorted((k, repr(v)) for k, v in (slim or {}).items()))
+    return (get_tier(REFERENCE), digest.hexdigest(), seed, epochs, repr(float(lr)), options)
+
+
 def _reference(
+    data: TrainingData, seed: int, epochs: int, lr: float, slim: dict | None = None
+) -> _Reference:
+    """The reference's run, computed once per process for the same inputs.
+
+    python-naive is deterministic, so a check repeated on the same data, seed, epochs,
+    learning rate and options gets the same S and losses. Its arrays are read-only; a
+    few small ones are kept.
+    """
+    key = _reference_key(data, seed, epochs, lr, slim)
+    if key in _REFERENCES:
+        return _REFERENCES[key]
+    ref = _run_reference(data, seed, epochs, lr, slim)
+    if ref.S.nbytes <= _REFERENCE_KEPT_BYTES:
+        while len(_REFERENCES) >= _REFERENCES_KEPT:
+            _REFERENCES.pop(next(iter(_REFERENCES)))
+        _REFERENCES[key] = ref
+    return ref
+
+
+def _run_reference(
     data: TrainingData, seed: int, epochs: int, lr: float, slim: dict | None = None
 ) -> _Reference:
     ref = create(REFERENCE, data, seed=seed, learning_rate=lr, **(slim or {}))
@@ -142,7 +180,10 @@ def _reference(
     S = ref.similarity()
     if np.count_nonzero(S) < 0.5 * data.nnz / max(data.n_users, 1):
         raise AssertionError("the check's reference S is almost empty; the check would be void")
-    return _Reference(S=np.array(S, copy=True), epoch_losses=losses, epoch_indices=indices)
+    S = np.array(S, copy=True)
+    for array in (S, *indices):
+        array.setflags(write=False)  # shared by every later check of the same inputs
+    return _Reference(S=S, epoch_losses=losses, epoch_indices=indices)
 
 
 def _check_one(
