@@ -7,6 +7,7 @@ tests/helpers.py (``from helpers import NAME``).
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,16 @@ def pytest_addoption(parser):
         help="dataset spec for tests/benchmarks (default: synthetic-ml10m:scale=0.1,"
         " or synthetic-tiny with --benchmark-disable)",
     )
+
+
+@pytest.fixture
+def interactive_sigint():
+    """SIGINT handled as in an interactive shell, for tests that press Ctrl-C in-process.
+
+    A job started in the background (``make test &``, some CI runners) inherits SIGINT
+    ignored, and the harness rightly leaves an ignored signal ignored (as nohup's SIGHUP):
+    such a test would then see no Ctrl-C at all.
+    """
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, old)

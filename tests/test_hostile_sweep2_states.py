@@ -240,7 +240,9 @@ def test_a_stop_signal_keeps_the_model_trained_so_far(sig, tmp_path):
     assert (out / "model_top5.npz").exists() and _left(out) == []
 
 
-def test_ctrl_c_inside_an_epoch_saves_the_partial_epoch(tmp_path, capsys, monkeypatch):
+def test_ctrl_c_inside_an_epoch_saves_the_partial_epoch(
+    tmp_path, capsys, monkeypatch, interactive_sigint
+):
     real_epoch, real_deferred = train_module.run_epoch, train_module.stops_deferred
     requests, epoch_calls, landed = [], {}, []
 
@@ -416,7 +418,7 @@ def test_write_dat_with_force_replaces_another_file(tmp_path, capsys):
     assert target.read_text().startswith("1::") and target.stat().st_size > 50_000
 
 
-def test_the_stop_handlers_restore_the_old_ones_and_keep_nohup():
+def test_the_stop_handlers_restore_the_old_ones_and_keep_nohup(interactive_sigint):
     from slimbench.interrupts import Terminated, stops_deferred, terminations_as_interrupt
 
     before = signal.getsignal(signal.SIGTERM)
