@@ -186,35 +186,25 @@ STEPS = Bound("n_steps", low=0, high=MAX_STEPS)
 CALL_STEPS = Bound("steps per call", low=1, high=MAX_STEPS)
 EPOCHS = Bound("epochs", low=1, high=MAX_EPOCHS, advice="beyond a million the figures mean nothing")
 ROUNDS = Bound("rounds", low=1, high=MAX_ROUNDS, advice="the budget bounds the time they take")
-BUDGET = Bound(
-    "the time budget per tier",
-    integer=False,
-    low=0,
-    low_open=True,
-    high=MAX_SECONDS,
-    unit="seconds",
-    note="a week",
-    advice="it bounds each tier's warm-up and rounds",
-)
-WARMUP = Bound(
-    "the warm-up",
-    integer=False,
-    low=0,
-    high=MAX_SECONDS,
-    unit="seconds",
-    note="a week",
-    advice="leave it out for 10% of the budget",
-)
-CALL_TIMEOUT = Bound(
-    "the call timeout",
-    integer=False,
-    low=0,
-    low_open=True,
-    high=MAX_SECONDS,
-    unit="seconds",
-    note="a week",
-    advice="a worker is killed after a call longer than this",
-)
+
+
+def _seconds(what: str, advice: str, *, zero_allowed: bool = False) -> Bound:
+    """A duration the harness waits for: seconds up to a week, zero refused unless allowed."""
+    return Bound(
+        what,
+        integer=False,
+        low=0,
+        low_open=not zero_allowed,
+        high=MAX_SECONDS,
+        unit="seconds",
+        note="a week",
+        advice=advice,
+    )
+
+
+BUDGET = _seconds("the time budget per tier", "it bounds each tier's warm-up and rounds")
+WARMUP = _seconds("the warm-up", "leave it out for 10% of the budget", zero_allowed=True)
+CALL_TIMEOUT = _seconds("the call timeout", "a worker is killed after a call longer than this")
 LEARNING_RATE = Bound(
     "the learning rate", integer=False, low=0, low_open=True, advice="1e-6 is the seed's value"
 )
