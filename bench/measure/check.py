@@ -145,7 +145,7 @@ def _reference_key(data: TrainingData, seed: int, epochs: int, lr: float, slim: 
     digest = hashlib.sha256(repr(data.csr.shape).encode())
     for array in (data.indptr, data.indices, data.ratings, data.rows):
         digest.update(array.dtype.str.encode())
-        digest.update(np.ascontiguousarray(array).tobytes())
+        digest.update(np.ascontiguousarray(array))  # the buffer itself: no copy
     options = tuple(sorted((k, repr(v)) for k, v in (slim or {}).items()))
     return (get_tier(REFERENCE), digest.hexdigest(), seed, epochs, repr(float(lr)), options)
 
