@@ -315,9 +315,30 @@ def _diagnose(
     )
     if isinstance(found, str):
         result.detail += f"; {found}"
-    else:
-        result.first_difference = found.to_dict()
-        result.detail += f"; {found.sentence()}"
+        return
+    result.first_difference = found.to_dict()
+    result.detail += f"; {found.sentence()}"
+    if found.hint is None:  # no cause named yet: a read past a buffer's end gives a wrong S
+        from .crash_locate import locate_out_of_bounds
+
+        create_options = {
+            "seed": seed,
+            "learning_rate": lr,
+            **(slim or {}),
+            **options.get(name, {}),
+        }
+        located = locate_out_of_bounds(
+            cls,
+            data,
+            create_options,
+            steps=found.step,
+            start=lambda opts, origin=None: workers.start(name, cls, opts, origin),
+        )
+        if located:
+            result.first_difference.update(
+                checked_step=located["checked_step"], checked_message=located["checked_message"]
+            )
+            result.detail += located["sentence"]
 
 
 def _locate_crash(

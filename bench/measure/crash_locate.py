@@ -48,6 +48,26 @@ def _out_of_bounds(text: str, source_name: str) -> str | None:
     return f"{where}: IndexError: {oob.group(1)}"
 
 
+def _failure_probe(
+    start: Callable[..., object], create_options: dict
+) -> Callable[[int, dict | None], BaseException | None]:
+    """``failure(n, origin=None)``: run n steps in a fresh worker; what went wrong, or None."""
+
+    def failure(n: int, origin: dict | None = None) -> BaseException | None:
+        tier = None
+        try:
+            tier = start(create_options, origin)
+            tier.run(n)
+        except (WorkerFailure, RemoteError, SlimBenchError) as exc:
+            return exc
+        finally:
+            if tier is not None:
+                tier.close()
+        return None
+
+    return failure
+
+
 def locate_crash(
     name: str,
     cls: type,
@@ -64,21 +84,7 @@ def locate_crash(
     or None where the crash cannot be reproduced in one call.
     """
     seed = int(create_options.get("seed", 0))
-
-    def failure(n: int, origin: dict | None = None) -> BaseException | None:
-        tier = None
-        try:
-            tier = start(create_options, origin)
-            tier.run(n)
-        except (WorkerFailure, RemoteError) as exc:
-            return exc
-        except SlimBenchError as exc:
-            return exc
-        finally:
-            if tier is not None:
-                tier.close()
-        return None
-
+    failure = _failure_probe(start, create_options)
     first = failure(steps)
     if not isinstance(first, WorkerFailure) or first.status == "timed-out":
         return None  # a hang is not bisected: each probe would wait out the time limit
@@ -86,34 +92,85 @@ def locate_crash(
     verb = {"crashed": "crashes", "exited": "exits", "timed-out": "hangs"}[first.status]
     sentence = f"the shortest call that {verb} ends at {_step_words(data, seed, crash_step)}"
     found = {"crash_step": crash_step}
-    origin = dict(cls.origin)
-    path = origin.get("path") or ""
-    if origin.get("kind") == "file" and path.endswith(".pyx"):
-        checked = {**origin, "checked": True}
-        source_name = path.rsplit("/", 1)[-1]
-
-        def checked_fails(n: int) -> str | None:
-            exc = failure(n, checked)
-            if exc is None:
-                return None
-            text = str(exc) + "\n" + getattr(exc, "log", "")
-            return _out_of_bounds(text, source_name) or (
-                str(exc) if isinstance(exc, WorkerFailure) else None
-            )
-
-        if checked_fails(crash_step) is None:
-            sentence += (
-                f"; the bounds-checked build of {source_name} runs those steps clean: the "
-                "bad access goes through a raw pointer (or outside a typed memoryview), "
-                "which bounds checks cannot see"
-            )
-        else:
-            n = bisect_least(lambda k: checked_fails(k) is not None, crash_step)
-            what = checked_fails(n)
-            sentence += (
-                f"; the bounds-checked build of {source_name} first fails at "
-                f"{_step_words(data, seed, n)}: {what}"
-            )
+    checked = _checked_build_failure(cls, data, seed, crash_step, failure)
+    if checked is not None:
+        words, n, what = checked
+        sentence += words
+        if n is not None:
             found["checked_step"] = n
             found["checked_message"] = what
     return {"sentence": sentence, "first_difference": found}
+
+
+def _checked_build_failure(
+    cls: type,
+    data: TrainingData,
+    seed: int,
+    steps: int,
+    failure: Callable[[int, dict | None], BaseException | None],
+    *,
+    say_clean: bool = True,
+) -> tuple[str, int | None, str | None] | None:
+    """Run a user's .pyx bounds-checked for ``steps``; (words, first failing step, message).
+
+    None for a tier that is not a user's .pyx, or (with ``say_clean`` false) where the
+    checked build runs clean. ``failure(n, origin)`` runs n steps in a fresh worker.
+    """
+    origin = dict(cls.origin)
+    path = origin.get("path") or ""
+    if origin.get("kind") != "file" or not path.endswith(".pyx"):
+        return None
+    checked = {**origin, "checked": True}
+    source_name = path.rsplit("/", 1)[-1]
+
+    def checked_fails(n: int) -> str | None:
+        exc = failure(n, checked)
+        if exc is None:
+            return None
+        text = str(exc) + "\n" + getattr(exc, "log", "")
+        return _out_of_bounds(text, source_name) or (
+            str(exc) if isinstance(exc, WorkerFailure) else None
+        )
+
+    if checked_fails(steps) is None:
+        if not say_clean:
+            return None
+        return (
+            f"; the bounds-checked build of {source_name} runs those steps clean: the "
+            "bad access goes through a raw pointer (or outside a typed memoryview), "
+            "which bounds checks cannot see",
+            None,
+            None,
+        )
+    n = bisect_least(lambda k: checked_fails(k) is not None, steps)
+    what = checked_fails(n)
+    words = (
+        f"; the bounds-checked build of {source_name} first fails at "
+        f"{_step_words(data, seed, n)}: {what}"
+    )
+    return words, n, what
+
+
+def locate_out_of_bounds(
+    cls: type,
+    data: TrainingData,
+    create_options: dict,
+    *,
+    steps: int,
+    start: Callable[..., object],
+) -> dict | None:
+    """For a user's .pyx whose S first differs at step ``steps``: a bounds-checked run.
+
+    A read past a buffer's end (boundscheck off, as the seed teaches) gives a wrong S
+    rather than a crash, so the check's diagnosis of a first differing step is followed,
+    for a user's .pyx, by the same steps in the bounds-checked build. Returns
+    {"sentence", "checked_step", "checked_message"} where that build fails, else None
+    (a plain logic error: the diagnosis already said where).
+    """
+    seed = int(create_options.get("seed", 0))
+    failure = _failure_probe(start, create_options)
+    checked = _checked_build_failure(cls, data, seed, steps, failure, say_clean=False)
+    if checked is None:
+        return None
+    words, n, what = checked
+    return {"sentence": words, "checked_step": n, "checked_message": what}
