@@ -167,6 +167,18 @@ class Tier(abc.ABC):
     first_compile_seconds: ClassVar[float | None] = None
     #: True where a user's file was not compiled but taken from the build cache
     build_cache_hit: ClassVar[bool] = False
+    #: what a user's build had to say (a broken cached binary discarded and rebuilt)
+    build_notes: ClassVar[Sequence[str]] = ()
+    @classmethod
+    def build_summary(cls) -> str:
+        """How a user's compiled file was built: a cache hit or its compile time, and notes."""
+        words = (
+            "build cache hit"
+            if cls.build_cache_hit
+            else f"compiled in {cls.compile_seconds or 0.0:.1f} s (cached for the next run)"
+        )
+        return "; ".join([words, *cls.build_notes])
+
     #: threads (or cores) the prepared tier keeps busy
     threads: int = 1
     #: sentences the report adds about the prepared tier (a layout that fell back, a cluster's

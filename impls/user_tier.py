@@ -74,9 +74,6 @@ class FunctionTier(StreamBlockTier):
     train_steps: ClassVar[Callable[..., object]]
     #: the user's file (for messages and annotation)
     source_path: ClassVar[Path]
-    #: what the build had to say (a broken cached binary discarded and rebuilt)
-    build_notes: ClassVar[list[str]] = []
-
     def _setup(self) -> None:
         d = self.data
         canonical = (d.rows, d.indices, d.ratings, d.indptr, d.indices, d.ratings)
@@ -143,7 +140,7 @@ class FunctionTier(StreamBlockTier):
             )
             if len(self.origin["files"]) > 1:
                 notes.append(f"built from {len(self.origin['files'])} files (includes, cimports)")
-        return notes + self.build_notes
+        return notes + list(self.build_notes)
 
     def modified_inputs(self) -> list[str]:
         """The input arrays (and ``samples``) that the user's loop wrote into."""
@@ -231,7 +228,7 @@ def tier_class_from_source(loaded: LoadedSource) -> type[FunctionTier]:
             "build_key": loaded.build_key,
             "language": "cython" if path.suffix == ".pyx" else "python",
         },
-        "build_notes": list(loaded.notes),
+        "build_notes": tuple(loaded.notes),
         "compile_seconds": loaded.compile_seconds if path.suffix == ".pyx" else None,
         "build_cache_hit": loaded.cache_hit,
         "__module__": __name__,

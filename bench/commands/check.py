@@ -79,12 +79,7 @@ def handle(args: argparse.Namespace) -> int:
     for name in names:  # where each tier from outside comes from, and what its build cost
         cls = get_tier(name.partition("@")[0])
         if cls.origin.get("kind") == "file" and cls.origin.get("language") == "cython":
-            build = (
-                "build cache hit"
-                if cls.build_cache_hit
-                else f"compiled in {cls.compile_seconds:.1f} s (cached for the next run)"
-            )
-            print(f"{name}: {cls.origin['path']}, {build}")
+            print(f"{name}: {cls.origin['path']}, {cls.build_summary()}")
     results = check_tiers(
         names,
         data=data,

@@ -98,6 +98,7 @@ def stand_in(described: dict) -> type[OutsideTier]:
         "similarity_is_distributed": described.get("similarity_is_distributed", False),
         "compile_seconds": described.get("compile_seconds"),
         "build_cache_hit": described.get("build_cache_hit", False),
+        "build_notes": tuple(described.get("build_notes", ())),
         "audit_stream": described.get("audit_stream"),
         "dtype": np.dtype(described.get("dtype", "<f8")).type,
         "described": described,

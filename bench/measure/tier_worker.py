@@ -145,6 +145,7 @@ def describe(cls) -> dict:
         "cython_source_path": str(cls.cython_source_path or "") or None,
         "compile_seconds": cls.compile_seconds,
         "build_cache_hit": bool(cls.build_cache_hit),
+        "build_notes": [str(note) for note in cls.build_notes],
         "audit_stream": cls.audit_stream if issubclass(cls, ReplayTier) else None,
         "dtype": np.dtype(cls.dtype).str,
     }

@@ -57,11 +57,7 @@ def _notes(names: Sequence[str]) -> dict[str, str]:
         if name in REACHED and cls.origin.get("kind") in ("pickle", "session-object"):
             notes[name] = REACHED[name]
         elif cls.origin.get("language") == "cython":
-            notes[name] = (
-                "build cache hit"
-                if cls.build_cache_hit
-                else f"compiled in {cls.compile_seconds:.1f} s (cached for the next run)"
-            )
+            notes[name] = cls.build_summary()
     return notes
 
 
