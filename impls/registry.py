@@ -200,15 +200,15 @@ def _broken_plugin(name: object) -> str | None:
 
 
 def floor_for(name: str) -> str | None:
-    """The floor a tier's "% floor" is against: the baseline reading its profile layout.
+    """The floor a tier's "% floor" is against: the floor reading its profile layout.
 
     None for a floor itself, and where no registered floor reads the tier's layout.
     """
     cls = get_tier(name)
-    if cls.exactness == "baseline":
+    if cls.exactness == "floor":
         return None
     for floor, other in _TIERS.items():
-        if other.exactness == "baseline" and other.profile_layout_name == cls.profile_layout_name:
+        if other.exactness == "floor" and other.profile_layout_name == cls.profile_layout_name:
             return floor
     return None
 

@@ -124,11 +124,11 @@ def test_the_compact_layout_is_used_on_half_stars(small_urm):
 def test_every_tier_has_a_floor_of_its_own_layout():
     for name in tier_names():
         cls = get_tier(name)
-        if cls.exactness == "baseline":
+        if cls.exactness == "floor":
             assert floor_for(name) is None
             continue
         floor = get_tier(floor_for(name))
-        assert floor.exactness == "baseline", name
+        assert floor.exactness == "floor", name
         assert floor.profile_layout_name == cls.profile_layout_name, name
     assert floor_for("cython-parallel") == "floor"
     assert floor_for("cython-parallel-f32") == "floor-f32"
@@ -150,8 +150,8 @@ def test_percent_of_floor_is_against_the_tiers_own_floor():
         _entry("cython-parallel", 1.0e6),
         _entry("cython-interleaved", 3.0e6, floor="floor-compact"),
         _entry("cython-parallel-f32", 1.5e6, floor="floor-f32"),  # its floor not in the run
-        _entry("floor", 4.0e6, floor=None, exactness="baseline"),
-        _entry("floor-compact", 6.0e6, floor=None, exactness="baseline"),
+        _entry("floor", 4.0e6, floor=None, exactness="floor"),
+        _entry("floor-compact", 6.0e6, floor=None, exactness="floor"),
     ]
     derive_ratios(tiers, paired=False)
     by = {t["name"]: t for t in tiers}
@@ -161,7 +161,7 @@ def test_percent_of_floor_is_against_the_tiers_own_floor():
     assert by["floor"]["percent_of_floor"] is None
     # a results file from before the floors were per layout: its one floor was "floor"
     assert floor_of({"name": "cython-parallel", "exactness": "bitwise"}) == "floor"
-    assert floor_of({"name": "floor", "exactness": "baseline"}) is None
+    assert floor_of({"name": "floor", "exactness": "floor"}) is None
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])

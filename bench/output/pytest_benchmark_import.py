@@ -19,6 +19,7 @@ from .results import (
     derive_ratios,
     new_tier_entry,
     now_iso,
+    rename_old_exactness,
     summarize_entry,
 )
 
@@ -40,6 +41,7 @@ def results_from_pytest_benchmark(path: str | Path) -> dict:
             f"{str(p)!r} holds no slimbench tier benchmark (expected pytest-benchmark JSON from "
             "`pytest tests/benchmarks --benchmark-only --benchmark-json FILE`)."
         )
+    rename_old_exactness(benches)  # sessions before the rename saved the floors as "baseline"
     first = benches[0]["extra_info"]
     tiers = []
     for b in benches:
