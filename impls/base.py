@@ -130,7 +130,7 @@ class Tier(abc.ABC):
     #: model, for the bandwidth columns); None where the interpreter, not memory, bounds it
     bytes_per_entry: ClassVar[float | None] = None
     #: short name of the profile layout the tier reads (the tables' "layout" column); its
-    #: "% floor" is against the floor of the same layout (registry.floor_for)
+    #: "% floor" is against the floor of the same layout (registry.floor_by_layout)
     profile_layout_name: ClassVar[str] = "12 B"
     #: the keyword that sets how wide the tier runs ("threads", "workers"), None if it
     #: runs on one thread; ``tier@N`` in a check sets it to N

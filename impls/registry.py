@@ -199,10 +199,14 @@ def _broken_plugin(name: object) -> str | None:
     return None
 
 
-def floor_for(name: str) -> str | None:
-    """The floor a tier's "% floor" is against: the floor reading its profile layout.
+def floor_by_layout(name: str) -> str | None:
+    """The floor a tier's "% floor" is against, found in the registry: the registered floor
+    reading the same profile layout as the class of ``name``.
 
-    None for a floor itself, and where no registered floor reads the tier's layout.
+    A run and a pytest-benchmark import record it in each tier's entry; the figures of a
+    saved document read that record (slimbench.output.results.recorded_floor), never this,
+    as the registry of the reader may differ from the writer's. None for a floor itself,
+    and where no registered floor reads the tier's layout.
     """
     cls = get_tier(name)
     if cls.exactness == "floor":

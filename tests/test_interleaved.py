@@ -15,9 +15,9 @@ from slimbench.impls.cython_interleaved import (
     rating_codes,
     why_not_compact,
 )
-from slimbench.impls.registry import floor_for
+from slimbench.impls.registry import floor_by_layout
 from slimbench.measure.check import check_dataset
-from slimbench.output.results import derive_ratios, floor_of
+from slimbench.output.results import derive_ratios, recorded_floor
 
 
 def _available(name):
@@ -125,14 +125,14 @@ def test_every_tier_has_a_floor_of_its_own_layout():
     for name in tier_names():
         cls = get_tier(name)
         if cls.exactness == "floor":
-            assert floor_for(name) is None
+            assert floor_by_layout(name) is None
             continue
-        floor = get_tier(floor_for(name))
+        floor = get_tier(floor_by_layout(name))
         assert floor.exactness == "floor", name
         assert floor.profile_layout_name == cls.profile_layout_name, name
-    assert floor_for("cython-parallel") == "floor"
-    assert floor_for("cython-parallel-f32") == "floor-f32"
-    assert floor_for("cython-interleaved") == "floor-compact"
+    assert floor_by_layout("cython-parallel") == "floor"
+    assert floor_by_layout("cython-parallel-f32") == "floor-f32"
+    assert floor_by_layout("cython-interleaved") == "floor-compact"
 
 
 def _entry(name, speed, floor="floor", exactness="bitwise"):
@@ -160,8 +160,8 @@ def test_percent_of_floor_is_against_the_tiers_own_floor():
     assert by["cython-parallel-f32"]["percent_of_floor"] is None  # never a wrong floor
     assert by["floor"]["percent_of_floor"] is None
     # a results file from before the floors were per layout: its one floor was "floor"
-    assert floor_of({"name": "cython-parallel", "exactness": "bitwise"}) == "floor"
-    assert floor_of({"name": "floor", "exactness": "floor"}) is None
+    assert recorded_floor({"name": "cython-parallel", "exactness": "bitwise"}) == "floor"
+    assert recorded_floor({"name": "floor", "exactness": "floor"}) is None
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])

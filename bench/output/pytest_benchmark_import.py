@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..bounded_json import JSONFileError, read_json
 from ..impls import UnknownTierError, get_tier
-from ..impls.registry import floor_for
+from ..impls.registry import floor_by_layout
 from .results import (
     SCHEMA,
     SCHEMA_VERSION,
@@ -138,7 +138,7 @@ def _layout(info: dict) -> dict:
         "profile_layout": info.get(
             "profile_layout", cls.profile_layout_name if cls is not None else None
         ),
-        "floor": info.get("floor", floor_for(name) if cls is not None else None),
+        "floor": info.get("floor", floor_by_layout(name) if cls is not None else None),
         "bytes_per_entry": info.get(
             "bytes_per_entry", cls.bytes_per_entry if cls is not None else None
         ),

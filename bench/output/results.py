@@ -125,8 +125,9 @@ def summarize_entry(entry: dict, train_nnz: int, epochs: int) -> None:
     ).to_dict()
 
 
-def floor_of(entry: Mapping) -> str | None:
-    """The floor a tier's "% floor" is against: the one reading its profile layout.
+def recorded_floor(entry: Mapping) -> str | None:
+    """The floor a tier's "% floor" is against, as its results entry recorded it (``floor``,
+    which the writer took from slimbench.impls.registry.floor_by_layout).
 
     Files written before the floors were per layout have no ``floor`` key: their one
     floor was "floor". A floor itself, and a tier whose entry says null, have none.
@@ -178,7 +179,7 @@ def derive_ratios(tiers: list[dict], *, paired: bool = True, vs: str | None = No
         if name not in median:
             continue
         targets = [(b, b, 1.0) for b in baselines if b in median]
-        floor = floor_of(t)
+        floor = recorded_floor(t)
         if floor in median and floor != name:
             targets.append(("% floor", floor, 100.0))  # a key no tier name has
         by_median, by_pass = {}, {}

@@ -35,7 +35,7 @@ from ..impls import (
     tier_names,
 )
 from ..impls.limits import CALL_TIMEOUT, EPOCHS, LEARNING_RATE, SEED, TRAIN_SHARE, thread_bound
-from ..impls.registry import floor_for
+from ..impls.registry import floor_by_layout
 from ..impls.slim import SlimOptions
 from ..measure import noise
 from ..measure.audit import audit_items
@@ -289,7 +289,7 @@ class Runner:
             entry = new_tier_entry(name, cls.exactness, cls.description)
             entry["origin"] = dict(cls.origin)
             entry["bytes_per_entry"] = cls.bytes_per_entry
-            entry["floor"] = floor_for(split_width(name)[0])
+            entry["floor"] = floor_by_layout(split_width(name)[0])
             entry["profile_layout"] = cls.profile_layout_name
             entry["memory_bytes"] = tier_memory_bytes(name, data, self._options(name))
             self.entries[name] = entry
