@@ -152,7 +152,7 @@ def check_options(o: TrainOptions) -> tuple[str, SlimOptions]:
     return name, slim
 
 
-class TrainRun:
+class TrainSession:
     """One ``slimbench train``; :meth:`execute` returns the exit code."""
 
     def __init__(self, options: TrainOptions, console: Console | None = None) -> None:
