@@ -1,8 +1,8 @@
 """The result format: one JSON document per run (versioned schema) and a CSV beside it.
 
-Schema ``slimbench.output.results`` version 2 (documented in README.md, "Result schema";
-version 2 renamed the floors' exactness class "baseline" to "floor", and files of version 1
-are read with that name changed, see :func:`upgrade`):
+Schema ``slimbench.output.results`` version 2 (every key documented in
+docs/results-schema.md; version 2 renamed the floors' exactness class "baseline" to "floor",
+and files of version 1 are read with that name changed, see :func:`upgrade`):
 
 - ``schema``, ``schema_version``, ``status`` ("running", "complete", "interrupted",
   "failed"), ``created``, ``updated`` (ISO 8601 UTC), ``command`` (argv)
