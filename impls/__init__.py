@@ -8,7 +8,15 @@
 
 import importlib
 
-from .base import EXACTNESS_CLASSES, ReplayTier, RunResult, StreamBlockTier, Tier, make_rng
+from .base import (
+    EXACTNESS_ALIASES,
+    EXACTNESS_CLASSES,
+    ReplayTier,
+    RunResult,
+    StreamBlockTier,
+    Tier,
+    make_rng,
+)
 from .errors import (
     InvalidInputError,
     SlimBenchError,
@@ -38,6 +46,7 @@ for _module in TIER_MODULES:
 
 __all__ = [
     "TIER_MODULES",
+    "EXACTNESS_ALIASES",
     "EXACTNESS_CLASSES",
     "InvalidInputError",
     "ReplayTier",

@@ -38,9 +38,13 @@ from .limits import (  # noqa: F401 - MAX_SEED, MAX_STEPS, check_count: where im
 from .slim import SlimOptions
 from .urm import TrainingData, prepare_urm
 
-Exactness = Literal["bitwise", "close", "replay", "baseline"]
-#: "baseline" is the floor: not a trainer, checked by what it read (entries, checksums)
-EXACTNESS_CLASSES: tuple[str, ...] = ("bitwise", "close", "replay", "baseline")
+Exactness = Literal["bitwise", "close", "replay", "floor"]
+#: "floor": not a trainer, checked by what it read (entries, checksums)
+EXACTNESS_CLASSES: tuple[str, ...] = ("bitwise", "close", "replay", "floor")
+#: old names of a class, still accepted from a tier class (plugins written before the rename)
+#: and read from results files of an older schema; "baseline" was confused with the
+#: python-naive baseline of the ratios and with the quality baselines of ``slimbench train``
+EXACTNESS_ALIASES: dict[str, str] = {"baseline": "floor"}
 
 
 def make_rng(seed: int) -> np.random.Generator:
@@ -108,7 +112,8 @@ class Tier(abc.ABC):
 
     #: registry name, e.g. ``"cython-rand"``
     name: ClassVar[str]
-    #: "bitwise", "close", "replay" or "baseline" (see docs/exactness.md, "The classes")
+    #: "bitwise", "close", "replay" or "floor" (see docs/exactness.md, "The classes");
+    #: "baseline", the old name of "floor", is accepted and becomes "floor" at registration
     exactness: ClassVar[Exactness]
     #: one line naming the seed cell the tier reproduces, or what it adds
     description: ClassVar[str]
@@ -125,7 +130,7 @@ class Tier(abc.ABC):
     #: model, for the bandwidth columns); None where the interpreter, not memory, bounds it
     bytes_per_entry: ClassVar[float | None] = None
     #: short name of the profile layout the tier reads (the tables' "layout" column); its
-    #: "% floor" is against the floor of the same layout (registry.floor_for)
+    #: "% floor" is against the floor of the same layout (registry.floor_by_layout)
     profile_layout_name: ClassVar[str] = "12 B"
     #: the keyword that sets how wide the tier runs ("threads", "workers"), None if it
     #: runs on one thread; ``tier@N`` in a check sets it to N
@@ -189,7 +194,7 @@ class Tier(abc.ABC):
     #: the cross-check sets it True: a user's loop is also checked to leave ``samples`` alone
     watch_samples: bool = False
     #: a floor's sums over every profile entry read so far: ratings, item ids, and the count
-    #: of entries (class "baseline"; None where the tier is no floor)
+    #: of entries (class "floor"; None where the tier is no floor)
     rating_checksum: float | None = None
     index_checksum: int | None = None
     entries_read: int | None = None
@@ -206,7 +211,7 @@ class Tier(abc.ABC):
 
     def expected_checksums(self, draws: np.ndarray) -> tuple[float, int, int]:
         """What reading the profiles of ``draws`` must give a floor: (ratings, item ids,
-        entries). Class "baseline" only."""
+        entries). Class "floor" only."""
         raise NotImplementedError(f"tier {self.name!r} is no floor: it has no checksums")
 
     def top_k(self, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -416,8 +421,8 @@ REPORTED_ATTRIBUTES: tuple[str, ...] = (
 SETTABLE_ATTRIBUTES: tuple[str, ...] = ("watch_samples",)
 #: methods of a live tier the harness calls through its worker, by name
 CALLED_HOOKS: tuple[str, ...] = ("modified_inputs", "worker_memory", "expected_checksums", "top_k")
-#: what a class of exactness "baseline" defines itself: the baseline check reads them
-BASELINE_HOOKS: tuple[str, ...] = (
+#: what a class of exactness "floor" defines itself: the floor's check reads them
+FLOOR_HOOKS: tuple[str, ...] = (
     "expected_checksums",
     "rating_checksum",
     "index_checksum",
@@ -477,6 +482,10 @@ def check_tier_class(cls: object, where: str) -> type[Tier]:
             f"{where}: the tier name {name!r} cannot be selected with --tiers; use one word "
             "without ',', '@', ':' or spaces, other than 'all'."
         )
+    if cls.exactness in EXACTNESS_ALIASES:
+        # set on the class itself, so that every later reader (the worker's description,
+        # the check, the tables) sees the one current name
+        cls.exactness = EXACTNESS_ALIASES[cls.exactness]
     if cls.exactness not in EXACTNESS_CLASSES:
         raise TierClassError(
             f"{where}: exactness {cls.exactness!r} is not one of {', '.join(EXACTNESS_CLASSES)}."
@@ -496,11 +505,11 @@ def check_tier_class(cls: object, where: str) -> type[Tier]:
             f"{where}: exactness 'replay' needs a subclass of slimbench.impls.ReplayTier "
             "(its replay of given indices is how it is checked)."
         )
-    if cls.exactness == "baseline":
-        absent = [hook for hook in BASELINE_HOOKS if not defines_hook(cls, hook)]
+    if cls.exactness == "floor":
+        absent = [hook for hook in FLOOR_HOOKS if not defines_hook(cls, hook)]
         if absent:
             raise TierClassError(
-                f"{where}: exactness 'baseline' is checked by the checksums of what it reads, "
+                f"{where}: exactness 'floor' is checked by the checksums of what it reads, "
                 f"and the class has no {', '.join(absent)} (see slimbench.impls.floor)."
             )
     if inspect.isabstract(cls):

@@ -17,7 +17,7 @@ a tier beats is no floor, so none is weaker than a trainer's own reading.
 
 A floor is checked, not trusted: it sums the ratings and the item ids it reads and counts
 the entries, and the cross-check compares those with numpy's sums over the same draws
-(class "baseline"). A loop the compiler dropped, or one that skipped entries, fails.
+(class "floor"). A loop the compiler dropped, or one that skipped entries, fails.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from .registry import register
 class FloorTier(InterleavedTier):
     """Reads each drawn step's profile once, under the layout of its subclass."""
 
-    exactness = "baseline"
+    exactness = "floor"
     similarity_itemsize = 0
     supports_slim_options = False  # it trains nothing: SLIM's options would mean nothing
 

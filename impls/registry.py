@@ -199,16 +199,20 @@ def _broken_plugin(name: object) -> str | None:
     return None
 
 
-def floor_for(name: str) -> str | None:
-    """The floor a tier's "% floor" is against: the baseline reading its profile layout.
+def floor_by_layout(name: str) -> str | None:
+    """The floor a tier's "% floor" is against, found in the registry: the registered floor
+    reading the same profile layout as the class of ``name``.
 
-    None for a floor itself, and where no registered floor reads the tier's layout.
+    A run and a pytest-benchmark import record it in each tier's entry; the figures of a
+    saved document read that record (slimbench.output.results.recorded_floor), never this,
+    as the registry of the reader may differ from the writer's. None for a floor itself,
+    and where no registered floor reads the tier's layout.
     """
     cls = get_tier(name)
-    if cls.exactness == "baseline":
+    if cls.exactness == "floor":
         return None
     for floor, other in _TIERS.items():
-        if other.exactness == "baseline" and other.profile_layout_name == cls.profile_layout_name:
+        if other.exactness == "floor" and other.profile_layout_name == cls.profile_layout_name:
             return floor
     return None
 

@@ -181,7 +181,7 @@ def test_close_verdict_is_relative_to_the_largest_reference_value():
     nan[1, 1] = np.nan
     assert not compare_columns(nan, ref, "close", 1.0, items).passed
     with pytest.raises(InvalidInputError):
-        compare_columns(ref, ref, "baseline", 0.0, items)
+        compare_columns(ref, ref, "floor", 0.0, items)
 
 
 def test_audit_record_is_plain_json():

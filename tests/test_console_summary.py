@@ -32,9 +32,9 @@ TIERS = [
     ("cython-parallel-f32", "close", 1.62e6),
     ("cython-interleaved", "bitwise", 2.92e6),
     ("cython-interleaved-f32", "close", 3.34e6),
-    ("floor", "baseline", 4.45e6),
-    ("floor-f32", "baseline", 5.39e6),
-    ("floor-compact", "baseline", 7.75e6),
+    ("floor", "floor", 4.45e6),
+    ("floor-f32", "floor", 5.39e6),
+    ("floor-compact", "floor", 7.75e6),
 ]
 NNZ = 8_001_696
 
@@ -53,7 +53,7 @@ def make_results(tiers=TIERS, *, origin: dict | None = None, failed: str | None 
         )
         e["floor"] = {"12 B": "floor", "8 B": "floor-f32", "compact": "floor-compact"}[
             e["profile_layout"]
-        ] if exactness != "baseline" else None
+        ] if exactness != "floor" else None
         if name != failed:
             steps = 100_000
             e["rounds"] = [

@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from slimbench.data.datasets import holdout_split
 from slimbench.impls import SlimBenchError, TrainingDiverged, create, prepare_urm, tier_names
 from slimbench.measure.timing import TimingPlan
-from slimbench.sessions.run import Runner, RunOptions
+from slimbench.sessions.run import RunOptions, RunSession
 
 from helpers import random_urm
 from hostile import api_case, assert_refused, python
@@ -151,7 +151,7 @@ RUN_OPTIONS = [
 def test_run_options_from_python(options, pattern, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SlimBenchError, match=pattern):
-        Runner(RunOptions(dataset="synthetic-tiny", out_dir=tmp_path / "out", **options))
+        RunSession(RunOptions(dataset="synthetic-tiny", out_dir=tmp_path / "out", **options))
     assert not (tmp_path / "out").exists()  # refused before the folder is made
 
 

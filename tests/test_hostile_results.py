@@ -62,7 +62,7 @@ RESULTS_FILES = [
     ("[1, 2]", r"is not a slimbench results file \(schema 'list'"),
     ('{"benchmarks": []}', r"not a slimbench results file .* pytest-benchmark"),
     (_set("schema", "other"), r"schema 'other', expected 'slimbench.output.results'"),
-    (_set("schema_version", 2), r"results schema version 2"),
+    (_set("schema_version", 3), r"results schema version 3"),
     (_set("status", DELETE), r"status is missing"),
     (_set("status", "done"), r"status must be one of running, complete"),
     (_set("created", None), r"created must be a non-empty string"),

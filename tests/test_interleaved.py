@@ -15,9 +15,9 @@ from slimbench.impls.cython_interleaved import (
     rating_codes,
     why_not_compact,
 )
-from slimbench.impls.registry import floor_for
+from slimbench.impls.registry import floor_by_layout
 from slimbench.measure.check import check_dataset
-from slimbench.output.results import derive_ratios, floor_of
+from slimbench.output.results import derive_ratios, recorded_floor
 
 
 def _available(name):
@@ -124,15 +124,15 @@ def test_the_compact_layout_is_used_on_half_stars(small_urm):
 def test_every_tier_has_a_floor_of_its_own_layout():
     for name in tier_names():
         cls = get_tier(name)
-        if cls.exactness == "baseline":
-            assert floor_for(name) is None
+        if cls.exactness == "floor":
+            assert floor_by_layout(name) is None
             continue
-        floor = get_tier(floor_for(name))
-        assert floor.exactness == "baseline", name
+        floor = get_tier(floor_by_layout(name))
+        assert floor.exactness == "floor", name
         assert floor.profile_layout_name == cls.profile_layout_name, name
-    assert floor_for("cython-parallel") == "floor"
-    assert floor_for("cython-parallel-f32") == "floor-f32"
-    assert floor_for("cython-interleaved") == "floor-compact"
+    assert floor_by_layout("cython-parallel") == "floor"
+    assert floor_by_layout("cython-parallel-f32") == "floor-f32"
+    assert floor_by_layout("cython-interleaved") == "floor-compact"
 
 
 def _entry(name, speed, floor="floor", exactness="bitwise"):
@@ -150,8 +150,8 @@ def test_percent_of_floor_is_against_the_tiers_own_floor():
         _entry("cython-parallel", 1.0e6),
         _entry("cython-interleaved", 3.0e6, floor="floor-compact"),
         _entry("cython-parallel-f32", 1.5e6, floor="floor-f32"),  # its floor not in the run
-        _entry("floor", 4.0e6, floor=None, exactness="baseline"),
-        _entry("floor-compact", 6.0e6, floor=None, exactness="baseline"),
+        _entry("floor", 4.0e6, floor=None, exactness="floor"),
+        _entry("floor-compact", 6.0e6, floor=None, exactness="floor"),
     ]
     derive_ratios(tiers, paired=False)
     by = {t["name"]: t for t in tiers}
@@ -160,8 +160,8 @@ def test_percent_of_floor_is_against_the_tiers_own_floor():
     assert by["cython-parallel-f32"]["percent_of_floor"] is None  # never a wrong floor
     assert by["floor"]["percent_of_floor"] is None
     # a results file from before the floors were per layout: its one floor was "floor"
-    assert floor_of({"name": "cython-parallel", "exactness": "bitwise"}) == "floor"
-    assert floor_of({"name": "floor", "exactness": "baseline"}) is None
+    assert recorded_floor({"name": "cython-parallel", "exactness": "bitwise"}) == "floor"
+    assert recorded_floor({"name": "floor", "exactness": "floor"}) is None
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])

@@ -13,7 +13,7 @@ from slimbench.cli import main
 from slimbench.impls import InvalidInputError, create, limits
 from slimbench.impls.slim import SlimOptions
 from slimbench.measure.timing import TimingPlan
-from slimbench.sessions.run import Runner, RunOptions
+from slimbench.sessions.run import RunOptions, RunSession
 from slimbench.sessions.train import TrainOptions, check_options
 
 from helpers import random_urm
@@ -24,7 +24,9 @@ TOO_MANY_THREADS = limits.max_threads() + 1
 
 
 def _runner(**options):
-    return lambda tmp: Runner(RunOptions(dataset="synthetic-tiny", out_dir=tmp / "out", **options))
+    return lambda tmp: RunSession(
+        RunOptions(dataset="synthetic-tiny", out_dir=tmp / "out", **options)
+    )
 
 
 def _train(**options):

@@ -13,7 +13,7 @@ from slimbench.output.plots import speed_figure  # noqa: E402
 
 
 def _results(n_tiers: int) -> dict:
-    classes = ["bitwise", "replay", "close", "baseline"]
+    classes = ["bitwise", "replay", "close", "floor"]
     tiers = []
     for k in range(n_tiers):
         speed = 1e3 * 1.6**k  # the fastest last, as a run of every tier ends with the floors
@@ -58,8 +58,8 @@ def test_dots_in_the_tables_order_and_no_empty_decade():
     ax = fig.axes[0]
     assert not ax.patches  # dots and whiskers: no bar whose length depends on the axis
     names = [t.get_text() for t in ax.get_yticklabels()]
-    trainers = [t["name"] for t in results["tiers"] if t["exactness"] != "baseline"]
-    floors = [t["name"] for t in results["tiers"] if t["exactness"] == "baseline"]
+    trainers = [t["name"] for t in results["tiers"] if t["exactness"] != "floor"]
+    floors = [t["name"] for t in results["tiers"] if t["exactness"] == "floor"]
     assert names == trainers + floors  # the table's order: slowest first, floors apart
     low, high = ax.get_xlim()
     fastest = max(t["samples_per_second"]["ci_high"] for t in results["tiers"])

@@ -36,8 +36,18 @@ class GoodTier(PythonIndptr):
     name = "plugin-good"
     description = "python-indptr, from an installed package"
 """
+OLD_FLOOR = """
+from slimbench.impls.floor import Floor
+
+
+class OldFloor(Floor):
+    name = "plugin-old-floor"
+    description = "the floor, its class under the name it had before 'floor'"
+    exactness = "baseline"
+"""
 PLUGINS = {
     "good": GOOD,
+    "old_floor": OLD_FLOOR,
     "exits": "import sys\nsys.exit(0)\n",
     "hard_exit": "import os\nos._exit(0)\n",
     "sleeps": "import time\ntime.sleep(120)\n",
@@ -45,16 +55,19 @@ PLUGINS = {
     "raises": "raise RuntimeError('no config file')\n",
 }
 
+#: the plugins that load: their tier and class names
+WORKING = {"good": ("plugin-good", "GoodTier"), "old_floor": ("plugin-old-floor", "OldFloor")}
+
 
 @pytest.fixture(scope="module")
 def plugin_env(tmp_path_factory) -> tuple[dict, Path]:
-    """An environment in which six plugins are installed, five of them broken."""
+    """An environment in which seven plugins are installed, five of them broken."""
     root = tmp_path_factory.mktemp("plugins")
     lines = ["[slimbench.tiers]"]
     for name, source in PLUGINS.items():
         (root / f"plug_{name}.py").write_text(textwrap.dedent(source))
-        tier = "plugin-good" if name == "good" else name
-        lines.append(f"{tier} = plug_{name}:GoodTier")
+        tier, cls = WORKING.get(name, (name, "GoodTier"))
+        lines.append(f"{tier} = plug_{name}:{cls}")
     dist = root / "slimplugs-0.1.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: slimplugs\nVersion: 0.1\n")
@@ -107,6 +120,18 @@ def test_other_commands_work_without_the_broken_plugins(plugin_env):
     assert _importers(root) and pid not in _importers(root)
 
 
+def test_a_plugin_that_declares_the_old_class_baseline_is_listed_and_checked_as_floor(
+    plugin_env,
+):
+    env, _ = plugin_env
+    proc, _ = _run(["tiers"], env)
+    row = next(line for line in proc.stdout.splitlines() if line.startswith("plugin-old-floor "))
+    assert row.split()[1] == "floor", row
+    proc, _ = _run(["check", "--tiers", "plugin-old-floor"], env)
+    assert proc.returncode == 0 and "PASS" in proc.stdout, proc.stdout + proc.stderr
+    assert "baseline" not in proc.stdout
+
+
 def test_selecting_a_broken_plugin_is_one_line(plugin_env):
     env, _ = plugin_env
     proc, _ = _run(["check", "--tiers", "exits"], env)
@@ -131,6 +156,8 @@ def _tier(**attrs) -> type[Tier]:
         ({"name": "all"}, "'all' cannot be selected"),
         ({"name": "two words"}, "cannot be selected"),
         ({"name": "mod:cls"}, "cannot be selected"),
+        ({"name": "f", "exactness": "floor"}, "exactness 'floor' is checked by the checksums"),
+        # the class's old name is its alias, and as strict
         ({"name": "b", "exactness": "baseline"}, "has no expected_checksums"),
         ({"name": "r", "exactness": "replay"}, "needs a subclass of slimbench.impls.ReplayTier"),
         ({"name": "d", "description": None}, "the description is None, not a string"),
@@ -142,9 +169,17 @@ def test_an_unusable_tier_class_is_refused_in_one_line(attrs, expected):
     assert expected in str(info.value) and "\n" not in str(info.value)
 
 
-def test_a_floor_subclass_is_a_valid_baseline():
+def test_a_floor_subclass_is_a_valid_floor():
     floor = type("MyFloor", (Floor,), {"name": "my-floor", "description": "a floor"})
     assert check_tier_class(floor, "spec x:MyFloor") is floor
+    assert floor.exactness == "floor"
+
+
+def test_a_tier_class_of_the_old_class_name_baseline_is_a_floor():
+    attrs = {"name": "my-old-floor", "description": "a floor", "exactness": "baseline"}
+    floor = type("MyOldFloor", (Floor,), attrs)
+    assert check_tier_class(floor, "spec x:MyOldFloor") is floor
+    assert floor.exactness == "floor"
 
 
 SPECS = """

@@ -104,13 +104,17 @@ def test_a_session_saved_before_layouts_were_recorded_takes_them_from_the_regist
         "benchmarks": [
             bench("cython-interleaved-f32", "close", 0.001),
             bench("cython-parallel-f32", "close", 0.002),
+            # sessions of that time also named the floors' class by its old name
             bench("floor-f32", "baseline", 0.0005),
             bench("floor-compact", "baseline", 0.0004),
         ]
     }
     path = tmp_path / "old.json"
     path.write_text(json.dumps(doc))
-    found = _floors(results_from_pytest_benchmark(path))
+    results = results_from_pytest_benchmark(path)
+    assert {t["name"]: t["exactness"] for t in results["tiers"]}["floor-f32"] == "floor"
+    assert all(t["check"]["exactness"] == t["exactness"] for t in results["tiers"])
+    found = _floors(results)
     assert found["cython-interleaved-f32"] == ("compact", "floor-compact", True)
     assert found["cython-parallel-f32"] == ("8 B", "floor-f32", True)
     assert found["floor-f32"] == ("8 B", None, False)

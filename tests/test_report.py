@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from slimbench.cli import main
@@ -27,3 +29,43 @@ def test_report_and_compare_from_saved_results(tiny_run, tmp_path, capsys):
     rows = compare_results(doc, doc)
     assert all(r["ratio"] == pytest.approx(1.0) for r in rows)
     assert all(r["verdict"] == "no detectable change" for r in rows)
+
+
+def _as_version_1_with_a_floor(doc: dict) -> dict:
+    """``doc`` as slimbench wrote it before version 2: with a floor, its class "baseline"."""
+    old = json.loads(json.dumps(doc))
+    old["schema_version"] = 1
+    floor = json.loads(json.dumps(next(t for t in old["tiers"] if t["name"] == "cython-rand")))
+    floor.update(name="floor", exactness="baseline", floor=None, description="the floor")
+    floor["check"]["exactness"] = "baseline"
+    old["tiers"].append(floor)
+    old["check"].append({**floor["check"], "tier": "floor"})
+    return old
+
+
+def test_a_version_1_file_shows_the_floors_class_as_floor_in_report_and_compare(
+    tiny_run, tmp_path, capsys
+):
+    _, out = tiny_run
+    old = tmp_path / "old" / "results.json"
+    old.parent.mkdir()
+    old.write_text(json.dumps(_as_version_1_with_a_floor(load_results(out / "results.json"))))
+    doc = load_results(old)
+    assert doc["schema_version"] == 2
+    floor = next(t for t in doc["tiers"] if t["name"] == "floor")
+    assert floor["exactness"] == floor["check"]["exactness"] == "floor"
+    assert [c["exactness"] for c in doc["check"] if c["tier"] == "floor"] == ["floor"]
+    assert any("schema version 1" in c for c in doc["caveats"])
+
+    capsys.readouterr()
+    assert main(["report", str(old), "--out", str(tmp_path / "report")]) == 0
+    printed = capsys.readouterr().out
+    row = next(line for line in printed.splitlines() if line.startswith("│ floor "))
+    assert [c.strip() for c in row.split("│")].count("floor") == 2, row  # tier and class
+    assert "baseline" not in printed
+    html = (tmp_path / "report" / "report.html").read_text()
+    assert '<td class="l">floor</td>' in html and '<td class="l">baseline</td>' not in html
+
+    # an old file against a new one: both read, one name for the class
+    assert main(["compare", str(old), str(out / "results.json")]) == 0
+    assert "baseline" not in capsys.readouterr().out

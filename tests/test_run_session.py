@@ -74,7 +74,7 @@ def test_a_failing_tier_gets_no_speed_and_the_run_exits_non_zero(tmp_path):
 
 
 def test_interrupted_run_keeps_what_was_measured(tmp_path, monkeypatch):
-    original = runner_module.Runner._round
+    original = runner_module.RunSession._round
     interrupted = []
 
     def interrupt_once_each_tier_has_a_round(self, name, clock):
@@ -86,7 +86,7 @@ def test_interrupted_run_keeps_what_was_measured(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return going
 
-    monkeypatch.setattr(runner_module.Runner, "_round", interrupt_once_each_tier_has_a_round)
+    monkeypatch.setattr(runner_module.RunSession, "_round", interrupt_once_each_tier_has_a_round)
     code = main(
         [
             "run",

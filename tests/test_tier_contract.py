@@ -16,8 +16,8 @@ import pytest
 
 from slimbench.impls import ReplayTier, Tier, create
 from slimbench.impls.base import (
-    BASELINE_HOOKS,
     CALLED_HOOKS,
+    FLOOR_HOOKS,
     REPORTED_ATTRIBUTES,
     SETTABLE_ATTRIBUTES,
     ContractError,
@@ -34,7 +34,7 @@ def declared(name: str, classes: tuple[type, ...] = (Tier, ReplayTier)) -> bool:
 
 
 def test_every_name_the_worker_speaks_is_declared_on_tier():
-    for name in (*REPORTED_ATTRIBUTES, *SETTABLE_ATTRIBUTES, *CALLED_HOOKS, *BASELINE_HOOKS):
+    for name in (*REPORTED_ATTRIBUTES, *SETTABLE_ATTRIBUTES, *CALLED_HOOKS, *FLOOR_HOOKS):
         assert declared(name, (Tier,)), name
     for name in CALLED_HOOKS:
         assert callable(getattr(Tier, name)), name
@@ -219,7 +219,7 @@ def test_subject_for_takes_what_the_audit_needs_of_a_live_tier(name, check_urm):
     items = np.array([0, 2])
     subject = subject_for(name, cls, tier, [3, 4], items)
     assert (subject.exactness, subject.steps) == (cls.exactness, 7)
-    if cls.exactness == "baseline":
+    if cls.exactness == "floor":
         assert subject.columns is None and subject.checksums[2] == tier.entries_read
     else:
         assert np.array_equal(subject.columns, tier.similarity()[:, items])

@@ -161,15 +161,15 @@ def _execute(options, repeats: int) -> int:
     from dataclasses import replace
 
     from ..output.outdir import default_out_dir
-    from ..sessions.run import Runner
+    from ..sessions.run import RunSession
 
     if repeats == 1:
-        return Runner(options).execute()
+        return RunSession(options).execute()
     base = options.out_dir or default_out_dir()
     runners = []
     for k in range(1, repeats + 1):
         print(f"repeat {k} of {repeats}")
-        runner = Runner(replace(options, out_dir=base / f"repeat-{k}"))
+        runner = RunSession(replace(options, out_dir=base / f"repeat-{k}"))
         runner.code = runner.execute()
         runners.append(runner)
     _report_stability([r.results for r in runners], base)

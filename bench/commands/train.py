@@ -104,7 +104,7 @@ def handle(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..interrupts import terminations_as_interrupt
-    from ..sessions.train import TrainOptions, TrainRun
+    from ..sessions.train import TrainOptions, TrainSession
 
     options = TrainOptions(
         dataset=args.dataset,
@@ -133,4 +133,4 @@ def handle(args: argparse.Namespace) -> int:
         command=["slimbench", *sys.argv[1:]],
     )
     with terminations_as_interrupt():  # kill or a closed terminal: the path of Ctrl-C
-        return TrainRun(options).execute()
+        return TrainSession(options).execute()

@@ -7,7 +7,7 @@ the selected tiers before timing anything: a tier that fails gets no speed figur
 - close:   max|S - S_ref| <= tolerance * max|S_ref|.
 - replay:  the tier's compiled loop fed the reference's interaction indices gives the
            reference's S bitwise (its own sampler is tested apart).
-- baseline: the floor, which trains nothing: the entries it read must be exactly the
+- floor:   the floors, which train nothing: the entries read must be exactly the
            entries of the drawn interactions' profiles (count and sum of item ids equal,
            sum of ratings to a relative 1e-9); there is no S to compare.
 For every trainer the summed squared error of each epoch must match the reference's to a
@@ -220,10 +220,10 @@ def _check_one(
                 losses.append(tier.replay(indices).loss)
             else:
                 losses.append(tier.run(data.nnz).loss)
-        S = None if cls.exactness == "baseline" else tier.similarity()
-        if cls.exactness == "baseline":
+        S = None if cls.exactness == "floor" else tier.similarity()
+        if cls.exactness == "floor":
             result.seconds = time.perf_counter() - start
-            return _check_baseline(result, tier, ref.epoch_indices)
+            return _check_floor(result, tier, ref.epoch_indices)
         modified = tier.call_hook("modified_inputs") or []
         sampler = tier.check_sampler(data.nnz) if cls.exactness == "replay" else None
     except TrainingDiverged as exc:  # the reference's loss stays finite over the same steps
@@ -378,7 +378,7 @@ def _split_threads(name: str, options: dict) -> tuple[str, dict]:
     return base, {**options, base: {**options.get(base, {}), **width}}
 
 
-def _check_baseline(result: CheckResult, tier: RemoteTier, draws: list[np.ndarray]) -> CheckResult:
+def _check_floor(result: CheckResult, tier: RemoteTier, draws: list[np.ndarray]) -> CheckResult:
     """The floor's verdict: did it read every entry of every drawn profile, and no other?"""
     expected = [tier.call_hook("expected_checksums", d) for d in draws]
     ratings = sum(e[0] for e in expected)

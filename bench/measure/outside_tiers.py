@@ -69,7 +69,7 @@ class OutsideFloor(OutsideTier):
         raise NotImplementedError
 
 
-_STAND_IN_BASES = {"replay": OutsideReplayTier, "baseline": OutsideFloor}
+_STAND_IN_BASES = {"replay": OutsideReplayTier, "floor": OutsideFloor}
 
 
 def _signature(parameters: list[str]) -> inspect.Signature:

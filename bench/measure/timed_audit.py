@@ -69,7 +69,7 @@ def subject_for(
         calls=list(calls),
         stream=cls.audit_stream if cls.exactness == "replay" else "pcg64",
     )
-    if cls.exactness == "baseline":
+    if cls.exactness == "floor":
         subject.checksums = (
             float(tier.report("rating_checksum")),
             int(tier.report("index_checksum")),
@@ -145,11 +145,11 @@ def audit_subjects(
     start = time.perf_counter()
     out: dict[str, AuditResult] = {}
     by_stream: dict[str, list[AuditSubject]] = {}
-    floors = [s for s in subjects if s.exactness == "baseline"]
+    floors = [s for s in subjects if s.exactness == "floor"]
     if floors:
         out.update(_floor_verdicts(floors, data, seed))
     for s in subjects:
-        if s.exactness == "baseline":
+        if s.exactness == "floor":
             continue
         if s.stream is None:
             out[s.name] = AuditResult(

@@ -32,13 +32,13 @@ CLASS_COLORS = {
     "bitwise": "#2b6cb0",
     "replay": "#805ad5",
     "close": "#dd6b20",
-    "baseline": "#718096",
+    "floor": "#718096",
 }
 CLASS_LABELS = {
     "bitwise": "bitwise: S equal to the reference's",
     "replay": "replay: own sampler, loop checked on the reference's draws",
     "close": "close: within a stated tolerance (float32)",
-    "baseline": "baseline: a floor, reads profiles only",
+    "floor": "floor: reads profiles only, trains nothing",
 }
 
 
@@ -97,8 +97,8 @@ def series_style(index: int) -> dict:
 def table_order(tiers: list[dict]) -> list[dict]:
     """The summary table's order: tiers that train, slowest first, then the floors."""
     ranked = sorted(tiers, key=lambda t: t["samples_per_second"]["median"])
-    return [t for t in ranked if t["exactness"] != "baseline"] + [
-        t for t in ranked if t["exactness"] == "baseline"
+    return [t for t in ranked if t["exactness"] != "floor"] + [
+        t for t in ranked if t["exactness"] == "floor"
     ]
 
 
@@ -245,7 +245,7 @@ def plot_rounds(results: dict, path: Path) -> Path:
 
 def plot_mse(results: dict, path: Path) -> Path:
     """Mean squared error per round: the training is really happening (trainers only)."""
-    tiers = [t for t in table_order(measured(results)) if t["exactness"] != "baseline"]
+    tiers = [t for t in table_order(measured(results)) if t["exactness"] != "floor"]
     fig, ax = plt.subplots(figsize=(PLOT_WIDTH, 4.2 + 0.1 * len(tiers)))
     for k, t in enumerate(tiers):
         rounds = [*t.get("warmup", []), *t.get("rounds", [])]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..bounded_json import JSONFileError, read_json
 from ..impls import UnknownTierError, get_tier
-from ..impls.registry import floor_for
+from ..impls.registry import floor_by_layout
 from .results import (
     SCHEMA,
     SCHEMA_VERSION,
@@ -19,6 +19,7 @@ from .results import (
     derive_ratios,
     new_tier_entry,
     now_iso,
+    rename_old_exactness,
     summarize_entry,
 )
 
@@ -40,6 +41,7 @@ def results_from_pytest_benchmark(path: str | Path) -> dict:
             f"{str(p)!r} holds no slimbench tier benchmark (expected pytest-benchmark JSON from "
             "`pytest tests/benchmarks --benchmark-only --benchmark-json FILE`)."
         )
+    rename_old_exactness(benches)  # sessions before the rename saved the floors as "baseline"
     first = benches[0]["extra_info"]
     tiers = []
     for b in benches:
@@ -136,7 +138,7 @@ def _layout(info: dict) -> dict:
         "profile_layout": info.get(
             "profile_layout", cls.profile_layout_name if cls is not None else None
         ),
-        "floor": info.get("floor", floor_for(name) if cls is not None else None),
+        "floor": info.get("floor", floor_by_layout(name) if cls is not None else None),
         "bytes_per_entry": info.get(
             "bytes_per_entry", cls.bytes_per_entry if cls is not None else None
         ),

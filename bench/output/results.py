@@ -1,6 +1,8 @@
 """The result format: one JSON document per run (versioned schema) and a CSV beside it.
 
-Schema ``slimbench.output.results`` version 1 (documented in README.md, "Result schema"):
+Schema ``slimbench.output.results`` version 2 (every key documented in
+docs/results-schema.md; version 2 renamed the floors' exactness class "baseline" to "floor",
+and files of version 1 are read with that name changed, see :func:`upgrade`):
 
 - ``schema``, ``schema_version``, ``status`` ("running", "complete", "interrupted",
   "failed"), ``created``, ``updated`` (ISO 8601 UTC), ``command`` (argv)
@@ -33,12 +35,14 @@ from ..bounded_json import JSONFileError, read_json
 from ..figures.extrapolate import extrapolate_training_time
 from ..figures.paired import paired_ratio, pass_speeds
 from ..figures.summary import summarize
-from ..impls import SlimBenchError
+from ..impls import EXACTNESS_ALIASES, SlimBenchError
 from .results_schema import RESULTS as RESULTS_SPEC
 from .results_schema import first_problem
 
 SCHEMA = "slimbench.output.results"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: the versions this slimbench reads: the older ones are upgraded as they load
+READABLE_VERSIONS = (1, 2)
 #: the tiers every measured tier is compared with, and the tier that bounds them all
 SPEEDUP_BASELINES = ("python-naive", "cython-rand")
 FLOOR = "floor"
@@ -121,14 +125,15 @@ def summarize_entry(entry: dict, train_nnz: int, epochs: int) -> None:
     ).to_dict()
 
 
-def floor_of(entry: Mapping) -> str | None:
-    """The floor a tier's "% floor" is against: the one reading its profile layout.
+def recorded_floor(entry: Mapping) -> str | None:
+    """The floor a tier's "% floor" is against, as its results entry recorded it (``floor``,
+    which the writer took from slimbench.impls.registry.floor_by_layout).
 
     Files written before the floors were per layout have no ``floor`` key: their one
     floor was "floor". A floor itself, and a tier whose entry says null, have none.
     """
     if "floor" not in entry:
-        return None if entry.get("exactness") == "baseline" else FLOOR
+        return None if entry.get("exactness") == "floor" else FLOOR
     return entry["floor"]
 
 
@@ -174,7 +179,7 @@ def derive_ratios(tiers: list[dict], *, paired: bool = True, vs: str | None = No
         if name not in median:
             continue
         targets = [(b, b, 1.0) for b in baselines if b in median]
-        floor = floor_of(t)
+        floor = recorded_floor(t)
         if floor in median and floor != name:
             targets.append(("% floor", floor, 100.0))  # a key no tier name has
         by_median, by_pass = {}, {}
@@ -326,11 +331,13 @@ def check_results(doc: object, p: Path) -> dict:
             + hint
         )
     version = doc.get("schema_version")
-    if type(version) is not int or version != SCHEMA_VERSION:  # true == 1 in Python
+    if type(version) is not int or version not in READABLE_VERSIONS:  # true == 1 in Python
         raise ResultsFileError(
-            f"{str(p)!r} has results schema version {version!r}; this slimbench reads version "
-            f"{SCHEMA_VERSION}. Re-run `slimbench run` or use the slimbench that wrote it."
+            f"{str(p)!r} has results schema version {version!r}; this slimbench reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))}. Re-run `slimbench run` or use the "
+            "slimbench that wrote it."
         )
+    upgrade(doc)
     problem = first_problem(doc, RESULTS_SPEC)
     if problem:
         raise ResultsFileError(f"{str(p)!r} is not a valid results file: {problem}.")
@@ -339,6 +346,40 @@ def check_results(doc: object, p: Path) -> dict:
     if twice:
         raise ResultsFileError(f"{str(p)!r} lists tier(s) {', '.join(twice)} more than once.")
     return doc
+
+
+def upgrade(doc: dict) -> dict:
+    """``doc``, of a readable older version, in the terms of :data:`SCHEMA_VERSION`.
+
+    Version 1 named the floors' exactness class "baseline": every ``exactness`` (of the
+    tiers and of their checks) reads "floor" instead, so that a table, a plot or
+    ``compare`` shows one name for old and new runs alike. A caveat says it was converted.
+    """
+    version = doc.get("schema_version")
+    if version == SCHEMA_VERSION:
+        return doc
+    rename_old_exactness(doc)
+    doc["schema_version"] = SCHEMA_VERSION
+    if isinstance(doc.get("caveats"), list):
+        doc["caveats"].append(
+            f"Read from a results file of schema version {version}: its exactness class "
+            "'baseline' is shown by its current name, 'floor'."
+        )
+    return doc
+
+
+def rename_old_exactness(value: object) -> None:
+    """Every ``exactness`` in ``value`` (nested dicts and lists) that holds an old name of a
+    class (:data:`~slimbench.impls.base.EXACTNESS_ALIASES`) set to its current name."""
+    if isinstance(value, dict):
+        old = value.get("exactness")
+        if isinstance(old, str) and old in EXACTNESS_ALIASES:
+            value["exactness"] = EXACTNESS_ALIASES[old]
+        for item in value.values():
+            rename_old_exactness(item)
+    elif isinstance(value, list):
+        for item in value:
+            rename_old_exactness(item)
 
 
 def settle_abandoned(results: dict) -> bool:

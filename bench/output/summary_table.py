@@ -142,7 +142,7 @@ def _interval(sps: Mapping) -> str:
 
 def is_floor_row(row: Mapping[str, str]) -> bool:
     """A floor's row: it reads the profiles and trains nothing, so it is shown apart."""
-    return row.get("class") == "baseline"
+    return row.get("class") == "floor"
 
 
 def table_width(rows: Sequence[Mapping[str, str]], columns: Sequence[str]) -> int:
@@ -185,7 +185,7 @@ def headline(results: Mapping) -> list[dict]:
     for t in results["tiers"]:
         if not has_figure(t) or (t.get("check") or {}).get("verdict") != "pass":
             continue
-        if t.get("exactness") == "baseline":
+        if t.get("exactness") == "floor":
             floors.append(t)
             continue
         cls = t.get("exactness", "?")
@@ -197,7 +197,7 @@ def headline(results: Mapping) -> list[dict]:
     for cls, t in sorted(best.items(), key=lambda kv: -kv[1]["samples_per_second"]["median"]):
         out.append(_headline_item(cls, t, floor=False))
     for t in sorted(floors, key=lambda t: t["samples_per_second"]["median"]):
-        out.append(_headline_item("baseline", t, floor=True))
+        out.append(_headline_item("floor", t, floor=True))
     return out
 
 

@@ -35,7 +35,7 @@ from ..impls import (
     tier_names,
 )
 from ..impls.limits import CALL_TIMEOUT, EPOCHS, LEARNING_RATE, SEED, TRAIN_SHARE, thread_bound
-from ..impls.registry import floor_for
+from ..impls.registry import floor_by_layout
 from ..impls.slim import SlimOptions
 from ..measure import noise
 from ..measure.audit import audit_items
@@ -103,13 +103,13 @@ class RunOptions:
     call_timeout: float = DEFAULT_CALL_TIMEOUT
     command: list[str] = field(default_factory=lambda: list(sys.argv))
     #: False (the Python API): write into a scratch folder removed after the run; the
-    #: results stay in memory (Runner.results) until saved
+    #: results stay in memory (RunSession.results) until saved
     keep_files: bool = True
     #: False: no summary table at the end of the console log (the API's object shows it)
     console_table: bool = True
 
 
-class Runner:
+class RunSession:
     """One ``slimbench run``; :meth:`execute` returns the exit code."""
 
     def __init__(self, options: RunOptions, console: Console | None = None) -> None:
@@ -289,7 +289,7 @@ class Runner:
             entry = new_tier_entry(name, cls.exactness, cls.description)
             entry["origin"] = dict(cls.origin)
             entry["bytes_per_entry"] = cls.bytes_per_entry
-            entry["floor"] = floor_for(split_width(name)[0])
+            entry["floor"] = floor_by_layout(split_width(name)[0])
             entry["profile_layout"] = cls.profile_layout_name
             entry["memory_bytes"] = tier_memory_bytes(name, data, self._options(name))
             self.entries[name] = entry
@@ -687,3 +687,8 @@ def caveats(results: dict) -> list[str]:
     if cores and cores < (os.cpu_count() or cores):
         out.append(f"The process could use {cores} of {os.cpu_count()} cores.")
     return out
+
+
+#: the class's name before the sessions were named RunSession and TrainSession: the notebook
+#: API (bench/notebook/api.py) still imports it; remove once that import says RunSession
+Runner = RunSession

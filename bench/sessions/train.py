@@ -139,7 +139,7 @@ def check_options(o: TrainOptions) -> tuple[str, SlimOptions]:
         )
     name = o.tier or default_tier()
     cls = get_tier(name)
-    if cls.exactness == "baseline":
+    if cls.exactness == "floor":
         raise InvalidInputError(
             f"tier {name!r} trains nothing (it only reads profiles); choose a trainer."
         )
@@ -152,7 +152,7 @@ def check_options(o: TrainOptions) -> tuple[str, SlimOptions]:
     return name, slim
 
 
-class TrainRun:
+class TrainSession:
     """One ``slimbench train``; :meth:`execute` returns the exit code."""
 
     def __init__(self, options: TrainOptions, console: Console | None = None) -> None:

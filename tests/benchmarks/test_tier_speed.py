@@ -30,7 +30,7 @@ from slimbench.data.datasets import holdout_split, load_dataset
 from slimbench.data.stats import dataset_stats
 from slimbench.figures.extrapolate import extrapolate_training_time
 from slimbench.impls import create, get_tier, prepare_urm, tier_names
-from slimbench.impls.registry import floor_for
+from slimbench.impls.registry import floor_by_layout
 from slimbench.impls.slim import SlimOptions
 from slimbench.measure.audit import audit_items
 from slimbench.measure.check import check_tiers
@@ -167,7 +167,7 @@ def _benchmark_tier(benchmark, bench_data, verdicts, tier):
         setup_seconds=setup_seconds,
         threads=threads,
         profile_layout=get_tier(tier).profile_layout_name,
-        floor=floor_for(tier),
+        floor=floor_by_layout(tier),
         bytes_per_entry=bytes_per_entry,
         memory_bytes=tier_memory_bytes(tier, data),
         round_losses=losses[1:],  # the warm-up round is not a round
