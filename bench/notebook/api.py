@@ -4,7 +4,7 @@ Both take what ``--tiers`` and ``--tier-file`` take, plus ``Tier`` subclasses an
 ``train_steps`` functions defined anywhere, a notebook cell included
 (:mod:`.tier_objects`), and go through the commands' own paths: the tier selection, the
 cross-check (:func:`slimbench.measure.check.check_tiers`) and the run
-(:class:`slimbench.sessions.run.Runner`). Nothing is written unless asked: ``out=`` or
+(:class:`slimbench.sessions.run.RunSession`). Nothing is written unless asked: ``out=`` or
 :meth:`RunResults.save`.
 """
 
@@ -26,7 +26,7 @@ from ..measure.tier_selection import (
     split_width,
     tier_options,
 )
-from ..sessions.run import Runner, RunOptions
+from ..sessions.run import RunOptions, RunSession
 from .results_view import CheckResults, RunResults
 from .tier_objects import REACHED, tier_references
 
@@ -137,6 +137,6 @@ def run(
         console_table=False,  # the results object is the table
     )
     console = _console() if progress else Console(file=io.StringIO())
-    runner = Runner(options, console=console)
+    runner = RunSession(options, console=console)
     runner.execute()
     return RunResults(runner.results, saved_to=runner.out if out is not None else None)

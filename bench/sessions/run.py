@@ -687,8 +687,3 @@ def caveats(results: dict) -> list[str]:
     if cores and cores < (os.cpu_count() or cores):
         out.append(f"The process could use {cores} of {os.cpu_count()} cores.")
     return out
-
-
-#: the class's name before the sessions were named RunSession and TrainSession: the notebook
-#: API (bench/notebook/api.py) still imports it; remove once that import says RunSession
-Runner = RunSession
