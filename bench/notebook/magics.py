@@ -39,7 +39,9 @@ class MagicArgumentError(SlimBenchError, ValueError):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # a one-line error, not SystemExit
-        raise MagicArgumentError(f"{self.prog}: {message} (usage: {self.format_usage().strip()})")
+        # argparse's usage starts with "usage: " and wraps at the terminal's width
+        usage = " ".join(self.format_usage().split()).removeprefix("usage: ")
+        raise MagicArgumentError(f"{self.prog}: {message} (usage: {usage})")
 
 
 def _tier_parser() -> _Parser:
@@ -149,9 +151,16 @@ class SlimbenchMagics(Magics):
         return HTML(annotation_html(names[0]))
 
 
-def _one_line(shell, etype, value, tb, tb_offset=None) -> None:
-    """The project's errors in a cell as the CLI shows them: one line, no traceback."""
-    shell.showtraceback((etype, value, tb), exception_only=True)
+def _one_line(shell, etype, value, tb, tb_offset=None) -> list[str]:
+    """The project's errors in a cell as the CLI shows them: one line, no traceback.
+
+    IPython's ``exception_only`` display adds a line pointing at ``%tb`` and colours the
+    rest with ANSI codes; the line is sent as the cell's error output itself instead, so the
+    cell still fails (a "Run All" stops there) and a notebook file holds no control codes.
+    """
+    line = f"{etype.__name__}: {value}"
+    shell._showtraceback(etype, value, [line])
+    return [line]
 
 
 def _show_figures_as_png(ipython) -> None:
