@@ -6,10 +6,11 @@
   against python-naive, and its verdict shown.
 - ``%slimbench_run NAME... [--budget S] [--dataset SPEC] [--tiers A,B] [--rounds N]
   [--out DIR]``: times the tiers beside the seed's (as ``run --tier-file`` does), shows the
-  speed plot and returns the results (shown as the summary table).
+  summary table and the speed plot and returns the results.
 - ``%slimbench_annotate NAME``: ``cython -a`` of a Cython tier, inline, with its yellow lines.
 
-This module is the only one that imports IPython, and only ``load_ipython_extension`` loads it.
+This module is the only one that imports IPython on import, and only ``load_ipython_extension``
+loads it (the results objects import its display inside the method IPython calls).
 """
 
 from __future__ import annotations
@@ -137,9 +138,21 @@ class SlimbenchMagics(Magics):
             rounds=args.rounds,
             out=args.out,
         )
+        display(results)  # the table even where the cell assigns what the magic returns
+        self._shown_until_the_cell_ends(results)
         if any(t.get("samples_per_second") for t in results.results["tiers"]):
             display(results.plot())
         return results
+
+    def _shown_until_the_cell_ends(self, results: api.RunResults) -> None:
+        """The cell's Out does not show the table again; a later cell's does."""
+        results.table_shown = True
+
+        def forget(*_: object) -> None:
+            results.table_shown = False
+            self.shell.events.unregister("post_run_cell", forget)
+
+        self.shell.events.register("post_run_cell", forget)
 
     @line_magic
     def slimbench_annotate(self, line: str) -> HTML:
