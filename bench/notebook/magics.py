@@ -6,10 +6,11 @@
   against python-naive, and its verdict shown.
 - ``%slimbench_run NAME... [--budget S] [--dataset SPEC] [--tiers A,B] [--rounds N]
   [--out DIR]``: times the tiers beside the seed's (as ``run --tier-file`` does), shows the
-  speed plot and returns the results (shown as the summary table).
+  summary table and the speed plot and returns the results.
 - ``%slimbench_annotate NAME``: ``cython -a`` of a Cython tier, inline, with its yellow lines.
 
-This module is the only one that imports IPython, and only ``load_ipython_extension`` loads it.
+This module is the only one that imports IPython on import, and only ``load_ipython_extension``
+loads it (the results objects import its display inside the method IPython calls).
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ class MagicArgumentError(SlimBenchError, ValueError):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # a one-line error, not SystemExit
-        raise MagicArgumentError(f"{self.prog}: {message} (usage: {self.format_usage().strip()})")
+        # argparse's usage starts with "usage: " and wraps at the terminal's width
+        usage = " ".join(self.format_usage().split()).removeprefix("usage: ")
+        raise MagicArgumentError(f"{self.prog}: {message} (usage: {usage})")
 
 
 def _tier_parser() -> _Parser:
@@ -135,9 +138,21 @@ class SlimbenchMagics(Magics):
             rounds=args.rounds,
             out=args.out,
         )
+        display(results)  # the table even where the cell assigns what the magic returns
+        self._shown_until_the_cell_ends(results)
         if any(t.get("samples_per_second") for t in results.results["tiers"]):
             display(results.plot())
         return results
+
+    def _shown_until_the_cell_ends(self, results: api.RunResults) -> None:
+        """The cell's Out does not show the table again; a later cell's does."""
+        results.table_shown = True
+
+        def forget(*_: object) -> None:
+            results.table_shown = False
+            self.shell.events.unregister("post_run_cell", forget)
+
+        self.shell.events.register("post_run_cell", forget)
 
     @line_magic
     def slimbench_annotate(self, line: str) -> HTML:
@@ -149,9 +164,16 @@ class SlimbenchMagics(Magics):
         return HTML(annotation_html(names[0]))
 
 
-def _one_line(shell, etype, value, tb, tb_offset=None) -> None:
-    """The project's errors in a cell as the CLI shows them: one line, no traceback."""
-    shell.showtraceback((etype, value, tb), exception_only=True)
+def _one_line(shell, etype, value, tb, tb_offset=None) -> list[str]:
+    """The project's errors in a cell as the CLI shows them: one line, no traceback.
+
+    IPython's ``exception_only`` display adds a line pointing at ``%tb`` and colours the
+    rest with ANSI codes; the line is sent as the cell's error output itself instead, so the
+    cell still fails (a "Run All" stops there) and a notebook file holds no control codes.
+    """
+    line = f"{etype.__name__}: {value}"
+    shell._showtraceback(etype, value, [line])
+    return [line]
 
 
 def _show_figures_as_png(ipython) -> None:

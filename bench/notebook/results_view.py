@@ -33,6 +33,8 @@ class RunResults:
         self.results = results
         #: the folder the run was written to (``out=``, or the last ``save``), else None
         self.saved_to = saved_to
+        #: set by ``%slimbench_run`` until its cell ends: the table is shown already
+        self.table_shown = False
 
     @property
     def tiers(self) -> list[str]:
@@ -81,6 +83,15 @@ class RunResults:
 
     def _repr_html_(self) -> str:
         return summary_html(self.results)
+
+    def _ipython_display_(self) -> None:
+        """The table, once per cell: ``%slimbench_run`` shows it before its plot, and a cell
+        that ends with the magic would otherwise show it again as its Out."""
+        from IPython.display import display
+
+        if self.table_shown:
+            return
+        display({"text/plain": repr(self), "text/html": self._repr_html_()}, raw=True)
 
 
 class CheckResults:
