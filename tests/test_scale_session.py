@@ -29,7 +29,41 @@ def test_scale_measures_each_tier_on_each_dataset_and_plots(tmp_path):
     longer = [p for p in points if p.sweep == "profile" and p.tier == "floor"]
     assert longer[0].expected_profile_length < longer[1].expected_profile_length
     assert (tmp_path / "scale_size.png").exists() and (tmp_path / "scale_profile.png").exists()
-    assert json.loads((tmp_path / "scale.json").read_text())["schema"] == "slimbench.measure.scale"
+    doc = json.loads((tmp_path / "scale.json").read_text())
+    assert doc["schema"] == "slimbench.measure.scale" and doc["status"] == "complete"
+    assert len(doc["points"]) == 8
+
+
+def test_an_interrupted_sweep_keeps_its_points_and_says_interrupted(tmp_path, monkeypatch):
+    """Ctrl-C (SIGTERM and SIGHUP take its path) half-way: the file must not look finished."""
+    from slimbench.measure import tier_process
+    from slimbench.sessions import scale
+
+    measured = []
+    real = scale._measure_point
+
+    def measure_then_stop(point, shared, options, plan):
+        if measured:
+            raise KeyboardInterrupt
+        real(point, shared, options, plan)
+        measured.append(point)
+
+    shared_roots = []
+    monkeypatch.setattr(scale, "_measure_point", measure_then_stop)
+    monkeypatch.setattr(
+        scale,
+        "SharedData",
+        lambda data: shared_roots.append(tier_process.SharedData(data)) or shared_roots[-1],
+    )
+    with pytest.raises(KeyboardInterrupt):
+        scale.run_scale(
+            ["floor", "floor-compact"], {"size": ["synthetic-tiny"]}, tmp_path, budget_seconds=0.2,
+            rounds=1,
+        )  # fmt: skip
+    doc = json.loads((tmp_path / "scale.json").read_text())
+    assert doc["status"] == "interrupted"
+    assert [p["tier"] for p in doc["points"]] == ["floor"]
+    assert not shared_roots[0].folder.exists()  # the training arrays' shared copy is gone
 
 
 def test_scale_cli_refuses_bad_lists(capsys):

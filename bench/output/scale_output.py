@@ -36,13 +36,27 @@ class ScalePoint:
     #: for each Dask worker from its own peak; else the tier's worker's peak less its start
     memory_bytes: list[int] | None = None
 
-def write_scale_json(points: list[ScalePoint], out_dir: Path) -> None:
+
+#: what a scale.json's ``status`` can say (version 2 added it: version 1 could not tell a
+#: finished sweep from one that was killed half-way)
+SCALE_STATUSES = ("running", "complete", "interrupted", "failed")
+
+
+def write_scale_json(
+    points: list[ScalePoint], out_dir: Path, status: str = "running", reason: str | None = None
+) -> None:
+    """Write the points measured so far, with the sweep's status (and why it failed)."""
+    if status not in SCALE_STATUSES:
+        raise ValueError(f"unknown scale status {status!r}")
     doc = {
         "schema": "slimbench.measure.scale",
-        "schema_version": 1,
+        "schema_version": 2,
+        "status": status,
         "updated": now_iso(),
         "points": [vars(p) for p in points],
     }
+    if reason is not None:
+        doc["reason"] = reason
     _atomic_write_text(out_dir / "scale.json", json.dumps(doc, indent=2))
 
 

@@ -84,67 +84,74 @@ def run_scale(
     if not usable:
         raise InvalidInputError("no selected tier passed the cross-check: nothing to measure.")
     plan = TimingPlan(budget_seconds, rounds)
+    options = {
+        t: {"seed": seed, "learning_rate": learning_rate, **tier_options(t, threads)}
+        for t in usable
+    }
     points: list[ScalePoint] = []
-    for sweep, specs in sweeps.items():
-        for spec in specs:
-            urm = load_dataset(spec).urm
-            stats = dataset_stats(urm)
-            shared = SharedData(prepare_urm(urm))
-            epl = float(stats["expected_profile_length"])
-            for tier in usable:
-                point = ScalePoint(
-                    sweep, spec, tier, int(urm.nnz), urm.shape[1], epl, None, None, None, "measured"
-                )
-                live = None
-                try:
-                    base = split_width(tier)[0]
-                    live = RemoteTier(
-                        tier,
-                        get_tier(base),
-                        shared,
-                        options={
-                            "seed": seed,
-                            "learning_rate": learning_rate,
-                            **tier_options(tier, threads),
-                        },
-                    )
-                    clock = TierClock(live, plan)
-                    while clock.next_round() is not None:
-                        pass
-                    usage = live.memory_usage()  # the tier's worker: its own peak
-                    point.memory_bytes = [usage["peak_bytes"] - usage["start_bytes"]]
-                    workers = live.call_hook("worker_memory")  # a Dask block's cost at its peak
-                    if workers is not None:
-                        point.memory_bytes = [w["peak_bytes"] - w["start_bytes"] for w in workers]
-                    s = summarize([r.samples_per_second for r in clock.rounds])
-                    point.samples_per_second, point.ci = s.median, (s.ci_low, s.ci_high)
-                    point.ns_per_entry = 1e9 / (s.median * epl)
-                except TrainingDiverged:
-                    point.status = "diverged"
-                except WorkerFailure as exc:
-                    point.status = f"{exc.status}: {exc}"
-                except (SlimBenchError, MemoryError) as exc:
-                    point.status = f"error: {exc}"
-                finally:
-                    if live is not None:
-                        live.close()
-                    clock = live = None  # free S before the next tier allocates its own
-                points.append(point)
-                console.print(
-                    f"  {sweep:<8} {spec:<62} {tier:<20} "
-                    + (
-                        f"{human_rate(point.samples_per_second):>7}/s "
-                        f"{point.ns_per_entry:6.2f} ns/entry"
-                        if point.samples_per_second
-                        else point.status
-                    ),
-                    highlight=False,
-                    markup=False,
-                )
-                write_scale_json(points, out_dir)
-            shared.cleanup()
-    plot_scale(points, out_dir)
+    write_scale_json(points, out_dir)  # "running": a folder that holds a sweep under way
+    try:
+        for sweep, specs in sweeps.items():
+            for spec in specs:
+                urm = load_dataset(spec).urm
+                epl = float(dataset_stats(urm)["expected_profile_length"])
+                with SharedData(prepare_urm(urm)) as shared:
+                    for tier in usable:
+                        point = ScalePoint(
+                            sweep, spec, tier, int(urm.nnz), urm.shape[1], epl,
+                            None, None, None, "measured",
+                        )  # fmt: skip
+                        _measure_point(point, shared, options[tier], plan)
+                        points.append(point)
+                        console.print(_point_line(point), highlight=False, markup=False)
+                        write_scale_json(points, out_dir)
+        plot_scale(points, out_dir)
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP: keep the points, say so
+        write_scale_json(points, out_dir, "interrupted")
+        raise
+    except BaseException as exc:  # a full disk while plotting included
+        write_scale_json(points, out_dir, "failed", f"{type(exc).__name__}: {exc}")
+        raise
+    write_scale_json(points, out_dir, "complete")
     print_scale_table(points, console)
     return points
+
+
+def _measure_point(point: ScalePoint, shared: SharedData, options: dict, plan: TimingPlan) -> None:
+    """Time ``point.tier`` on the shared data in a worker of its own; fill in ``point``."""
+    from ..measure.tier_selection import split_width
+
+    live = None
+    try:
+        live = RemoteTier(point.tier, get_tier(split_width(point.tier)[0]), shared, options=options)
+        clock = TierClock(live, plan)
+        while clock.next_round() is not None:
+            pass
+        usage = live.memory_usage()  # the tier's worker: its own peak
+        point.memory_bytes = [usage["peak_bytes"] - usage["start_bytes"]]
+        workers = live.call_hook("worker_memory")  # a Dask block's cost at its peak
+        if workers is not None:
+            point.memory_bytes = [w["peak_bytes"] - w["start_bytes"] for w in workers]
+        s = summarize([r.samples_per_second for r in clock.rounds])
+        point.samples_per_second, point.ci = s.median, (s.ci_low, s.ci_high)
+        point.ns_per_entry = 1e9 / (s.median * point.expected_profile_length)
+    except TrainingDiverged:
+        point.status = "diverged"
+    except WorkerFailure as exc:
+        point.status = f"{exc.status}: {exc}"
+    except (SlimBenchError, MemoryError) as exc:
+        point.status = f"error: {exc}"
+    finally:
+        if live is not None:
+            live.close()  # frees the worker's S before the next tier allocates its own
+
+
+def _point_line(point: ScalePoint) -> str:
+    result = (
+        f"{human_rate(point.samples_per_second):>7}/s {point.ns_per_entry:6.2f} ns/entry"
+        if point.samples_per_second
+        else point.status
+    )
+    return f"  {point.sweep:<8} {point.dataset:<62} {point.tier:<20} " + result
 
 
