@@ -33,7 +33,7 @@ RUN = ["--dataset", "synthetic-tiny", "--budget", "1", "--rounds", "3", "--no-an
 RUN += ["--no-bandwidth"]
 TRAIN = ["--dataset", "synthetic-tiny", "--tier", "cython-typed", "--epochs", "2"]
 TRAIN += ["--predict-budget", "0.2", "--baselines", "none"]
-LEFTOVERS = (outdir.LOCK_NAME, outdir.RESERVE_NAME)
+LEFTOVERS = (outdir.LOCK_NAME, outdir.RESERVE_NAME, outdir.PROBE_NAME)
 
 
 @pytest.fixture

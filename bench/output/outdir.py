@@ -15,6 +15,7 @@ A disk too full for the reserve refuses the run before it starts.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,8 @@ from pathlib import Path
 from ..impls import InvalidInputError
 
 LOCK_NAME = ".slimbench.lock"
+#: the empty file that proves a folder writable before any work starts
+PROBE_NAME = ".write-probe"
 RESERVE_NAME = ".slimbench.reserve"
 #: room kept for the final results.json and results.csv (a run of 17 tiers x 50 rounds
 #: writes about 0.5 MB of them: eight times that)
@@ -179,12 +182,14 @@ def default_out_dir(root: Path = Path("reports")) -> Path:
 
 def prepare_out_dir(path: Path) -> Path:
     """Create ``path`` and prove it writable, before any measuring starts."""
+    probe = path / PROBE_NAME
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-probe"
         probe.write_text("ok")
         probe.unlink()
     except OSError as exc:
+        with contextlib.suppress(OSError):  # a full disk creates the file, then fails to fill it
+            probe.unlink()
         raise InvalidInputError(
             f"cannot write to the output directory {str(path)!r} ({exc.strerror or exc}); "
             "choose another with --out."
