@@ -120,6 +120,29 @@ def test_no_tier_hook_is_probed_in_the_harness():
 # -- the worker refuses an undeclared name ---------------------------------------------------
 
 
+def test_an_unknown_message_is_the_protocols_error_not_the_tiers(worker):
+    from slimbench.measure.tier_worker import serve
+
+    class Pipe:  # the parent's end: one unknown message, then gone
+        def __init__(self):
+            self.inbox, self.sent = [("frobnicate", ()), ("report", ("steps_done",))], []
+
+        def recv(self):
+            if not self.inbox:
+                raise EOFError
+            return self.inbox.pop(0)
+
+        def send(self, message):
+            self.sent.append(message)
+
+    pipe = Pipe()
+    serve(pipe, worker)
+    (kind, payload), answer = pipe.sent
+    assert kind == "error" and payload["project_error"]
+    assert "no operation 'frobnicate'" in payload["message"], payload
+    assert answer[0] == "ok"  # the worker goes on answering
+
+
 @pytest.fixture
 def worker(check_urm) -> Worker:
     w = Worker()

@@ -23,6 +23,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -256,6 +257,20 @@ def _error_payload(exc: BaseException) -> dict:
     }
 
 
+def _operation(worker: Worker, op: object) -> Callable[..., object]:
+    """The worker's handler of message ``op``; a name it does not know is the protocol's
+    error, said as such (not an AttributeError that would read as the tier's failure)."""
+    from ..impls.base import ContractError
+
+    handler = getattr(worker, f"op_{op}", None) if isinstance(op, str) else None
+    if handler is None:
+        raise ContractError(
+            f"the tier worker has no operation {op!r}: the harness and its worker speak "
+            "different protocols (a stale installation? reinstall the package)"
+        )
+    return handler
+
+
 def serve(conn: Connection, worker: Worker) -> None:
     """Answer the parent's messages until it sends ``close`` or goes away."""
     from ..impls import TrainingDiverged
@@ -266,7 +281,7 @@ def serve(conn: Connection, worker: Worker) -> None:
         except (EOFError, OSError):
             return
         try:
-            value = getattr(worker, f"op_{op}")(*args)
+            value = _operation(worker, op)(*args)
             conn.send(("ok", value))
         except TrainingDiverged as exc:
             conn.send(
