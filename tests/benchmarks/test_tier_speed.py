@@ -107,9 +107,9 @@ def _benchmark_tier(benchmark, bench_data, verdicts, tier):
     start = time.perf_counter()
     probe = create(tier, data, seed=SEED, learning_rate=LEARNING_RATE)
     setup_seconds = time.perf_counter() - start
-    threads = int(getattr(probe, "threads", 1))
+    threads = int(probe.threads)  # declared by the Tier contract, default 1
     # the layout this tier chose on this data (a compact tier may fall back), as a run does
-    bytes_per_entry = getattr(probe, "bytes_per_entry", get_tier(tier).bytes_per_entry)
+    bytes_per_entry = probe.bytes_per_entry
     probe.close()
     del probe
     losses: list[float] = []
