@@ -132,3 +132,18 @@ def test_a_noisy_side_is_named_and_spares_the_gate_unless_strict():
     buffer = io.StringIO()
     print_comparison(old, new, Console(file=buffer, width=250))
     assert "(noisy: others used 85% of the machine)" in buffer.getvalue()
+
+
+def test_run_wide_noise_is_named_once_and_each_tier_marks_only_its_own():
+    """A busy machine is one sentence, not one footnote per tier repeating it; a tier's
+    mark points at its own noisy rounds."""
+    busy = {"other_cpu_share": 0.85, "noisy_tiers": {"cython-bucketed": 0.3}, "warnings": []}
+    old, new = run_doc(1), run_doc(2, noise=busy)
+    buffer = io.StringIO()
+    print_comparison(old, new, Console(file=buffer, width=250))
+    text = buffer.getvalue()
+    assert text.count("others used 85% of the machine") == 1  # the header line only
+    assert "* noisy rounds: new: IQR 30%" in text and "**" not in text
+    assert "new ran on a busy machine (above)" in text
+    marked = [line for line in text.splitlines() if line.rstrip(" │").endswith("*")]
+    assert len(marked) == 1 and "cython-bucketed" in marked[0]

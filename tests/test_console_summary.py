@@ -195,3 +195,9 @@ def test_an_interrupted_figure_says_so_and_one_tier_has_no_vs_itself(monkeypatch
     assert "vs cython-typed" not in text
     row = next(line for line in text.splitlines() if line.startswith("│ cython-typed"))
     assert "interrupted" in row
+
+
+@pytest.mark.parametrize("width", range(80, 121, 2))
+def test_the_command_for_the_other_columns_is_never_split_by_a_wrap(monkeypatch, width):
+    text = render(make_results(), width, monkeypatch)
+    assert any("`slimbench report RESULTS.json --wide`" in line for line in text.splitlines())

@@ -168,3 +168,12 @@ def test_history_keeps_the_generators_apart(real_doc, tmp_path):
     }
     first = series["synthetic-ml10m [popularity-1] on EPYC, 2 cores"].tiers["cython-rand"]
     assert [p.median for p in first] == [60000.0, 61000.0]
+
+
+def test_the_table_shows_the_generator_of_each_series(real_doc, tmp_path, capsys):
+    """The series' "[tastes-N]" is its generator, not rich markup: the table keeps it."""
+    _run(real_doc, tmp_path, "a", "2026-11-01T10:00:00+00:00", "aaaaaaa111", "EPYC",
+         "synthetic-tiny", {"cython-rand": 50000.0})
+    assert main(["history", str(tmp_path), "--out", str(tmp_path / "h")]) == 0
+    table = capsys.readouterr().out.split("slimbench history", 1)[1]
+    assert f"synthetic-tiny [{TASTES}] on EPYC" in table

@@ -24,6 +24,7 @@ def handle(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     import pandas as pd
+    from rich.markup import escape
     from rich.table import Table
 
     from ..formatting import human_rate
@@ -54,14 +55,14 @@ def handle(args: argparse.Namespace) -> int:
             col, justify="left" if col in ("series", "tier", "last commit") else "right"
         )
     for r in rows:
-        table.add_row(
-            r["series"],
-            r["tier"],
+        table.add_row(  # "[tastes-2]" in a series name is text, not rich markup
+            escape(r["series"]),
+            escape(r["tier"]),
             str(r["runs"]),
             human_rate(r["first"]),
             human_rate(r["last"]),
             f"{r['last/first']:.2f}",
-            r["last commit"],
+            escape(r["last commit"]),
         )
     console.print(table)
     return 0

@@ -37,6 +37,17 @@ def _noise(old: dict, new: dict, name: str) -> str | None:
     return ", ".join(notes) or None
 
 
+def _own_noise(old: dict, new: dict, name: str) -> str | None:
+    """This tier's own noisy rounds on each side ("old: IQR 11%"), without the run-wide
+    noise that every tier shares (named once, not once per tier)."""
+    notes = [
+        f"{label}: {note}"
+        for label, doc in (("old", old), ("new", new))
+        if (note := tier_noise(doc, name))
+    ]
+    return ", ".join(notes) or None
+
+
 #: a control slower than the machine's drift by more than this is named under the table
 CONTROL_WARNING_PERCENT = 5.0
 
@@ -140,8 +151,9 @@ def print_comparison(
         shown = c.verdict if c is not None else r["verdict"]
         style = {"faster": "green", "slower": "red"}.get(shown, "")
         mark = ""
-        if r["noise"]:
-            mark = notes.setdefault(r["noise"], "*" * (len(notes) + 1))
+        own = _own_noise(old, new, r["tier"]) if r["noise"] else None
+        if own:  # a whole noisy side is named once, above and below the table
+            mark = notes.setdefault(own, "*" * (len(notes) + 1))
         if c is not None:
             verdict = c.verdict if c.verdict == "no detectable change" else (
                 f"{c.verdict} p={c.p_value:.3f}"
@@ -163,7 +175,15 @@ def print_comparison(
         )
     console.print(table)
     for note, mark in notes.items():
-        console.print(f"{mark} noisy: {note}", highlight=False, markup=False)
+        console.print(f"{mark} noisy rounds: {note}", highlight=False, markup=False)
+    noisy_sides = [label for label, doc in (("old", old), ("new", new)) if run_noise(doc)]
+    if noisy_sides:
+        console.print(
+            f"{' and '.join(noisy_sides)} ran on a busy machine (above): every verdict may "
+            "have been moved by it; --fail-slower fails none of them unless --strict",
+            highlight=False,
+            markup=False,
+        )
     raw = {r["tier"]: r["verdict_detail"] for r in rows if r["verdict_detail"] is not None}
     d = drift(raw)
     for name in sorted({r["controlled"].control for r in rows if r["controlled"]}):

@@ -93,9 +93,9 @@ def print_table(
     console.print(table, width=print_width)
     hidden = [c for c in rows[0] if c not in columns and any(r[c] for r in rows)]
     if hidden:
-        console.print(
-            f"more columns ({', '.join(hidden)}): report.html, or `slimbench report "
-            "RESULTS.json --wide`",
+        console.print(  # the command first: a wrapped line never splits it
+            f"`slimbench report RESULTS.json --wide` or report.html: {len(hidden)} more "
+            f"columns ({', '.join(hidden)})",
             width=print_width,
             highlight=False,
             markup=False,
