@@ -34,13 +34,19 @@ def human_rate(samples_per_second: float) -> str:
 
 
 def seconds_pair(a: float, b: float, most: int = 4) -> tuple[str, str]:
-    """Two durations in seconds with as many decimals as it takes to tell them apart.
+    """Two durations in seconds with as many decimals as it takes to show how they differ.
 
-    "measured 0.6 s; predicted 0.6 s: error -12.5 %" reads as a contradiction; with one
-    more decimal it is "0.64 s; 0.56 s". Equal values keep one decimal.
+    "measured 0.6 s; predicted 0.6 s: error -12.5 %" reads as a contradiction, and so does
+    "0.4 s; 0.5 s: +32.1 %" (the shown figures say +25 %): decimals are added until the
+    difference the shown figures imply, (a - b) / b, is within 10 % of the true one (or half
+    a percentage point). Equal values keep one decimal.
     """
+    true = (a - b) / b if b else 0.0
     for decimals in range(1, most + 1):
         x, y = f"{a:.{decimals}f}", f"{b:.{decimals}f}"
-        if x != y or a == b:
+        if a == b or not b:  # nothing to show apart, or no difference to keep true
+            return f"{x} s", f"{y} s"
+        shown = (float(x) - float(y)) / float(y) if float(y) else None
+        if shown is not None and abs(shown - true) <= max(0.005, 0.1 * abs(true)):
             return f"{x} s", f"{y} s"
     return f"{a:.{most}f} s", f"{b:.{most}f} s"
