@@ -14,7 +14,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 # Reinstall (and so rebuild the Cython tiers) whenever the build inputs change.
-$(STAMP): $(BIN)/python pyproject.toml setup.py impls/build_settings.py $(wildcard impls/*.pyx impls/*.pxd impls/*.pxi impls/_indptr_loop.py)
+$(STAMP): $(BIN)/python pyproject.toml setup.py impls/build_settings.py $(wildcard impls/*.pyx impls/*.pxd impls/*.pxi impls/*.h impls/_indptr_loop.py)
 	$(BIN)/python -m pip install -q -e ".[test,numba,dask,notebook]"
 	touch $@
 

@@ -44,6 +44,7 @@ EXTENSIONS = [
     extension("_cython_bucketed"),
     extension("_cython_parallel", openmp=True),
     extension("_cython_interleaved", openmp=True),
+    extension("_cython_interleaved_simd", openmp=True),  # AVX2 kernel: function target
     extension("_bandwidth", openmp=True),
     extension("_audit_reference", openmp=True),
 ]

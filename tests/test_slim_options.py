@@ -21,6 +21,8 @@ BEYOND_SEED = [
     "cython-interleaved",
     "cython-interleaved@1",
     "cython-interleaved-f32",
+    "cython-interleaved-simd",
+    "cython-interleaved-simd@1",
 ]
 SEED_TIERS = [
     "python-indptr", "cython-untyped", "cython-typed", "cython-rand", "floor", "floor-compact"

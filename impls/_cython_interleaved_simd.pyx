@@ -1,0 +1,100 @@
+# cython: boundscheck=False, wraparound=False, cdivision=True
+# cython-interleaved-simd: cython-interleaved's thread loop with the prediction's products
+# and the update in AVX2 vectors, order and roundings kept; the kernel is C with
+# intrinsics in _interleaved_simd.h (see there why it is bitwise), this module only hands
+# it the block. The module is baseline code: only the kernel is compiled for AVX2, and it
+# runs only after simd_supported() said the CPU has it.
+
+from cython.parallel cimport parallel
+from libc.float cimport DBL_MAX
+from libc.math cimport isfinite
+from libc.stdint cimport uint8_t, uint16_t
+
+cdef extern from "_interleaved_simd.h":
+    ctypedef struct slimbench_simd_shared:
+        long long next_item
+        long long n_items
+        const int* item_sequence
+        const long long* item_ptr
+        const int* step_user
+        const int* indptr
+    ctypedef struct slimbench_simd_block:
+        const uint16_t* ids
+        const uint8_t* codes
+        double scale
+        double* W
+        long long n_cols
+        const double* step_rating
+        const int* order
+        double* squared_errors
+        double learning_rate
+        int no_diagonal
+        double l2
+        int prefetch
+        int lanes
+    int slimbench_simd_supported() nogil
+    const char* slimbench_simd_compiled_reason() nogil
+    void slimbench_simd_thread_steps(slimbench_simd_shared* shared,
+                                     const slimbench_simd_block* block) nogil
+
+
+def simd_unavailable_reason():
+    """Why the AVX2 kernel cannot run here (this build, this CPU), or None."""
+    cdef const char* reason = slimbench_simd_compiled_reason()
+    if reason != NULL:
+        return reason.decode()
+    if not slimbench_simd_supported():
+        return "this CPU (or OS) does not run AVX2 (__builtin_cpu_supports(\"avx2\") is false)"
+    return None
+
+
+cdef tuple ordered_loss(const double[::1] squared_errors, double limit):
+    """(loss, steps before the sum went beyond ``limit``), summed in original step order
+    (as impls/_bucket_steps.pxi's ordered_loss)."""
+    cdef Py_ssize_t pos, n = squared_errors.shape[0]
+    cdef double loss = 0.0
+    for pos in range(n):
+        loss = loss + squared_errors[pos]
+        if not (loss <= limit):  # NaN compares false too
+            return float("inf") if isfinite(loss) else loss, pos
+    return loss, n
+
+
+def train_block(const uint16_t[::1] ids, const uint8_t[::1] codes, double scale,
+                const int[::1] indptr, double[:, ::1] W, double learning_rate,
+                const int[::1] order, const int[::1] step_user,
+                const double[::1] step_rating, const long long[::1] item_ptr,
+                const int[::1] item_sequence, double[::1] squared_errors, int threads,
+                bint no_diagonal=False, double l2=0.0, bint prefetch=True, int lanes=2):
+    """cython-interleaved's train_block (same arguments) on the compact float64 layout.
+
+    Call only where :func:`simd_unavailable_reason` is None.
+    """
+    cdef slimbench_simd_shared shared
+    cdef slimbench_simd_block block
+    if order.shape[0] == 0:
+        return 0.0, 0
+    if simd_unavailable_reason() is not None:
+        raise RuntimeError(simd_unavailable_reason())
+    shared.next_item = 0
+    shared.n_items = item_sequence.shape[0]
+    shared.item_sequence = &item_sequence[0]
+    shared.item_ptr = &item_ptr[0]
+    shared.step_user = &step_user[0]
+    shared.indptr = &indptr[0]
+    block.ids = &ids[0]
+    block.codes = &codes[0]
+    block.scale = scale
+    block.W = &W[0, 0]
+    block.n_cols = W.shape[1]
+    block.step_rating = &step_rating[0]
+    block.order = &order[0]
+    block.squared_errors = &squared_errors[0]
+    block.learning_rate = learning_rate
+    block.no_diagonal = no_diagonal
+    block.l2 = l2
+    block.prefetch = prefetch
+    block.lanes = lanes
+    with nogil, parallel(num_threads=threads):
+        slimbench_simd_thread_steps(&shared, &block)
+    return ordered_loss(squared_errors, DBL_MAX)
