@@ -66,6 +66,7 @@ def handle(args: argparse.Namespace) -> int:
         widths = {
             "cython-parallel": (1, 2, 3),
             "cython-interleaved": (1, 2, 3),
+            "cython-interleaved-simd": (1, 2, 3),
             "dask-bucketed": (1, 2),
         }
         for base, counts in widths.items():
