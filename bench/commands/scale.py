@@ -7,6 +7,17 @@ from pathlib import Path
 
 from ..arg_types import budget_value, float_list, round_count, seed_value, thread_count, tier_list
 
+#: the tiers a sweep measures unless --tiers says otherwise: the seed's best, the bucketed,
+#: parallel and interleaved steps, and the two floors they are read against
+DEFAULT_TIERS = (
+    "cython-rand",
+    "cython-bucketed",
+    "cython-parallel",
+    "cython-interleaved",
+    "floor",
+    "floor-compact",
+)
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     scale = sub.add_parser(
@@ -16,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--tiers",
         type=tier_list,
         default=None,
-        help="default: cython-rand, cython-bucketed, cython-parallel, cython-interleaved, floors",
+        help=f"default: {', '.join(DEFAULT_TIERS)}",
     )
     scale.add_argument("--sweep", choices=("size", "profile", "both"), default="both")
     scale.add_argument(
@@ -65,7 +76,7 @@ def handle(args: argparse.Namespace) -> int:
 
 def _scale(args: argparse.Namespace, out: Path) -> int:
     from ..output.console import wide_console
-    from ..sessions.scale import DEFAULT_TIERS, profile_sweep, run_scale, size_sweep
+    from ..sessions.scale import profile_sweep, run_scale, size_sweep
 
     sweeps = {}
     if args.sweep in ("size", "both"):

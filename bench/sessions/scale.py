@@ -30,14 +30,6 @@ from ..measure.tier_process import RemoteTier, SharedData, WorkerFailure
 from ..measure.timing import TierClock, TimingPlan
 from ..output.scale_output import ScalePoint, plot_scale, print_scale_table, write_scale_json
 
-DEFAULT_TIERS = (
-    "cython-rand",
-    "cython-bucketed",
-    "cython-parallel",
-    "cython-interleaved",
-    "floor",
-    "floor-compact",
-)
 SIZE_SCALES = (0.05, 0.1, 0.25, 0.5, 1.0)
 PROFILE_MEANS = (20, 50, 100, 200, 400)
 
