@@ -196,11 +196,11 @@ def _reference_code() -> str:
     package (python-naive, its base class, the stream, SLIM's update), this module (the
     draws) and the numpy, scipy and slimbench versions. Coarse on purpose: any edit there
     is a miss, never a stale S."""
-    from .. import impls
     from ..version import __version__
 
+    package = Path(make_rng.__code__.co_filename).parent  # impls/, where the stream is
     digest = hashlib.sha256(f"{np.__version__} {scipy.__version__} {__version__}".encode())
-    for path in (*sorted(Path(impls.__file__).parent.glob("*.py")), Path(__file__)):
+    for path in (*sorted(package.glob("*.py")), Path(__file__)):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
