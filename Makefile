@@ -18,8 +18,11 @@ $(STAMP): $(BIN)/python pyproject.toml setup.py impls/build_settings.py $(wildca
 	$(BIN)/python -m pip install -q -e ".[test,numba,dask,notebook]"
 	touch $@
 
+# Two pytest-xdist workers, each test file whole on one of them (--dist loadfile): a file's
+# module and session fixtures (a run, a build, the benchmarks' verdicts) are made once, and
+# the check's reference is shared through the session's on-disk cache (tests/conftest.py).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q --benchmark-disable
+	$(BIN)/python -m pytest -q --benchmark-disable -n 2 --dist loadfile
 
 # The main job: cross-check, then time every tier on the embedded synthetic-ml10m default
 # (about 6 minutes on 2 cores, 17 tiers); writes reports/<date>-<time>/ with the HTML report.

@@ -7,13 +7,15 @@ tests/helpers.py (``from helpers import NAME``).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from slimbench.cli import main
-from slimbench.measure.check import check_dataset
+from slimbench.measure.check import REFERENCE_CACHE_VARIABLE, check_dataset
 
 from helpers import TINY_RUN_TIERS
 
@@ -75,6 +77,35 @@ def tiny_run(tmp_path_factory) -> tuple[int, Path]:
     argv = ["run", "--dataset", "synthetic-tiny", "--tiers", TINY_RUN_TIERS]
     code = main([*argv, "--budget", "0.6", "--rounds", "5", "--out", str(out)])
     return code, out
+
+
+def pytest_configure(config):
+    """One on-disk cache of the check's reference for the whole session, fresh each run.
+
+    Many tests run `slimbench check` or `run` in a subprocess (or an xdist worker), each of
+    which would otherwise run python-naive's 5-15 s reference again. The folder is made
+    by the first process (a worker inherits it through the environment) and removed at
+    the end; a run of the suite never reads what an older run of the code stored.
+    """
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller's folder
+        return
+    folder = tempfile.mkdtemp(prefix="slimbench-test-references-")
+    config.stash[_REFERENCE_FOLDER] = (folder, os.environ.get(REFERENCE_CACHE_VARIABLE))
+    os.environ[REFERENCE_CACHE_VARIABLE] = folder
+
+
+def pytest_unconfigure(config):
+    if _REFERENCE_FOLDER not in config.stash:
+        return
+    folder, before = config.stash[_REFERENCE_FOLDER]
+    shutil.rmtree(folder, ignore_errors=True)
+    if before is None:
+        os.environ.pop(REFERENCE_CACHE_VARIABLE, None)
+    else:
+        os.environ[REFERENCE_CACHE_VARIABLE] = before
+
+
+_REFERENCE_FOLDER = pytest.StashKey[tuple]()
 
 
 def pytest_addoption(parser):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +28,10 @@ def _session(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
         f"--benchmark-storage=file://{tmp_path / 'storage'}",
         *extra,
     ]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
+    # a session of its own even when this suite runs under xdist: pytest-benchmark takes
+    # an inherited PYTEST_XDIST_WORKER for an xdist run and refuses --benchmark-only
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST_")}
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, env=env)
 
 
 def test_two_saved_sessions_time_the_same_work_and_compare(tmp_path):

@@ -17,11 +17,17 @@ relative 1e-9 (class "close": to the tier's tolerance, as its arithmetic is not 
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 import time
+import zipfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
 
 import numpy as np
+import scipy
 import scipy.sparse as sp
 
 from ..impls import (
@@ -157,17 +163,98 @@ def _reference(
 
     python-naive is deterministic, so a check repeated on the same data, seed, epochs,
     learning rate and options gets the same S and losses. Its arrays are read-only; a
-    few small ones are kept.
+    few small ones are kept, and with $SLIMBENCH_REFERENCE_CACHE set also on disk for the
+    next process.
     """
     key = _reference_key(data, seed, epochs, lr, slim)
     if key in _REFERENCES:
         return _REFERENCES[key]
-    ref = _run_reference(data, seed, epochs, lr, slim)
+    folder = os.environ.get(REFERENCE_CACHE_VARIABLE)
+    ref = _load_reference(Path(folder), key, data, epochs) if folder else None
+    if ref is None:
+        ref = _run_reference(data, seed, epochs, lr, slim)
+        if folder and ref.S.nbytes <= _REFERENCE_KEPT_BYTES:
+            _store_reference(Path(folder), key, ref)
     if ref.S.nbytes <= _REFERENCE_KEPT_BYTES:
         while len(_REFERENCES) >= _REFERENCES_KEPT:
             _REFERENCES.pop(next(iter(_REFERENCES)))
         _REFERENCES[key] = ref
     return ref
+
+
+# -- the reference kept on disk, for a process that checks the same inputs again ----------
+
+#: a folder where the reference's results are also kept on disk (unset: nowhere), so that
+#: `slimbench check` run again, or each subprocess of the test suite, skips its 5-15 s
+REFERENCE_CACHE_VARIABLE = "SLIMBENCH_REFERENCE_CACHE"
+_REFERENCE_FORMAT = 1
+
+
+@cache
+def _reference_code() -> str:
+    """A digest of the code the reference's results come from: every module of the tiers'
+    package (python-naive, its base class, the stream, SLIM's update), this module (the
+    draws) and the numpy, scipy and slimbench versions. Coarse on purpose: any edit there
+    is a miss, never a stale S."""
+    from ..version import __version__
+
+    package = Path(make_rng.__code__.co_filename).parent  # impls/, where the stream is
+    digest = hashlib.sha256(f"{np.__version__} {scipy.__version__} {__version__}".encode())
+    for path in (*sorted(package.glob("*.py")), Path(__file__)):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _reference_file(folder: Path, key: tuple) -> tuple[Path, str]:
+    """The file of ``key`` on disk and the digest it must record: the key with the
+    reference's class (an object of this process) replaced by its name and code."""
+    cls, *rest = key
+    text = repr((_REFERENCE_FORMAT, cls.__module__, cls.__qualname__, _reference_code(), rest))
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return folder / f"reference-{digest[:32]}.npz", digest
+
+
+def _load_reference(folder: Path, key: tuple, data: TrainingData, epochs: int):
+    """The reference kept for ``key``, or None: a missing, truncated, corrupt or foreign
+    file is ignored (and replaced once the reference is computed again)."""
+    path, digest = _reference_file(folder, key)
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            if str(saved["key"]) != digest:
+                return None
+            S, losses = saved["S"], [float(x) for x in saved["losses"]]
+            indices = [saved[f"indices{e}"] for e in range(epochs)]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+    if S.shape != (data.n_items, data.n_items) or S.dtype != np.float64 or len(losses) != epochs:
+        return None
+    for drawn in indices:
+        if drawn.shape != (data.nnz,) or drawn.dtype.kind != "i":
+            return None
+    for array in (S, *indices):
+        array.setflags(write=False)
+    return _Reference(S=S, epoch_losses=losses, epoch_indices=indices)
+
+
+def _store_reference(folder: Path, key: tuple, ref: _Reference) -> None:
+    """Write ``ref`` for ``key``, atomically (a reader sees the whole file or none); a
+    folder that cannot be written only means the next process computes it again."""
+    path, digest = _reference_file(folder, key)
+    arrays = {f"indices{e}": drawn for e, drawn in enumerate(ref.epoch_indices)}
+    partial = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, partial = tempfile.mkstemp(prefix=".reference-", suffix=".npz", dir=folder)
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, key=np.array(digest), S=ref.S, losses=np.array(ref.epoch_losses), **arrays)
+        os.replace(partial, path)
+        partial = None
+    except OSError:
+        pass
+    finally:
+        if partial is not None:
+            Path(partial).unlink(missing_ok=True)
 
 
 def _run_reference(

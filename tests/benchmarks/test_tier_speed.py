@@ -88,9 +88,15 @@ def bench_data(dataset):
 
 
 @pytest.fixture(scope="session")
-def verdicts():
-    """The cross-check of every available tier, once per session."""
-    return {r.tier: r for r in check_tiers([n for n in tier_names() if _available(n)], seed=SEED)}
+def verdicts(request):
+    """The cross-check of every available tier this session times, once per session.
+
+    A session given ``-k`` checks only the tiers it selected: the others' verdicts would
+    be computed, seconds each, and never read.
+    """
+    selected = {getattr(item.function, "tier", None) for item in request.session.items}
+    names = [n for n in tier_names() if n in selected and _available(n)]
+    return {r.tier: r for r in check_tiers(names, seed=SEED)}
 
 
 def _benchmark_tier(benchmark, bench_data, verdicts, tier):
@@ -187,6 +193,7 @@ def _make_test(tier: str):
         _benchmark_tier(benchmark, bench_data, verdicts, tier)
 
     test.__name__ = f"test_{tier.replace('-', '_')}"
+    test.tier = tier  # read by the verdicts fixture
     test.__doc__ = f"Speed of tier {tier!r}."
     return test
 
