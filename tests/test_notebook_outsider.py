@@ -116,7 +116,7 @@ def test_cells_run_again_replace_a_session_tier_never_a_builtin(executed):
         "PASS",
     ]
     assert "ValueError: not finished yet" in _texts(my_py[1])  # the edited cell's own loop
-    assert not _errors(_cell(nb, 'assert slimbench.check(tiers=["my-py"]).passed == False'))
+    assert not _errors(_cell(nb, 'assert slimbench.check(tiers=["my-py"]).passed is False'))
     refused = _texts(_cell(nb, "%%slimbench_tier cython-rand --py"))
     assert "belongs to a built-in tier, which cannot be replaced" in refused
 

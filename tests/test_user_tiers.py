@@ -269,9 +269,20 @@ def test_bad_tier_inputs_give_one_clear_line(content, args, expected, tmp_path):
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
+def _fastest_exact() -> str:
+    from slimbench.impls import get_tier
+
+    simd = get_tier("cython-interleaved-simd").unavailable_reason() is None  # AVX2 here?
+    return "cython-interleaved-simd" if simd else "cython-interleaved"
+
+
+#: the last bitwise built-in the registry lists that this CPU runs
+_FASTEST_EXACT = _fastest_exact()
+
+
 def test_default_selection_places_a_user_tier_on_the_seeds_scale(templates, unregister):
     fastest = fastest_exact_builtin()
-    assert fastest == "cython-interleaved"
+    assert fastest == _FASTEST_EXACT
     names = select_tiers(None, [str(templates[".py"])])
     assert names == ["python-naive", "cython-rand", fastest, "tmpl-py"]
     assert "cython-typed" in select_tiers(["all"], [str(templates[".py"])])
@@ -329,7 +340,7 @@ def test_run_times_a_user_tier_beside_the_builtins_and_fails_a_broken_one(
     assert list(tiers) == [
         "python-naive",
         "cython-rand",
-        "cython-interleaved",
+        _FASTEST_EXACT,
         "tmpl-pyx",
         "broken-py",
     ]

@@ -321,6 +321,8 @@ def _check_one(
             + (f" (train_steps returned {returned!r})" if returned is not None else "")
             + " where the reference's loss stays finite over the same steps"
         )
+        if exc.step:  # a read past a buffer's end gives garbage, often inf or NaN
+            _locate_out_of_bounds(result, tier_name, cls, data, create_options, exc.step, workers)
         return result
     except WorkerFailure as exc:  # crashed, exited or hung: located where it can be
         result.verdict, result.detail = exc.status, str(exc)
@@ -406,26 +408,41 @@ def _diagnose(
     result.first_difference = found.to_dict()
     result.detail += f"; {found.sentence()}"
     if found.hint is None:  # no cause named yet: a read past a buffer's end gives a wrong S
-        from .crash_locate import locate_out_of_bounds
-
         create_options = {
             "seed": seed,
             "learning_rate": lr,
             **(slim or {}),
             **options.get(name, {}),
         }
-        located = locate_out_of_bounds(
-            cls,
-            data,
-            create_options,
-            steps=found.step,
-            start=lambda opts, origin=None: workers.start(name, cls, opts, origin),
-        )
-        if located:
-            result.first_difference.update(
-                checked_step=located["checked_step"], checked_message=located["checked_message"]
-            )
-            result.detail += located["sentence"]
+        _locate_out_of_bounds(result, name, cls, data, create_options, found.step, workers)
+
+
+def _locate_out_of_bounds(
+    result: CheckResult,
+    name: str,
+    cls: type,
+    data: TrainingData,
+    create_options: dict,
+    steps: int,
+    workers: WorkerPlan,
+) -> None:
+    """For a user's .pyx that went wrong within ``steps``: its bounds-checked build's line."""
+    from .crash_locate import locate_out_of_bounds
+
+    located = locate_out_of_bounds(
+        cls,
+        data,
+        create_options,
+        steps=steps,
+        start=lambda opts, origin=None: workers.start(name, cls, opts, origin),
+    )
+    if located:
+        result.first_difference = {
+            **(result.first_difference or {}),
+            "checked_step": located["checked_step"],
+            "checked_message": located["checked_message"],
+        }
+        result.detail += located["sentence"]
 
 
 def _locate_crash(
