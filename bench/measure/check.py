@@ -298,10 +298,10 @@ def _check_one(
         **(slim or {}),
         **options.get(tier_name, {}),
     }
+    losses: list[float] = []
     try:
         tier = workers.start(name, cls, create_options)
         tier.configure("watch_samples", True)  # a user loop: also check it leaves samples alone
-        losses = []
         for indices in ref.epoch_indices:  # one call per epoch: continuation is checked too
             if cls.exactness == "replay":
                 losses.append(tier.replay(indices).loss)
@@ -321,8 +321,10 @@ def _check_one(
             + (f" (train_steps returned {returned!r})" if returned is not None else "")
             + " where the reference's loss stays finite over the same steps"
         )
-        if exc.step:  # a read past a buffer's end gives garbage, often inf or NaN
-            _locate_out_of_bounds(result, tier_name, cls, data, create_options, exc.step, workers)
+        # a read past a buffer's end gives garbage, often inf or NaN: the steps up to the
+        # end of the call that diverged (one call per epoch) go to the checked build
+        called = (len(losses) + 1) * data.nnz
+        _locate_out_of_bounds(result, tier_name, cls, data, create_options, called, workers)
         return result
     except WorkerFailure as exc:  # crashed, exited or hung: located where it can be
         result.verdict, result.detail = exc.status, str(exc)
