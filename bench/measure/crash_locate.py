@@ -123,14 +123,19 @@ def _checked_build_failure(
     checked = {**origin, "checked": True}
     source_name = path.rsplit("/", 1)[-1]
 
+    seen: dict[int, str | None] = {}  # each probe is a fresh worker: never run one twice
+
     def checked_fails(n: int) -> str | None:
-        exc = failure(n, checked)
-        if exc is None:
-            return None
-        text = str(exc) + "\n" + getattr(exc, "log", "")
-        return _out_of_bounds(text, source_name) or (
-            str(exc) if isinstance(exc, WorkerFailure) else None
-        )
+        if n not in seen:
+            exc = failure(n, checked)
+            text = "" if exc is None else str(exc) + "\n" + getattr(exc, "log", "")
+            seen[n] = (
+                None
+                if exc is None
+                else _out_of_bounds(text, source_name)
+                or (str(exc) if isinstance(exc, WorkerFailure) else None)
+            )
+        return seen[n]
 
     if checked_fails(steps) is None:
         if not say_clean:
@@ -159,10 +164,10 @@ def locate_out_of_bounds(
     steps: int,
     start: Callable[..., object],
 ) -> dict | None:
-    """For a user's .pyx whose S first differs at step ``steps``: a bounds-checked run.
+    """For a user's .pyx that went wrong within ``steps``: a bounds-checked run.
 
     A read past a buffer's end (boundscheck off, as the seed teaches) gives a wrong S
-    rather than a crash, so the check's diagnosis of a first differing step is followed,
+    (or a non-finite loss) rather than a crash, so the check's diagnosis is followed,
     for a user's .pyx, by the same steps in the bounds-checked build. Returns
     {"sentence", "checked_step", "checked_message"} where that build fails, else None
     (a plain logic error: the diagnosis already said where).
