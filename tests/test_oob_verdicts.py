@@ -66,3 +66,26 @@ def test_check_names_the_line_of_a_crashing_write_and_of_a_wrong_read(tmp_path, 
     assert "first differs at step" in lines["near-read"] or "non-finite" in lines["near-read"]
     assert "the bounds-checked build of near_read.pyx first fails at step" in lines["near-read"]
     assert f"near_read.pyx:{READ_LINE}: {oob}" in lines["near-read"], lines["near-read"]
+
+
+def test_a_difference_not_located_still_goes_to_the_checked_build(monkeypatch, check_urm):
+    """Garbage read past S's end may make the bisection's probes diverge: no step is found,
+    and the checked build must still run, over all the checked steps (a CI run hit this)."""
+    from slimbench.measure import check, diagnose
+    from slimbench.measure.check import CheckResult
+
+    sent = {}
+    monkeypatch.setattr(
+        diagnose, "first_difference", lambda *a, **k: "while locating the difference: diverged"
+    )
+    monkeypatch.setattr(
+        check,
+        "_locate_out_of_bounds",
+        lambda result, name, cls, data, opts, steps, workers: sent.setdefault("steps", steps),
+    )
+    result = CheckResult(
+        tier="cython-rand", exactness="bitwise", verdict="fail", detail="S differs"
+    )
+    check._diagnose(result, "cython-rand", check_urm, 7, 0.01, 3, {}, None, None)
+    assert "while locating the difference" in result.detail
+    assert sent == {"steps": 3 * check_urm.nnz}

@@ -404,19 +404,18 @@ def _diagnose(
         reference_options=slim or {},
         make_tier=lambda opts: workers.start(name, cls, opts),
     )
-    if isinstance(found, str):
+    if isinstance(found, str):  # not located (it diverged on the way, say): all the steps
         result.detail += f"; {found}"
-        return
-    result.first_difference = found.to_dict()
-    result.detail += f"; {found.sentence()}"
-    if found.hint is None:  # no cause named yet: a read past a buffer's end gives a wrong S
-        create_options = {
-            "seed": seed,
-            "learning_rate": lr,
-            **(slim or {}),
-            **options.get(name, {}),
-        }
-        _locate_out_of_bounds(result, name, cls, data, create_options, found.step, workers)
+        checked_steps = epochs * data.nnz
+    else:
+        result.first_difference = found.to_dict()
+        result.detail += f"; {found.sentence()}"
+        if found.hint is not None:  # the cause is named already
+            return
+        checked_steps = found.step
+    # a read past a buffer's end gives a wrong S: the checked build says where it reads
+    create_options = {"seed": seed, "learning_rate": lr, **(slim or {}), **options.get(name, {})}
+    _locate_out_of_bounds(result, name, cls, data, create_options, checked_steps, workers)
 
 
 def _locate_out_of_bounds(
