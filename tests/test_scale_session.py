@@ -70,3 +70,18 @@ def test_scale_cli_refuses_bad_lists(capsys):
     with pytest.raises(SystemExit):
         main(["scale", "--scales", "0.1,-1"])
     assert "expected positive numbers" in capsys.readouterr().err
+
+
+def test_a_scale_too_small_for_the_presets_lengths_is_refused_before_anything_runs(
+    tmp_path, monkeypatch, capsys
+):
+    """699 users cannot reach synthetic-ml10m's expected profile length: the sweep used to
+    find out after the check and the larger points; now it says so first, with what to do."""
+    from slimbench.sessions import scale
+
+    monkeypatch.setattr(scale, "check_tiers", lambda *a, **k: pytest.fail("the check ran"))
+    code = main(["scale", "--sweep", "size", "--scales", "0.1,0.01", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "'synthetic-ml10m:scale=0.01' (699 users) cannot be generated" in err
+    assert "use larger --scales" in err and "Traceback" not in err

@@ -226,7 +226,32 @@ def _take(options: dict[str, str], allowed: set[str], spec: str) -> dict[str, st
     return options
 
 
+def synthetic_params(spec: str) -> synthetic.SyntheticParams | None:
+    """The generator's parameters a synthetic ``spec`` names (None for other kinds), with
+    nothing generated: a sweep can refuse a spec it cannot make before it starts."""
+    kind, argument, options = parse_spec(spec.strip())
+    if not kind.startswith("synthetic"):
+        return None
+    return _synthetic_params(spec, kind, argument, options)
+
+
 def _synthetic(spec: str, kind: str, argument: str, options: dict[str, str]) -> Dataset:
+    p = _synthetic_params(spec, kind, argument, options)
+    urm = synthetic.generate(p)
+    return Dataset(
+        name=spec,
+        urm=urm,
+        user_ids=None,
+        item_ids=None,
+        source=f"synthetic generator {p.generator}, {p}",
+        notes=(),
+        generator=p.generator,
+    )
+
+
+def _synthetic_params(
+    spec: str, kind: str, argument: str, options: dict[str, str]
+) -> synthetic.SyntheticParams:
     if argument:
         raise InvalidInputError(f"dataset {spec!r}: options must read key=value,key=value.")
     if kind == "synthetic":
@@ -272,16 +297,7 @@ def _synthetic(spec: str, kind: str, argument: str, options: dict[str, str]) -> 
         except ValueError:
             raise InvalidInputError(f"dataset {spec!r}: scale={scale!r} is not a number.") from None
         p = p.scaled(value)
-    urm = synthetic.generate(p)
-    return Dataset(
-        name=spec,
-        urm=urm,
-        user_ids=None,
-        item_ids=None,
-        source=f"synthetic generator {p.generator}, {p}",
-        notes=(),
-        generator=p.generator,
-    )
+    return p
 
 
 def _read_csv(spec: str, path: Path, options: dict[str, str], *, tab: bool) -> Dataset:

@@ -20,8 +20,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ..data.datasets import load_dataset
+from ..data.datasets import load_dataset, synthetic_params
 from ..data.stats import dataset_stats
+from ..data.synthetic import profile_lengths
 from ..figures.summary import summarize
 from ..formatting import human_rate
 from ..impls import InvalidInputError, SlimBenchError, TrainingDiverged, get_tier, prepare_urm
@@ -46,6 +47,28 @@ def profile_sweep(means: Sequence[int] = PROFILE_MEANS) -> list[str]:
     ]
 
 
+def check_sweeps(sweeps: dict[str, list[str]]) -> None:
+    """Refuse, before anything runs, a synthetic point whose lengths cannot be made.
+
+    A scaled preset keeps the full preset's expected profile length (580 for
+    synthetic-ml10m); a few hundred users cannot reach it (their longest profile is
+    too short), which the generator would only find after the others were measured.
+    """
+    for sweep, specs in sweeps.items():
+        for spec in specs:
+            params = synthetic_params(spec)
+            if params is None:
+                continue
+            try:
+                profile_lengths(params)
+            except InvalidInputError as exc:
+                raise InvalidInputError(
+                    f"the {sweep} sweep's dataset {spec!r} ({params.n_users:,} users) cannot "
+                    f"be generated: {exc} The sweep keeps the preset's lengths and cannot set "
+                    "epl: use larger --scales (the defaults start at 0.05)."
+                ) from None
+
+
 def run_scale(
     tiers: Sequence[str],
     sweeps: dict[str, list[str]],
@@ -62,6 +85,7 @@ def run_scale(
     from ..measure.tier_selection import split_width, tier_options
 
     console = console or Console()
+    check_sweeps(sweeps)
     verdicts = {
         r.tier: r
         for r in check_tiers(
