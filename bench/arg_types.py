@@ -18,8 +18,11 @@ from .impls.limits import (
     CALL_STEPS,
     CALL_TIMEOUT,
     CUTOFF,
+    EASE_LAMBDA,
     EPOCHS,
     EVAL_EVERY,
+    KNN_K,
+    KNN_SHRINK,
     L2,
     LEARNING_RATE,
     NON_NEGATIVE_INT,
@@ -82,6 +85,9 @@ call_steps_value = bounded(CALL_STEPS)
 cutoff_value = bounded(CUTOFF)
 eval_every_value = bounded(EVAL_EVERY)
 save_top_k_value = bounded(SAVE_TOP_K)
+knn_k_value = bounded(KNN_K)
+knn_shrink_value = bounded(KNN_SHRINK)
+ease_lambda_value = bounded(EASE_LAMBDA)
 
 
 def float_list(text: str) -> list[float]:

@@ -225,6 +225,18 @@ EVAL_EVERY = Bound(
     "epochs between evaluations", low=0, advice="0 evaluates after the last epoch only"
 )
 SAVE_TOP_K = Bound("entries saved per column of S", low=0, advice="0 saves no top-k entries")
+#: the quality baselines' parameters (train's --knn-k, --knn-shrink, --ease-lambda)
+KNN_K = Bound("item-KNN's k", low=1, advice="it is the neighbours kept per item")
+KNN_SHRINK = Bound(
+    "item-KNN's shrink", integer=False, low=0, advice="0 is the plain cosine similarity"
+)
+EASE_LAMBDA = Bound(
+    "EASE's lambda",
+    integer=False,
+    low=0,
+    low_open=True,
+    advice="X^T X + lambda I must be invertible; the default is 2000",
+)
 #: the generic bounds of the commands' other options (argparse names the option)
 POSITIVE_INT = Bound("the value", low=1)
 NON_NEGATIVE_INT = Bound("the value", low=0)

@@ -13,6 +13,7 @@ from slimbench.cli import main
 from slimbench.impls import InvalidInputError, create, limits
 from slimbench.impls.slim import SlimOptions
 from slimbench.measure.timing import TimingPlan
+from slimbench.quality.baselines import ease, item_knn
 from slimbench.sessions.run import RunOptions, RunSession
 from slimbench.sessions.train import TrainOptions, check_options
 
@@ -70,6 +71,11 @@ CASES = [
     (["train", "--eval-every", "-1"], "--eval-every", _train(eval_every=-1)),
     (["train", "--save-top-k", "-1"], "--save-top-k", _train(save_top_k=-1)),
     (["train", "--max-call-steps", "0"], "--max-call-steps", _train(max_call_steps=0)),
+    (["train", "--knn-k", "0"], "--knn-k", _train(knn_k=0)),
+    (["train", "--knn-k", "0"], "--knn-k", lambda tmp: item_knn(URM, k=0)),
+    (["train", "--knn-shrink", "-1"], "--knn-shrink", _train(knn_shrink=-1.0)),
+    (["train", "--ease-lambda", "0"], "--ease-lambda", lambda tmp: ease(URM, lam=0.0)),
+    (["train", "--ease-lambda", "nan"], "--ease-lambda", _train(ease_lambda=float("nan"))),
 ]
 
 

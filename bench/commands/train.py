@@ -10,13 +10,13 @@ from ..arg_types import (
     budget_value,
     call_steps_value,
     cutoff_value,
+    ease_lambda_value,
     epoch_count,
     eval_every_value,
+    knn_k_value,
+    knn_shrink_value,
     l2_value,
     learning_rate_value,
-    non_negative_float,
-    positive_float,
-    positive_int,
     save_top_k_value,
     seed_value,
     share,
@@ -75,11 +75,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="also evaluate every K epochs (default: after the last only)")
     p.add_argument("--baselines", type=baseline_list, default=list(BASELINES),
                    help=f"comma-separated, or none (default {','.join(BASELINES)})")
-    p.add_argument("--knn-k", type=positive_int, default=KNN_K,
+    p.add_argument("--knn-k", type=knn_k_value, default=KNN_K,
                    help=f"item-KNN neighbours per item (default {KNN_K})")
-    p.add_argument("--knn-shrink", type=non_negative_float, default=KNN_SHRINK,
+    p.add_argument("--knn-shrink", type=knn_shrink_value, default=KNN_SHRINK,
                    help=f"item-KNN cosine shrink (default {KNN_SHRINK:g})")
-    p.add_argument("--ease-lambda", type=positive_float, default=EASE_LAMBDA,
+    p.add_argument("--ease-lambda", type=ease_lambda_value, default=EASE_LAMBDA,
                    help=f"EASE L2 lambda (default {EASE_LAMBDA:g})")
     p.add_argument("--test-dataset", default=None, metavar="SPEC",
                    help="evaluate on this file of held-out interactions (ids as in --dataset) "

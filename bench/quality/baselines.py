@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import lapack
 
-from slimbench.impls import InvalidInputError
+from slimbench.impls import InvalidInputError, limits
 
 from .random_ranking import RandomRanking
 
@@ -82,10 +82,7 @@ def keep_top_k(B: np.ndarray, k: int) -> np.ndarray:
 
 def item_knn(train: sp.csr_matrix, k: int = KNN_K, shrink: float = KNN_SHRINK) -> ItemItem:
     """Item-KNN with shrunk cosine similarity, ``k`` neighbours per item."""
-    if k < 1 or shrink < 0:
-        raise InvalidInputError(
-            f"item-knn needs k >= 1 and shrink >= 0, got k={k}, shrink={shrink}."
-        )
+    k, shrink = int(limits.KNN_K.check(k)), limits.KNN_SHRINK.check(shrink)
     B = _gram(train)
     norms = np.sqrt(np.diag(B).copy())
     B /= np.outer(norms, norms) + shrink + 1e-12  # 1e-12: an item without ratings stays 0
@@ -112,8 +109,7 @@ def symmetric_positive_inverse(G: np.ndarray) -> np.ndarray:
 
 def ease(train: sp.csr_matrix, lam: float = EASE_LAMBDA) -> ItemItem:
     """EASE: closed-form least squares with zero diagonal (Steck 2019)."""
-    if not lam > 0:
-        raise InvalidInputError(f"EASE needs lambda > 0, got {lam}.")
+    lam = limits.EASE_LAMBDA.check(lam)
     G = _gram(train)
     G[np.diag_indices_from(G)] += lam
     P = symmetric_positive_inverse(G)

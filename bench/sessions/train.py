@@ -34,6 +34,7 @@ from ..impls import (
     TrainingDiverged,
     accepts_option,
     get_tier,
+    limits,
     prepare_urm,
     tier_names,
 )
@@ -124,6 +125,9 @@ def check_options(o: TrainOptions) -> tuple[str, SlimOptions]:
         (EVAL_EVERY, o.eval_every),
         (SAVE_TOP_K, o.save_top_k),
         (BUDGET, o.predict_budget),
+        (limits.KNN_K, o.knn_k),
+        (limits.KNN_SHRINK, o.knn_shrink),
+        (limits.EASE_LAMBDA, o.ease_lambda),
     ):
         bound.check(value)  # the messages of the command's own options
     if o.threads is not None:
