@@ -65,3 +65,30 @@ def test_the_output_lock_needs_no_posix_module(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 0 and proc.stdout.strip() == "OK", proc.stdout + proc.stderr
+
+
+def test_a_worker_is_killed_where_the_os_has_no_process_groups(monkeypatch):
+    """Windows has neither os.killpg nor SIGKILL: kill the worker itself, no AttributeError."""
+    import os
+    import signal
+
+    from slimbench.measure.tier_process import kill_process_tree
+
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    monkeypatch.delattr(os, "killpg")
+    killed = []
+    monkeypatch.setattr(proc, "kill", lambda: killed.append(proc.terminate()))
+    monkeypatch.delattr(signal, "SIGKILL")  # the group kill's signal is not looked up
+    kill_process_tree(proc)
+    assert killed and proc.wait(timeout=30) != 0
+
+
+def test_a_worker_asks_for_the_parents_death_signal_on_linux_only(monkeypatch):
+    """ctypes.CDLL(None) is the C library on POSIX only; elsewhere nothing is loaded."""
+    import ctypes
+
+    from slimbench.measure import tier_worker
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(ctypes, "CDLL", lambda *a: (_ for _ in ()).throw(TypeError("no")))
+    tier_worker._die_with_parent()  # no TypeError

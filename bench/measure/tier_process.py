@@ -78,6 +78,24 @@ def kill_all_workers() -> None:
         proc.kill()
 
 
+def kill_process_tree(proc: subprocess.Popen) -> None:
+    """Kill ``proc`` and, where the OS has process groups, the children it started.
+
+    A worker is started in a session of its own (POSIX), so its group is its tree; on
+    Windows, which has neither ``os.killpg`` nor SIGKILL, the worker alone is killed.
+    """
+    if proc.poll() is not None:
+        return
+    killpg = getattr(os, "killpg", None)
+    if killpg is not None:
+        try:
+            killpg(proc.pid, signal.SIGKILL)
+            return
+        except (ProcessLookupError, PermissionError):
+            pass
+    proc.kill()
+
+
 def _signal_name(returncode: int) -> str:
     try:
         return signal.Signals(-returncode).name
@@ -183,11 +201,7 @@ class TierProcess:
     def kill(self) -> None:
         """Kill the worker and its children (a Dask cluster it started), and reap it."""
         _LIVE.discard(self)
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                self.proc.kill()
+        kill_process_tree(self.proc)
         try:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:

@@ -32,6 +32,8 @@ import numpy as np
 
 def _die_with_parent() -> None:
     """Ask Linux to kill this process when the parent dies (no orphaned worker spins on)."""
+    if not sys.platform.startswith("linux"):  # elsewhere the parent's cleanup kills it
+        return
     try:
         import ctypes
 
