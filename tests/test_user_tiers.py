@@ -246,7 +246,7 @@ def test_compile_error_shows_the_users_file_and_line(templates, tmp_path):
         (
             "def train_steps(samples, S, learning_rate):\n    return 0.0\n",
             ["--tier-file", "{path}"],
-            "train_steps takes 3 argument(s) (samples, S, learning_rate); the contract passes 9",
+            "train_steps takes 3 arguments (samples, S, learning_rate); the contract passes 9",
         ),
         ("def train_steps(:\n", ["--tier-file", "{path}"], ":1:"),
         (None, ["--tiers", "no_such_pkg.mod:Tier"], "cannot import 'no_such_pkg.mod'"),

@@ -15,7 +15,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator  # noqa: E402
 from matplotlib.transforms import ScaledTranslation  # noqa: E402
 
-from ..formatting import human_duration, human_rate  # noqa: E402
+from ..formatting import human_duration, human_rate, plural  # noqa: E402
 from .summary_table import ratio_text  # noqa: E402
 
 # ticks a person reads at a glance, a decade (or so) apart
@@ -59,7 +59,7 @@ def _subtitle(results: dict) -> str:
     name = ds["name"] if len(ds["name"]) <= 60 else ds["name"][:57] + "..."
     text = (
         f"{name} ({ds['train_nnz']:,} training interactions) - "
-        f"{m.get('cpu_model')}, {m.get('usable_cores')} cores"
+        f"{m.get('cpu_model')}, {plural(m.get('usable_cores') or 0, 'core')}"
     )
     return "\n".join(textwrap.wrap(text, 70))
 
@@ -194,13 +194,13 @@ def plot_training_time(results: dict, path: Path) -> Path:
     ax.xaxis.set_minor_locator(FixedLocator([]))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: NICE_DURATIONS.get(round(v), "")))
     ax.set_xlabel(
-        f"{epochs} epochs of the training split, setup included (log scale; whiskers: "
+        f"{plural(epochs, 'epoch')} of the training split, setup included (log scale; whiskers: "
         "from the interval of samples/s)",
         fontsize=9,
     )
     _class_legend(ax, tiers)
     ax.set_title(
-        f"Extrapolated training time ({epochs} epochs)\n" + _subtitle(results), fontsize=9
+        f"Extrapolated training time ({plural(epochs, 'epoch')})\n" + _subtitle(results), fontsize=9
     )
     return _save(fig, path)
 

@@ -24,7 +24,7 @@ from rich.table import Table
 
 from ..data.datasets import Dataset
 from ..data.train_split import Split
-from ..formatting import human_duration, human_rate, seconds_pair
+from ..formatting import human_duration, human_rate, plural, seconds_pair
 from ..host import available_memory
 from ..impls import (
     InvalidInputError,
@@ -327,7 +327,7 @@ class TrainSession:
         self._start_doc(dataset, split, data, lr)
         self._say_learning_rate(lr)
         c.print(
-            f"tier {self.tier_name} ({self.slim.describe()}); {o.epochs} epoch(s) of "
+            f"tier {self.tier_name} ({self.slim.describe()}); {plural(o.epochs, 'epoch')} of "
             f"{data.nnz:,} steps; test: {split.test.nnz:,} interactions of "
             f"{self.doc['dataset']['test_users']:,} users"
         )
@@ -368,7 +368,7 @@ class TrainSession:
         steps = (
             self.tier.steps_done if self.tier is not None else sum(r.steps for r in self.records)
         )
-        kept = f"{len(self.records) - partial} finished epoch(s)"
+        kept = plural(len(self.records) - partial, "finished epoch")
         if partial:
             last = self.records[-1]
             kept += f" and {last.steps:,} of {self.doc['dataset']['train_nnz']:,} steps of "
@@ -408,8 +408,8 @@ class TrainSession:
         p = self.prediction
         self.console.print(
             f"predicted: {human_rate(p.samples_per_second['median'])} samples/s over "
-            f"{len(p.rounds)} call(s) of {p.call_steps:,} steps (an epoch is {len(calls)} "
-            f"such call(s)) -> {o.epochs} epochs in "
+            f"{plural(len(p.rounds), 'call')} of {p.call_steps:,} steps (an epoch is "
+            f"{plural(len(calls), 'such call')}) -> {plural(o.epochs, 'epoch')} in "
             f"{human_duration(p.predicted_seconds)} ({p.predicted_seconds:.1f} s)"
         )
         return calls
@@ -428,7 +428,7 @@ class TrainSession:
         p.settle(measured)
         shown, predicted = seconds_pair(measured, p.predicted_seconds)
         self.console.print(
-            f"measured: {shown} for {self.options.epochs} epochs; predicted "
+            f"measured: {shown} for {plural(self.options.epochs, 'epoch')}; predicted "
             f"{predicted}: error {p.error_percent:+.1f} %"
         )
         self._audit_model(tier, data, lr)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from ..formatting import seconds_pair
+from ..formatting import plural, seconds_pair
 from ..output.report import _data_uri, machine_items
 from ..output.results import _atomic_write_text
 from ..quality.metrics import METRICS
@@ -29,6 +29,7 @@ def write_train_report(doc: dict, out_dir: Path) -> Path:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["plural"] = plural
     plots = [
         {"uri": _data_uri(path), "caption": CAPTIONS.get(name, name), "name": name}
         for name, path in images.items()
