@@ -11,6 +11,7 @@ from ..output.report import _data_uri, machine_items
 from ..output.results import _atomic_write_text
 from ..quality.metrics import METRICS
 from .train_plots import write_train_plots
+from .train_results import QUALITY_SECONDS_NOTE
 
 CAPTIONS = {
     "loss.png": "Loss per step after each epoch (log scale where there are several): the "
@@ -46,6 +47,7 @@ def write_train_report(doc: dict, out_dir: Path) -> Path:
         metrics=METRICS,
         predicted_text=times[0],
         measured_text=times[1],
+        seconds_note=QUALITY_SECONDS_NOTE,
         options=machine_items(doc.get("options", {})),
         machine=machine_items(doc.get("machine", {})),
         split=machine_items((doc.get("dataset") or {}).get("split") or {}),
