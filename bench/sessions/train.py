@@ -628,9 +628,7 @@ class TrainSession:
                 *(f"{e['metrics'][m]:.4f}" for m in METRICS),
             )
         self.console.print(table)
-        self.console.print(
-            QUALITY_SECONDS_NOTE, highlight=False, markup=False, style="dim"
-        )
+        self.console.print(QUALITY_SECONDS_NOTE, highlight=False, markup=False, style="dim")
 
     def _save_model(
         self,
