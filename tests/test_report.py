@@ -14,7 +14,7 @@ from slimbench.output.results import load_results
 def test_report_is_self_contained(tiny_run):
     _, out = tiny_run
     html = (out / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 4
+    assert html.count("data:image/png;base64,") == 8  # each plot wide and narrow (a phone)
     assert "http://" not in html and "https://" not in html
     for needle in ("Cross-check", "Timing protocol", "Caveats", "RAND_MAX", "cython-typed"):
         assert needle in html

@@ -11,7 +11,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..figures.noise_record import grouped_warnings
-from .plots import write_plots
+from .plots import NARROW_SUFFIX, narrow_path, write_plots
 from .results import _atomic_write_text
 from .summary_table import first_columns, headline_lines, is_floor_row, summary_rows
 
@@ -27,6 +27,25 @@ PLOT_CAPTIONS = {
 
 def _data_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def plot_entries(images: Mapping[str, Path], captions: Mapping[str, str]) -> list[dict]:
+    """The report's figures: each plot's wide render and, where written, its narrow one
+    (NAME-narrow.png, slimbench.output.plots.NARROW), which a phone is served instead."""
+    entries = []
+    for name, path in images.items():
+        if Path(name).stem.endswith(NARROW_SUFFIX):
+            continue
+        narrow = images.get(narrow_path(Path(name)).name)
+        entries.append(
+            {
+                "uri": _data_uri(path),
+                "narrow_uri": _data_uri(narrow) if narrow else None,
+                "caption": captions.get(name, name),
+                "name": name,
+            }
+        )
+    return entries
 
 
 def _fmt_bytes(n: float | None) -> str:
@@ -199,10 +218,7 @@ def render_report(
     env.filters["bytes"] = _fmt_bytes
     env.filters["number"] = _fmt_number
     template = env.get_template("report.html")
-    plots = [
-        {"uri": _data_uri(p), "caption": PLOT_CAPTIONS.get(name, name), "name": name}
-        for name, p in images.items()
-    ]
+    plots = plot_entries(images, PLOT_CAPTIONS)
     rows = summary_rows(results)
     source, source_pairs = source_items(results["dataset"].get("source", ""))
     return template.render(

@@ -7,7 +7,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..formatting import plural, seconds_pair
-from ..output.report import _data_uri, machine_items
+from ..output.report import machine_items, plot_entries
 from ..output.results import _atomic_write_text
 from ..quality.metrics import METRICS
 from .train_plots import write_train_plots
@@ -31,10 +31,7 @@ def write_train_report(doc: dict, out_dir: Path) -> Path:
         lstrip_blocks=True,
     )
     env.filters["plural"] = plural
-    plots = [
-        {"uri": _data_uri(path), "caption": CAPTIONS.get(name, name), "name": name}
-        for name, path in images.items()
-    ]
+    plots = plot_entries(images, CAPTIONS)
     p = doc.get("prediction") or {}
     times = (None, None)
     if p.get("measured_seconds") is not None:  # as many decimals as tell them apart
