@@ -72,15 +72,16 @@ def item_segments(text: str) -> list[str]:
     return _ITEM_BREAK.split(text)
 
 
-def wrap_segments(segments: list[str], width: int, indent: str = "  ") -> list[str]:
+def wrap_segments(segments: list[str], width: int, indent: str = "  ", lead: str = "") -> list[str]:
     """Lines of at most ``width`` characters, breaking only between ``segments``.
 
     A terminal's own wrap breaks at any space, between a tier's name and its figure; here a
-    segment ("cython-rand 137k") stays whole on one line, continued lines are indented, and
-    only a segment longer than a whole line is broken at its spaces.
+    segment ("cython-rand 137k") stays whole on one line, continued lines are indented
+    (the first one by ``lead``), and only a segment longer than a whole line is broken at
+    its spaces.
     """
     lines: list[str] = []
-    line = ""
+    line = lead
     for segment in segments:
         joined = f"{line} {segment}" if line.strip() else f"{line}{segment}"
         if len(joined) <= width or not line.strip():
@@ -94,11 +95,10 @@ def wrap_segments(segments: list[str], width: int, indent: str = "  ") -> list[s
         if len(line) <= width:
             out.append(line)
         else:  # one segment wider than the line: its words, as a terminal would
-            lead = indent if line.startswith(indent) and out else ""
             out += textwrap.wrap(
                 line.strip(),
                 width,
-                initial_indent=lead,
+                initial_indent=indent if out else lead,
                 subsequent_indent=indent,
                 break_on_hyphens=False,
             )

@@ -31,5 +31,8 @@ def test_a_wide_terminal_gets_one_line_per_tier():
     rows += [("floor", "floor", "built-in", "slimbench.impls.B", "available")]
     lines = tier_lines(rows, 200)
     assert len(lines) == 3 and lines[1].endswith("built-in; slimbench.impls.A")
-    narrow = tier_lines(rows, 60)
-    assert len(narrow) == 6 and narrow[3] == "    slimbench.impls.A"
+    narrow = tier_lines(rows, 60)  # each tier's origin and class on an indented second line
+    assert len(narrow) == 6 and narrow[2:4] == [
+        "python-naive  bitwise   available",
+        "    built-in; slimbench.impls.A",
+    ]

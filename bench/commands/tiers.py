@@ -76,21 +76,19 @@ def handle(args: argparse.Namespace) -> int:
 
 def tier_lines(rows: list[tuple[str, str, str, str, str]], width: int) -> list[str]:
     """The listing laid out in ``width`` columns: one line per tier where every line fits,
-    else each tier's Python class on a second, indented line (a terminal's own wrap would
-    cut a dotted name anywhere). Name, class, availability and origin lead each tier."""
+    else two: name, class and availability, then (indented) origin and Python class. A
+    terminal's own wrap would cut a dotted name or an entry point anywhere."""
     name_width = max(len(r[0]) for r in rows)
 
     def head(name: str, exactness: str, here: str) -> str:
         return f"{name:<{name_width}}  {exactness:<8}  {here:<12}"  # 12: "availability"
 
+    title = head("tier", "class", "availability") + "  origin; Python class"
     one_line = [f"{head(n, e, h)}  {o}; {c}" for n, e, o, c, h in rows]
-    title = head("tier", "class", "availability")
-    if max(map(len, [*one_line, title + "  origin; Python class"])) <= width:
-        return [title + "  origin; Python class", *one_line]
-    lines = [title + "  origin", "    Python class"]
+    if max(map(len, [title, *one_line])) <= width:
+        return [title, *one_line]
+    lines = [head("tier", "class", "availability").rstrip(), "    origin; Python class"]
     for name, exactness, origin, python_class, here in rows:
-        lines += wrap_segments(
-            item_segments(f"{head(name, exactness, here)}  {origin}"), width, indent="    "
-        )
-        lines.append(f"    {python_class}")
+        lines += wrap_segments(item_segments(head(name, exactness, here).rstrip()), width)
+        lines += wrap_segments([f"{origin};", python_class], width, indent="    ", lead="    ")
     return lines
