@@ -49,6 +49,7 @@ def test_train_writes_epochs_prediction_quality_and_model(tmp_path, capsys):
     assert announced < printed.index("top-popular: fitted in") < printed.index("ease: fitted in")
     html = (out / "train.html").read_text()
     assert "<pre>" not in html  # options, machine and split as key-value lists, not JSON
+    assert "SyntheticParams(" not in html and "<dt>interactions</dt><dd>9,000</dd>" in html
     doc = _doc(out)
     assert (doc["schema"], doc["schema_version"], doc["status"]) == ("slimbench.train", 1,
                                                                       "complete")

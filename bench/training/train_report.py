@@ -7,7 +7,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..formatting import plural, seconds_pair
-from ..output.report import machine_items, plot_entries
+from ..output.report import machine_items, plot_entries, source_items
 from ..output.results import _atomic_write_text
 from ..quality.metrics import METRICS
 from .train_plots import write_train_plots
@@ -38,8 +38,11 @@ def write_train_report(doc: dict, out_dir: Path) -> Path:
         times = seconds_pair(p["predicted_seconds"], p["measured_seconds"])
     elif p:
         times = (f"{p['predicted_seconds']:.1f} s", None)
+    source, source_pairs = source_items((doc.get("dataset") or {}).get("source", ""))
     html = env.get_template("train.html").render(
         d=doc,
+        source=source,
+        source_pairs=source_pairs,
         plots=plots,
         metrics=METRICS,
         predicted_text=times[0],
