@@ -64,11 +64,9 @@ def handle(args: argparse.Namespace) -> int:
         rows.append((name, exactness, origin_text(origin), python_class, here))
     for line in tier_lines(rows, output_width()):
         print(line)
-    for where, error in PLUGIN_ERRORS.items():
+    for where, error in PLUGIN_ERRORS.items():  # the reason after the plugin, or below it
         for line in wrap_segments(
-            item_segments(f"plugin broken, not loaded: {where}: {error}"),
-            output_width(),
-            indent="    ",
+            [f"plugin broken, not loaded: {where}:", error], output_width(), indent="    "
         ):
             print(line)
     return 0
