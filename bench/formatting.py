@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+import textwrap
 
 
 def human_duration(seconds: float) -> str:
@@ -50,3 +52,54 @@ def seconds_pair(a: float, b: float, most: int = 4) -> tuple[str, str]:
         if shown is not None and abs(shown - true) <= max(0.005, 0.1 * abs(true)):
             return f"{x} s", f"{y} s"
     return f"{a:.{most}f} s", f"{b:.{most}f} s"
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """A count and its noun, singular for exactly one: "1 epoch", "10 epochs", "2,000 calls".
+
+    The plural adds "s" to the last word ("1 finished epoch", "3 finished epochs");
+    ``many`` is given where that is wrong ("1 matrix", "3 matrices").
+    """
+    return f"{count:,} {noun if count == 1 else many or noun + 's'}"
+
+
+_ITEM_BREAK = re.compile(r"(?<=[,;:]) ")
+
+
+def item_segments(text: str) -> list[str]:
+    """``text`` cut after each ", ", "; " and ": ": the places a list of "name figure" items
+    may break ("cython-rand 12%, numba 11%" -> ["cython-rand 12%,", "numba 11%"])."""
+    return _ITEM_BREAK.split(text)
+
+
+def wrap_segments(segments: list[str], width: int, indent: str = "  ", lead: str = "") -> list[str]:
+    """Lines of at most ``width`` characters, breaking only between ``segments``.
+
+    A terminal's own wrap breaks at any space, between a tier's name and its figure; here a
+    segment ("cython-rand 137k") stays whole on one line, continued lines are indented
+    (the first one by ``lead``), and only a segment longer than a whole line is broken at
+    its spaces.
+    """
+    lines: list[str] = []
+    line = lead
+    for segment in segments:
+        joined = f"{line} {segment}" if line.strip() else f"{line}{segment}"
+        if len(joined) <= width or not line.strip():
+            line = joined
+        else:
+            lines.append(line)
+            line = indent + segment
+    lines.append(line)
+    out = []
+    for line in lines:
+        if len(line) <= width:
+            out.append(line)
+        else:  # one segment wider than the line: its words, as a terminal would
+            out += textwrap.wrap(
+                line.strip(),
+                width,
+                initial_indent=indent if out else lead,
+                subsequent_indent=indent,
+                break_on_hyphens=False,
+            )
+    return out

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..formatting import plural
 from ._compiled import require_compiled
 from .cython_bucketed import BucketedTier
 from .limits import available_cores, max_threads, thread_bound  # noqa: F401 - max_threads: importers
@@ -38,7 +39,7 @@ def resolve_threads(threads: object) -> tuple[int, list[str]]:
         return 1, notes
     cores = available_cores()
     if requested > cores:
-        notes.append(f"{requested} threads on {cores} available cores: oversubscribed")
+        notes.append(f"{requested} threads on {plural(cores, 'available core')}: oversubscribed")
     return requested, notes
 
 

@@ -30,6 +30,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..formatting import plural
 from ._compiled import require_compiled
 from .base import Tier, make_rng
 from .errors import InvalidInputError, SlimBenchError, TierUnavailableError
@@ -337,7 +338,7 @@ class DaskBucketedTier(Tier):
         addresses = sorted(workers)
         if len(addresses) < self.n_workers:
             raise DistributedTierError(
-                f"the cluster has {len(addresses)} worker(s), {self.n_workers} asked for; "
+                f"the cluster has {plural(len(addresses), 'worker')}, {self.n_workers} asked for; "
                 "start more workers or pass fewer (--dask-workers)."
             )
         limits = [workers[a].get("memory_limit") or 0 for a in addresses[: self.n_workers]]
@@ -366,7 +367,8 @@ class DaskBucketedTier(Tier):
         ]
         self.actors = self._wait(futures, "starting the block trainers")
         self.notes.append(
-            f"{self.n_workers} Dask worker(s) x {self.threads_per_worker} thread(s); "
+            f"{plural(self.n_workers, 'Dask worker')} x "
+            f"{plural(self.threads_per_worker, 'thread')}; "
             f"items per worker {', '.join(str(b.shape[0]) for b in blocks)}"
             + (f"; dashboard {self.dashboard}" if self.dashboard else "")
         )
@@ -391,7 +393,7 @@ class DaskBucketedTier(Tier):
                 )
             workers = -(-d.n_items * d.n_items * itemsize // (limit - fixed))
             raise InvalidInputError(
-                f"{head}; it would take {workers:,} workers of that size (or workers with "
+                f"{head}; it would take {plural(workers, 'worker')} of that size (or workers with "
                 "more memory)."
             )
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from ..formatting import plural
 from .errors import InvalidInputError
 
 INT32_MAX = np.iinfo(np.int32).max
@@ -128,15 +129,15 @@ def prepare_urm(urm: object, *, name: str = "URM") -> TrainingData:
         row = int(np.searchsorted(csr.indptr, first, side="right") - 1)
         col = int(csr.indices[first])
         raise InvalidInputError(
-            f"{name} holds {int(bad.sum()):,} non-finite rating(s) (NaN or infinite); the "
+            f"{name} holds {plural(int(bad.sum()), 'non-finite rating')} (NaN or infinite); the "
             f"first is at (user {row}, item {col}) = {csr.data[first]}. Drop or fix them."
         )
     big = np.abs(csr.data) > RATING_LIMIT
     if big.any():
         first = int(np.flatnonzero(big)[0])
         raise InvalidInputError(
-            f"{name} holds {int(big.sum()):,} rating(s) beyond +-{RATING_LIMIT:g} (the first: "
-            f"{csr.data[first]:g}); their squared errors overflow. Rescale the ratings."
+            f"{name} holds {plural(int(big.sum()), 'rating')} beyond +-{RATING_LIMIT:g} (the "
+            f"first: {csr.data[first]:g}); their squared errors overflow. Rescale the ratings."
         )
     csr.sum_duplicates()  # sorts indices too
     csr.indices = csr.indices.astype(np.int32, copy=False)
@@ -169,7 +170,8 @@ def check_structure(matrix: object, name: str = "URM") -> None:
         indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
         major, minor = (n_rows, n_cols) if fmt == "csr" else (n_cols, n_rows)
         if indptr.ndim != 1 or indptr.shape[0] != major + 1:
-            _refuse(name, fmt, f"indptr has {indptr.shape[0]:,} entries, expected {major + 1:,}")
+            entries = plural(indptr.shape[0], "entry", "entries")
+            _refuse(name, fmt, f"indptr has {entries}, expected {major + 1:,}")
         if indices.ndim != 1 or data.ndim != 1 or indices.shape[0] != data.shape[0]:
             _refuse(name, fmt, f"{indices.shape[0]:,} indices but {data.shape[0]:,} values")
         if indptr[0] != 0 or indptr[-1] != indices.shape[0]:

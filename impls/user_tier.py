@@ -31,6 +31,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..formatting import plural
 from .base import StreamBlockTier, touched_zeros
 from .errors import SlimBenchError
 from .registry import get_tier, register, replace_session_tier, tier_names, unregister
@@ -175,7 +176,7 @@ def _check_signature(fn: Callable[..., object], path: Path) -> None:
     varargs = any(p.kind is p.VAR_POSITIONAL for p in params)
     if len(positional) != len(CONTRACT_ARGUMENTS) and not varargs:
         raise TierFileError(
-            f"{path.name}: train_steps takes {len(positional)} argument(s) "
+            f"{path.name}: train_steps takes {plural(len(positional), 'argument')} "
             f"({', '.join(p.name for p in positional) or 'none'}); the contract passes "
             f"{len(CONTRACT_ARGUMENTS)}: train_steps({', '.join(CONTRACT_ARGUMENTS)})."
         )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from slimbench.cli import main
+from slimbench.commands.check import pass_line
 from slimbench.impls import registered
 from slimbench.measure.check import check_tiers
 
@@ -39,6 +42,28 @@ def test_check_cli_passes_for_the_seed_tiers(capsys):
     ]:
         line = next(line for line in out.splitlines() if line.startswith(name + " "))
         assert klass in line and "PASS" in line
+    # the closing line counts tiers, not the thread counts some are checked at
+    lines = [line.split() for line in out.splitlines()]
+    passed = [words[0] for words in lines if len(words) > 2 and words[2] == "PASS"]
+    tiers = {name.partition("@")[0] for name in passed}
+    closing = out.splitlines()[-1]
+    assert closing.startswith(f"all {len(tiers)} available tiers pass"), closing
+    if len(passed) > len(tiers):
+        assert f"({len(passed)} checks, counting each thread or worker count apart)" in closing
+
+
+def test_the_closing_line_names_tiers_once_and_checks_apart():
+    def passed(name):
+        return SimpleNamespace(tier=name, passed=True)
+
+    widths = ["python-naive", "cython-parallel@1", "cython-parallel@2", "dask-bucketed@2"]
+    assert pass_line([passed(n) for n in widths]) == (
+        "all 3 available tiers pass (4 checks, counting each thread or worker count apart)"
+    )
+    assert pass_line([passed("my-loop")]) == "my-loop passes"  # not "all 1 ... tiers"
+    assert pass_line([passed("cython-parallel@1"), passed("cython-parallel@2")]) == (
+        "cython-parallel passes (2 checks, counting each thread or worker count apart)"
+    )
 
 
 def test_check_cli_fails_naming_the_faulty_tier(capsys):
@@ -48,6 +73,7 @@ def test_check_cli_fails_naming_the_faulty_tier(capsys):
     out = capsys.readouterr().out
     assert code == 1
     assert "FAILED: faulty-drops-last-item" in out
+    assert ", 1 epoch, seed" in out  # not "1 epochs"
     assert "cython-rand" in out and "FAILED: faulty-drops-last-item\n" in out
 
 

@@ -72,3 +72,28 @@ def test_compare_fail_slower_gates_a_slowed_tier(tiny_run, tmp_path, capsys):
     assert main(["compare", *files, "--fail-slower", "5"]) == 1
     assert "slower by more than 5%: cython-rand" in capsys.readouterr().out
     assert main(["compare", *files, "--fail-slower", "20"]) == 0
+
+
+@pytest.mark.parametrize("width", [80, 100, None])
+def test_compare_fits_the_terminal_and_cuts_no_cell(tiny_run, tmp_path, capsys, monkeypatch, width):
+    """COLUMNS=80 and 100 (and piped: 100), as the run's summary: no line wider, every tier
+    and verdict whole, the columns left out named."""
+    doc = load_results(tiny_run[1] / "results.json")
+    slowed = _scaled(doc, {doc["tiers"][0]["name"]: 0.5})
+    for name, d in (("old", doc), ("new", slowed)):
+        d["noise"] = {"other_cpu_share": 0.85, "noisy_tiers": {doc["tiers"][1]["name"]: 0.2}}
+        (tmp_path / f"{name}.json").write_text(json.dumps(d))
+    if width is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", str(width))
+    main(["compare", str(tmp_path / "old.json"), str(tmp_path / "new.json"), "--fail-slower", "5"])
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= (width or 100), max(lines, key=len)
+    assert "…" not in out
+    for t in doc["tiers"]:
+        row = next(line for line in lines if line.startswith(f"│ {t['name']} "))
+        assert "verdict" in out and row.rstrip().endswith("│")
+    if width == 80:
+        assert "left out at a width of 80: " in out

@@ -7,12 +7,14 @@ import io
 import pytest
 from rich.console import Console
 
-from slimbench.output.console import print_table
+from slimbench.formatting import human_rate
+from slimbench.output.console import print_noise, print_table
 from slimbench.output.results import derive_ratios, new_tier_entry, summarize_entry
 from slimbench.output.summary_table import (
     choose_columns,
     first_columns,
     headline,
+    ratio_text,
     summary_rows,
 )
 
@@ -201,3 +203,33 @@ def test_an_interrupted_figure_says_so_and_one_tier_has_no_vs_itself(monkeypatch
 def test_the_command_for_the_other_columns_is_never_split_by_a_wrap(monkeypatch, width):
     text = render(make_results(), width, monkeypatch)
     assert any("`slimbench report RESULTS.json --wide`" in line for line in text.splitlines())
+
+
+@pytest.mark.parametrize("width", range(80, 121))
+def test_headline_and_noise_lines_keep_each_tier_with_its_figure(monkeypatch, width):
+    results = make_results()
+    results["noise"] = {
+        "noisy_tiers": {"cython-interleaved-f32": 0.14, "dask-bucketed-f32": 0.12,
+                        "cython-parallel-f32": 0.11, "numba": 0.105},
+        "warnings": ["other processes used 42% of the machine during the 103 s of timing, "
+                     "49% of the machine's 2 cores: figures may be low and their intervals wide"],
+    }
+    monkeypatch.setenv("COLUMNS", str(width))
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=200)
+    print_table(results, console)
+    print_noise(results, console)
+    lines = buffer.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= width, max(lines, key=len)
+    pairs = []
+    for h in headline(results):
+        rate = human_rate(h["samples_per_second"])
+        pairs.append(f"{h['tier']} {rate}" if h["floor"] else f"{h['tier']}, {rate} samples/s")
+        if h["vs_rand"] is not None and not h["floor"]:
+            pairs.append(f"{ratio_text(h['vs_rand'])} cython-rand")
+    # the three noisiest tiers are named, each with its spread
+    pairs += ["cython-interleaved-f32 14%", "dask-bucketed-f32 12%", "cython-parallel-f32 11%"]
+    for pair in pairs:
+        assert any(pair in line for line in lines), (pair, lines)
+    noise = [line for line in lines if "noise:" in line]
+    assert len(noise) == 2 and all(line.startswith("noise: ") for line in noise)

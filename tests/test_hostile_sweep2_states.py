@@ -282,7 +282,7 @@ def test_ctrl_c_inside_an_epoch_saves_the_partial_epoch(
     first, partial = doc["epochs"][0]["steps"], doc["epochs"][1]["steps"]
     assert first == sum(epoch_calls[1]) and partial == sum(epoch_calls[2][:3])  # three calls
     assert max(epoch_calls[2]) <= 500 and partial < first
-    assert f"1 finished epoch(s) and {partial:,} of {first:,} steps of epoch 2" in outcome.out
+    assert f"1 finished epoch and {partial:,} of {first:,} steps of epoch 2" in outcome.out
     model = _doc(out / "model.json")
     assert model["steps"] == first + partial and model["partial_epoch"] and model["epochs"] == 1
     assert _left(out) == []

@@ -32,7 +32,7 @@ def test_diagnose_reports_other_processes_load_and_frequency_settings():
     text = " | ".join(record["warnings"])
     assert record["other_cpu_share"] == 0.3
     assert "other processes used 60 CPU seconds" in text and "30%" in text
-    assert "load average was 2.50 on 2 core(s)" in text
+    assert "load average was 2.50 on 2 cores" in text
     assert "governor powersave" in text and "turbo boost is on" in text
     assert "noisy: its rounds' IQR is 30% of the median" in text
     quiet = {**after, "machine_busy_seconds": 110.0, "load_average": [0.5] * 3}

@@ -331,7 +331,7 @@ def test_the_worked_notebook_executes_with_its_verdicts(build_cache, tmp_path):
     assert "FAIL" in bug and "first differs at step 1 " in bug and "last entry" in bug
     swapped = _texts(_tier_cell(nb, "my-loop-swapped"))
     assert "FAIL" in swapped and "first differs at step" in swapped
-    assert "yellow line(s) in its step loop" in _texts(_tier_cell(nb, "my-loop-fast"))
+    assert " in its step loop of " in _texts(_tier_cell(nb, "my-loop-fast"))
     plot = _cell(nb, "seed_run.plot()")["outputs"]
     assert any("image/png" in o.get("data", {}) for o in plot), "the Figure shows as a PNG"
     yours = _texts(_cell(nb, "yours = %slimbench_run"))

@@ -8,8 +8,10 @@ import matplotlib
 matplotlib.use("Agg")
 
 import pytest  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
-from slimbench.output.plots import speed_figure  # noqa: E402
+from slimbench.output import plots  # noqa: E402
+from slimbench.output.plots import NARROW, WIDE, speed_figure  # noqa: E402
 
 
 def _results(n_tiers: int) -> dict:
@@ -37,9 +39,10 @@ def _results(n_tiers: int) -> dict:
     }
 
 
+@pytest.mark.parametrize("style", [WIDE, NARROW], ids=["wide", "narrow"])
 @pytest.mark.parametrize("n_tiers", [3, 17, 25])
-def test_the_class_legend_covers_no_dot_and_no_label(n_tiers):
-    fig = speed_figure(_results(n_tiers))
+def test_the_class_legend_covers_no_dot_and_no_label(n_tiers, style):
+    fig = speed_figure(_results(n_tiers), style)
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     ax = fig.axes[0]
@@ -64,3 +67,40 @@ def test_dots_in_the_tables_order_and_no_empty_decade():
     low, high = ax.get_xlim()
     fastest = max(t["samples_per_second"]["ci_high"] for t in results["tiers"])
     assert high < 10 * fastest
+
+
+def _every_plot(style, monkeypatch) -> list:
+    """Each figure write_plots draws in ``style``, kept instead of saved."""
+    results = _results(17)
+    results["options"] = {"epochs": 10, "learning_rate": 1e-6}
+    for t in results["tiers"]:
+        t["training_time"] = {"seconds": 8e6 / t["samples_per_second"]["median"]}
+        t["rounds"] = [{"steps": 1000, "seconds": 1000 / t["samples_per_second"]["median"],
+                        "loss": 1.0}] * 3
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path, style=WIDE: figures.append(fig))
+    for fn in plots.PLOTS.values():
+        fn(results, None, style)
+    return figures
+
+
+@pytest.mark.parametrize("style", [WIDE, NARROW], ids=["wide", "narrow"])
+def test_no_text_is_smaller_than_the_styles_smallest_type(style, monkeypatch):
+    """The type a plot is drawn in is the type its style says (the comment of PLOT_WIDTH
+    once claimed 10 points where the code drew 7): and that is 11 CSS px or more at the
+    render's own size, wide on a wide screen, narrow on a phone."""
+    assert style.css_px(style.small) >= 11
+    figures = _every_plot(style, monkeypatch)
+    assert len(figures) == len(plots.PLOTS)
+    for fig in figures:
+        sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+        assert sizes and min(sizes) >= style.small, (fig.axes[0].get_title(), min(sizes))
+
+
+def test_the_narrow_render_fits_a_phone(monkeypatch):
+    """Drawn at most NARROW.width wide: at NARROW.density it is at most 400 CSS px, within
+    a 420 px phone's page, so the browser does not shrink its type."""
+    for fig in _every_plot(NARROW, monkeypatch):
+        fig.canvas.draw()
+        box = fig.get_tightbbox(fig.canvas.get_renderer())  # what bbox_inches="tight" saves
+        assert box.width * NARROW.dpi / NARROW.density <= 400, (fig.axes[0].get_title(), box)

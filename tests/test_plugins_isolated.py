@@ -94,13 +94,17 @@ def test_tiers_lists_broken_plugins_with_their_reason_and_imports_none(plugin_en
     proc, pid = _run(["tiers"], env)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
-    row = next(line for line in proc.stdout.splitlines() if line.startswith("plugin-good "))
+    lines = proc.stdout.splitlines()
+    at = next(k for k, line in enumerate(lines) if line.startswith("plugin-good "))
+    row = " ".join(lines[at : at + 2])  # its origin on the next line where one does not fit
     assert "plugin slimplugs: plugin-good = plug_good:GoodTier" in row and "available" in row
-    broken = {
-        line.split("'")[1]: line
-        for line in proc.stdout.splitlines()
-        if line.startswith("plugin broken")
-    }
+    broken = {}  # each broken plugin's line and the indented lines of its reason below it
+    for line in proc.stdout.splitlines():
+        if line.startswith("plugin broken"):
+            name = line.split("'")[1]
+            broken[name] = line
+        elif line.startswith("    ") and broken:
+            broken[name] += " " + line.strip()
     assert "raised SystemExit: 0" in broken["exits"]
     assert "exited the interpreter with status 0" in broken["hard_exit"]
     assert "took longer than 2 s" in broken["sleeps"]

@@ -14,7 +14,7 @@ from slimbench.output.results import load_results
 def test_report_is_self_contained(tiny_run):
     _, out = tiny_run
     html = (out / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 4
+    assert html.count("data:image/png;base64,") == 8  # each plot wide and narrow (a phone)
     assert "http://" not in html and "https://" not in html
     for needle in ("Cross-check", "Timing protocol", "Caveats", "RAND_MAX", "cython-typed"):
         assert needle in html
@@ -69,3 +69,24 @@ def test_a_version_1_file_shows_the_floors_class_as_floor_in_report_and_compare(
     # an old file against a new one: both read, one name for the class
     assert main(["compare", str(old), str(out / "results.json")]) == 0
     assert "baseline" not in capsys.readouterr().out
+
+
+def test_the_dataset_section_labels_what_was_asked_apart_from_what_came_out(tiny_run):
+    """synthetic-ml10m:scale=0.1 asks for profiles of at most 7,359 (a cap) and draws a
+    longest one of 6,891: both shown, labelled as what they are, thousands separated."""
+    from slimbench.data.synthetic import SyntheticParams
+    from slimbench.output.report import render_report
+
+    doc = load_results(tiny_run[1] / "results.json")
+    params = SyntheticParams().scaled(0.1)
+    doc["dataset"]["source"] = f"synthetic generator tastes-2, {params!r}"
+    doc["dataset"]["stats"].update(nnz=1_000_034, user_max=6_891)
+    page = render_report(doc, {})
+    assert "<dt>interactions</dt><dd>1,000,034</dd>" in page
+    assert "<dt>longest profile allowed (a cap;" in page and "<dd>7,359</dd>" in page
+    assert '<td class="l">longest user profile</td><td>6,891</td>' in page
+    assert '<td class="l">interactions</td><td>1,000,034</td>' in page
+    assert "before the holdout split" in page
+    assert "training split</td>" in page  # the expected length a step of this run reads
+    for raw in ("<dt>nnz</dt>", "<dt>max len</dt>", ">user max<", "1000034", "'tastes'"):
+        assert raw not in page, raw

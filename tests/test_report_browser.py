@@ -9,8 +9,10 @@ as root, so CI always runs this test. Screenshots are written next to the report
 from __future__ import annotations
 
 import pytest
+from PIL import Image
 
 from slimbench.cli import main
+from slimbench.output.plots import NARROW, WIDE, narrow_path
 from slimbench.output.results import load_results
 from slimbench.output.summary_table import first_columns, summary_rows
 
@@ -47,6 +49,56 @@ CARDS = """
           visible: style.display !== 'none' && box.width > 0 && box.height > 0};
 }))()
 """
+
+
+#: per plot: its name, whether the browser chose the narrow render, how wide it is shown
+PLOTS = """
+(() => Array.from(document.querySelectorAll('figure img')).map(img => {
+  const source = img.parentElement.querySelector('source');
+  const box = img.getBoundingClientRect();
+  return {name: img.alt, shown: img.clientWidth, right: box.right,
+          narrow: !!source && img.currentSrc === source.srcset.split(' ')[0]};
+}))()
+"""
+
+
+def _smallest_type_px(page, width: int) -> list[tuple[str, bool, float]]:
+    """Each plot of ``page`` at a ``width`` px window: (name, narrow render shown, the
+    CSS px of its smallest type as shown: its points at the render's dpi, scaled by how
+    wide the PNG is shown against its pixels)."""
+    with Browser(BROWSER) as browser:
+        browser.open(page, width)
+        plots = browser.evaluate(PLOTS)
+    out = []
+    for p in plots:
+        style = NARROW if p["narrow"] else WIDE
+        path = page.with_name(p["name"])
+        pixels = Image.open(narrow_path(path) if p["narrow"] else path).size[0]
+        assert p["right"] <= width + 0.5, p  # never wider than the window
+        out.append((p["name"], p["narrow"], style.small * style.dpi / 72 * p["shown"] / pixels))
+    return out
+
+
+@pytest.fixture(scope="module")
+def train_page(tmp_path_factory):
+    out = tmp_path_factory.mktemp("browser-train")
+    argv = ["train", "--dataset", "synthetic-tiny", "--epochs", "2", "--eval-every", "1"]
+    argv += ["--baselines", "top-popular", "--predict-budget", "0.3", "--save-top-k", "0"]
+    assert main([*argv, "--out", str(out)]) == 0
+    return out / "train.html"
+
+
+@pytest.mark.parametrize("page", ["report", "train_page"])
+def test_plots_are_legible_at_420_px_and_at_1400(page, request):
+    """At 420 px the browser takes each plot's narrow render (drawn at a phone's width),
+    whose smallest type is at least 11 CSS px as shown; at 1400 px the wide one, as big."""
+    page = request.getfixturevalue(page)
+    narrow = _smallest_type_px(page, 420)
+    wide = _smallest_type_px(page, 1400)
+    assert narrow and all(chosen for _, chosen, _ in narrow), narrow
+    assert not any(chosen for _, chosen, _ in wide), wide
+    for name, _, px in narrow + wide:
+        assert px >= 11, (name, px)
 
 
 @pytest.fixture(scope="module")

@@ -49,6 +49,7 @@ def test_train_writes_epochs_prediction_quality_and_model(tmp_path, capsys):
     assert announced < printed.index("top-popular: fitted in") < printed.index("ease: fitted in")
     html = (out / "train.html").read_text()
     assert "<pre>" not in html  # options, machine and split as key-value lists, not JSON
+    assert "SyntheticParams(" not in html and "<dt>interactions</dt><dd>9,000</dd>" in html
     doc = _doc(out)
     assert (doc["schema"], doc["schema_version"], doc["status"]) == ("slimbench.train", 1,
                                                                       "complete")
@@ -64,6 +65,16 @@ def test_train_writes_epochs_prediction_quality_and_model(tmp_path, capsys):
     assert p["error_percent"] == pytest.approx((p["predicted_seconds"] / measured - 1) * 100)
     assert [q["model"] for q in doc["quality"]][1:] == ["random", "top-popular", "item-knn",
                                                        "ease"]
+    # the SGD model's setup is its own figure, not hidden in its training seconds
+    sgd = doc["quality"][0]
+    assert sgd["training_seconds"] == pytest.approx(measured)
+    assert sgd["setup_seconds"] == pytest.approx(doc["setup_seconds"])
+    assert all(q["setup_seconds"] is None for q in doc["quality"][1:])
+    assert "setup s" in printed and "training s: its epochs' run calls" in " ".join(
+        printed.split()
+    )
+    assert "<th>setup s</th><th>training s</th>" in html
+    assert "conversions, allocation and first touch of S, before its first epoch" in html
     assert doc["learning_rate"]["rule"].startswith("auto")
     assert doc["learning_rate"]["overshoot_share"] == 0.0
     S = sp.load_npz(out / doc["model"]["top_k"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..arg_types import epoch_count, l2_value, learning_rate_value, seed_value, thread_count
+from ..formatting import plural
 from ..measure.check import CHECK_LEARNING_RATE
 from .arguments import (
     add_call_timeout_argument,
@@ -74,7 +75,7 @@ def handle(args: argparse.Namespace) -> int:
                 names += [f"{base}@{n}" for n in counts]
     print(
         f"cross-check on the built-in dataset: {data.n_users} users x {data.n_items} items, "
-        f"{data.nnz:,} interactions, {args.epochs} epochs, seed {args.seed}, "
+        f"{data.nnz:,} interactions, {plural(args.epochs, 'epoch')}, seed {args.seed}, "
         f"learning rate {args.learning_rate:g}, {slim.describe()}; reference python-naive"
     )
     for name in names:  # where each tier from outside comes from, and what its build cost
@@ -97,10 +98,24 @@ def handle(args: argparse.Namespace) -> int:
         from ..impls.cython_parallel import available_cores, openmp_enabled
 
         openmp = "on" if openmp_enabled() else "off (parallel tiers run on 1 thread)"
-        print(f"OpenMP {openmp}; {available_cores()} cores available")
+        print(f"OpenMP {openmp}; {plural(available_cores(), 'core')} available")
     failed = [r.tier for r in results if r.failed]
     if failed:
         print(f"FAILED: {', '.join(failed)}")
         return 1
-    print(f"all {sum(r.passed for r in results)} available tiers pass")
+    print(pass_line(results))
     return 0
+
+
+def pass_line(results: list) -> str:
+    """The closing line of a check with no failure: tiers counted once, whatever the thread
+    or worker counts they were checked at (cython-parallel@1, @2 and @3 are one tier)."""
+    passed = [r.tier for r in results if r.passed]
+    bases = list(dict.fromkeys(name.partition("@")[0] for name in passed))
+    if not bases:
+        return "no tier was available to check"
+    tiers = len(bases)
+    line = f"{bases[0]} passes" if tiers == 1 else f"all {tiers} available tiers pass"
+    if len(passed) > tiers:
+        line += f" ({plural(len(passed), 'check')}, counting each thread or worker count apart)"
+    return line

@@ -36,22 +36,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Per-tier ratios between two saved runs."""
+    from ..formatting import item_segments, wrap_segments
     from ..output.compare import print_comparison, slower_tiers
-    from ..output.console import wide_console
+    from ..output.console import summary_width, wide_console
     from ..output.results import load_results
 
+    console = wide_console()
     rows = print_comparison(
-        load_results(args.old), load_results(args.new), wide_console(), control=args.control
+        load_results(args.old), load_results(args.new), console, control=args.control
     )
+
+    def say(text: str) -> None:  # in the table's width, a tier's name never cut from a list
+        for line in wrap_segments(item_segments(text), summary_width(console)):
+            print(line)
+
     if args.fail_slower is not None:
         slower, spared = slower_tiers(rows, args.fail_slower, strict=args.strict)
         if spared:
-            print(
+            say(
                 f"slower by more than {args.fail_slower:g}% on a noisy side, not failed "
                 f"(--strict fails them): {', '.join(spared)}"
             )
         if slower:
-            print(f"slower by more than {args.fail_slower:g}%: {', '.join(slower)}")
+            say(f"slower by more than {args.fail_slower:g}%: {', '.join(slower)}")
             return 1
-        print(f"no tier is slower by more than {args.fail_slower:g}% (p < 0.05)")
+        say(f"no tier is slower by more than {args.fail_slower:g}% (p < 0.05)")
     return 0

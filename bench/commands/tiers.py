@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..formatting import item_segments, wrap_segments
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     tiers = sub.add_parser(
@@ -44,6 +46,7 @@ def handle(args: argparse.Namespace) -> int:
     from ..impls.plugins import PLUGIN_ERRORS
     from ..impls.registry import probed_plugin
     from ..measure.tier_selection import select_tiers
+    from ..output.summary_table import output_width
 
     extra = tier_list(args.tiers) if args.tiers else None
     select_tiers(extra, args.tier_file)  # registers them
@@ -59,10 +62,31 @@ def handle(args: argparse.Namespace) -> int:
             python_class = f"{cls.__module__}.{cls.__qualname__}"
         here = "available" if reason is None else f"unavailable ({reason})"
         rows.append((name, exactness, origin_text(origin), python_class, here))
-    width = max(len(r[0]) for r in rows)
-    print(f"{'tier':<{width}}  {'class':<8}  origin; Python class; availability")
-    for name, exactness, origin, python_class, here in rows:
-        print(f"{name:<{width}}  {exactness:<8}  {origin}; {python_class}; {here}")
-    for where, error in PLUGIN_ERRORS.items():
-        print(f"plugin broken, not loaded: {where}: {error}")
+    for line in tier_lines(rows, output_width()):
+        print(line)
+    for where, error in PLUGIN_ERRORS.items():  # the reason after the plugin, or below it
+        for line in wrap_segments(
+            [f"plugin broken, not loaded: {where}:", error], output_width(), indent="    "
+        ):
+            print(line)
     return 0
+
+
+def tier_lines(rows: list[tuple[str, str, str, str, str]], width: int) -> list[str]:
+    """The listing laid out in ``width`` columns: one line per tier where every line fits,
+    else two: name, class and availability, then (indented) origin and Python class. A
+    terminal's own wrap would cut a dotted name or an entry point anywhere."""
+    name_width = max(len(r[0]) for r in rows)
+
+    def head(name: str, exactness: str, here: str) -> str:
+        return f"{name:<{name_width}}  {exactness:<8}  {here:<12}"  # 12: "availability"
+
+    title = head("tier", "class", "availability") + "  origin; Python class"
+    one_line = [f"{head(n, e, h)}  {o}; {c}" for n, e, o, c, h in rows]
+    if max(map(len, [title, *one_line])) <= width:
+        return [title, *one_line]
+    lines = [head("tier", "class", "availability").rstrip(), "    origin; Python class"]
+    for name, exactness, origin, python_class, here in rows:
+        lines += wrap_segments(item_segments(head(name, exactness, here).rstrip()), width)
+        lines += wrap_segments([f"{origin};", python_class], width, indent="    ", lead="    ")
+    return lines

@@ -41,6 +41,7 @@ import scipy.sparse as sp
 
 from slimbench.impls import InvalidInputError, prepare_urm
 
+from ..formatting import plural
 from ..regular_files import check_regular
 from . import synthetic
 from .movielens import ARCHIVES, FORMATS, cache_dir, fetch_archive, read_movielens
@@ -423,7 +424,8 @@ def _check_stored_counts(path: Path) -> None:
     if indptr.ndim == 1 and indptr.size and indptr[-1] != n_stored:
         raise InvalidInputError(
             f"{path} is a corrupt sparse matrix: indptr ends at {indptr[-1]:,} but "
-            f"{n_stored:,} entries are stored; rebuild it with scipy.sparse.save_npz."
+            f"{plural(n_stored, 'entry is', 'entries are')} stored; rebuild it with "
+            "scipy.sparse.save_npz."
         )
 
 

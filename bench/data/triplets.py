@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from slimbench.formatting import plural
 from slimbench.impls import InvalidInputError, prepare_urm
 
 
@@ -53,15 +54,15 @@ def from_triplets(
     bad = np.flatnonzero(~np.isfinite(ratings))
     if bad.size:
         raise InvalidInputError(
-            f"{where}: {bad.size} non-finite rating(s); the first is {ratings[bad[0]]} in "
+            f"{where}: {plural(bad.size, 'non-finite rating')}; the first is {ratings[bad[0]]} in "
             f"data row {bad[0] + 1}. Fix or drop those lines."
         )
     for label, ids in (("user", users), ("item", items)):
         empty = np.flatnonzero(pd.isna(np.asarray(ids)))
         if empty.size:  # factorize would give them the index -1
             raise InvalidInputError(
-                f"{where}: {empty.size} rating(s) with an empty {label} id; the first is in "
-                f"data row {empty[0] + 1}. Fill in or drop those lines."
+                f"{where}: {plural(empty.size, 'rating')} with an empty {label} id; the first is "
+                f"in data row {empty[0] + 1}. Fill in or drop those lines."
             )
     # factorize hashes (fast); sort=True makes the index order the ascending id order
     u_idx, user_ids = pd.factorize(np.asarray(users), sort=True)
@@ -80,7 +81,7 @@ def from_triplets(
         keep = order[last]
         u_idx, i_idx, ratings = u_idx[keep], i_idx[keep], ratings[keep]
         notes.append(
-            f"{dropped} duplicate (user, item) rating(s) dropped, keeping the latest by "
+            f"{plural(dropped, 'duplicate (user, item) rating')} dropped, keeping the latest by "
             "timestamp (file order where tied)"
         )
     coo = sp.coo_matrix((ratings, (u_idx, i_idx)), shape=(n_users, n_items))

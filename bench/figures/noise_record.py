@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..formatting import plural
+
 #: a tier whose interquartile range of samples/s exceeds this share of its median is noisy
 NOISY_IQR_SHARE = 0.10
 
@@ -27,7 +29,7 @@ def grouped_warnings(record: dict, most: int | None = None) -> list[str]:
         shares = ", ".join(f"{name} {share:.0%}" for name, share in shown)
         if len(shown) < len(noisy):
             shares = f"the most {shares} (all in the report)"
-        tiers = "1 tier's" if len(noisy) == 1 else f"{len(noisy)} tiers'"
+        tiers = plural(len(noisy), "tier's", "tiers'")
         out.append(
             f"{tiers} rounds spread more than {NOISY_IQR_SHARE:.0%} of their median (IQR): "
             f"{shares}"
@@ -49,7 +51,7 @@ def run_noise(doc: dict) -> str | None:
     load = ((record.get("after") or {}).get("load_average") or [None])[0]
     cores = (doc.get("machine") or {}).get("usable_cores")
     if load is not None and cores and load > cores:
-        parts.append(f"load {load:.1f} on {cores} cores")
+        parts.append(f"load {load:.1f} on {plural(cores, 'core')}")
     return "; ".join(parts) or None
 
 

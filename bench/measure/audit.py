@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..formatting import plural
 from ..impls import InvalidInputError, TrainingData, make_rng, prepare_urm
 from ..impls.audit_reference import ColumnReference, count_user_draws
 from ..impls.base import MAX_SEED, MAX_STEPS, check_count
@@ -400,7 +401,7 @@ def compare_columns(
     failing, max_abs = _column_failures(tier.astype(np.float64), ref, bitwise, bound)
     n_failing = int(failing.sum())
     first = int(items[np.argmax(failing)]) if n_failing else None
-    covered = f"{items.size} column(s)"
+    covered = plural(items.size, "column")
     if not n_failing:
         how = "bitwise equal" if bitwise else f"within {tolerance:g} x {scale:.3g}"
         detail = f"{covered} {how}; max|dS| = {max_abs:.3g}"
@@ -408,7 +409,8 @@ def compare_columns(
         col = int(np.argmax(failing))
         if bitwise:
             count = int(np.count_nonzero(~(tier[:, col] == ref[:, col])))
-            what = f"{count:,} element(s) of column {first} differ"
+            verb = "differs" if count == 1 else "differ"
+            what = f"{plural(count, 'element')} of column {first} {verb}"
         else:
             what = f"max|dS| = {max_abs:.3g} above {tolerance:g} x max|S_ref| = {bound:.3g}"
         detail = f"{n_failing} of {covered} fail, the first item {first}: {what}"
@@ -655,7 +657,9 @@ def _sentence(r: dict) -> str:
             f"column {r['item']}: a re-run to step {r['step']:,} matches the reference; the "
             "difference did not reproduce (does the tier depend on more than its calls?)"
         )
+    n = r["differing_elements"]
     return (
         f"{head}: S[{r['row']}, {r['item']}] = {r['value']!r} where the reference has "
-        f"{r['reference']!r}; {r['differing_elements']:,} element(s) of the column differ"
+        f"{r['reference']!r}; {plural(n, 'element')} of the column "
+        f"{'differs' if n == 1 else 'differ'}"
     )

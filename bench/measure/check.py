@@ -30,6 +30,7 @@ import numpy as np
 import scipy
 import scipy.sparse as sp
 
+from ..formatting import plural
 from ..impls import (
     SlimBenchError,
     TrainingData,
@@ -355,7 +356,9 @@ def _check_one(
     if cls.exactness in ("bitwise", "replay"):
         if not np.array_equal(S, ref.S):
             result.verdict = "fail"
-            result.detail = f"{int(np.count_nonzero(S != ref.S)):,} entries of S differ"
+            n = int(np.count_nonzero(S != ref.S))
+            verb = "differs" if n == 1 else "differ"
+            result.detail = f"{plural(n, 'entry', 'entries')} of S {verb}"
     else:
         scale = float(np.max(np.abs(ref.S)))
         if not result.max_abs_diff <= cls.tolerance * scale:

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..formatting import plural
 from ..impls import SlimBenchError, TrainingData, TrainingDiverged, create, make_rng
 
 REFERENCE = "python-naive"
@@ -60,7 +61,7 @@ class FirstDifference:
             )
         where = self._where()
         more = (
-            f"; {self.differing_elements:,} element(s) of S differ at that step"
+            f"; {self.differing_elements:,} elements of S differ at that step"
             if self.differing_elements > 1
             else ""
         )
@@ -73,7 +74,8 @@ class FirstDifference:
     def _where(self) -> str:
         n, p = self.profile_length, self.profile_position
         if p is None:
-            return f"is not in user {self.user}'s profile of {n} item(s) (written outside it)"
+            profile = f"user {self.user}'s profile of {plural(n, 'item')}"
+            return f"is not in {profile} (written outside it)"
         if n == 1:
             return f"is the only entry of user {self.user}'s profile"
         if p == n:
@@ -252,7 +254,7 @@ def _hint(
     if outside.size and i == diff.item:
         a, b = (int(v) for v in outside[0])
         return (
-            f"{len(outside):,} element(s) outside column {diff.item} changed too (first "
+            f"{plural(len(outside), 'element')} outside column {diff.item} changed too (first "
             f"S[{a}, {b}]), and a step writes only its item's column"
         )
     rel = diff.relative_difference

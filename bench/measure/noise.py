@@ -17,6 +17,7 @@ from pathlib import Path
 import psutil
 
 from ..figures.noise_record import BUSY_SHARE, NOISY_IQR_SHARE
+from ..formatting import plural
 
 _CPUFREQ = Path("/sys/devices/system/cpu")
 
@@ -109,12 +110,14 @@ def diagnose(before: dict, after: dict, tiers: list[dict], cores: int) -> dict:
     if busy > BUSY_SHARE:
         warnings.append(
             f"other processes used {other:.0f} CPU seconds during the {seconds:.0f} s of "
-            f"timing, {busy:.0%} of the machine's {cores} core(s): figures may be low and "
+            f"timing, {busy:.0%} of the machine's {plural(cores, 'core')}: figures may be low and "
             "noisy"
         )
     load = after.get("load_average")
     if load and load[0] > cores:
-        warnings.append(f"the load average was {load[0]:.2f} on {cores} core(s) after timing")
+        warnings.append(
+            f"the load average was {load[0]:.2f} on {plural(cores, 'core')} after timing"
+        )
     governors = after.get("governors") or []
     if any(g != "performance" for g in governors):
         warnings.append(

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from ..formatting import plural
 from ..impls import InvalidInputError, Tier
 from ..impls.limits import BUDGET, CALL_STEPS, MAX_STEPS, ROUNDS, WARMUP
 
@@ -178,7 +179,7 @@ class TierClock:
         n = len(self.rounds)
         if n < min(MIN_ROUNDS_WANTED, self.plan.rounds):
             self.notes.append(
-                f"only {n} round(s) fitted the {self.plan.budget_seconds:g} s budget "
+                f"only {plural(n, 'round')} fitted the {self.plan.budget_seconds:g} s budget "
                 f"(asked for {self.plan.rounds}); raise --budget for a tighter interval"
             )
 

@@ -25,6 +25,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.display import HTML, display
 
 from ..arg_types import budget_value, positive_float, round_count, tier_list
+from ..formatting import plural
 from ..impls import SlimBenchError, get_tier
 from ..impls.registry import drop_session_tier
 from ..impls.user_tier import load_tier_file
@@ -88,8 +89,8 @@ def annotation_html(name: str) -> str:
     page = "\n".join(line for line in page.splitlines() if "Raw output:" not in line)
     numbers = ", ".join(str(n) for n in found["yellow_line_numbers"]) or "none"
     head = (
-        f"<p><b>{name}</b>: {found['yellow_lines']} yellow line(s) in its step loop of "
-        f"{found['loop_lines']} line(s) (score {found['yellow_score']}; lines {numbers}). "
+        f"<p><b>{name}</b>: {plural(found['yellow_lines'], 'yellow line')} in its step loop of "
+        f"{plural(found['loop_lines'], 'line')} (score {found['yellow_score']}; lines {numbers}). "
         "Click a line to see the C it compiles to.</p>"
     )
     return head + page

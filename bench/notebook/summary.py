@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 
 from ..output.console import table_rows
+from ..output.summary_table import epochs_column
 
 #: the ratios in the order they are preferred: against the reference, else the seed's best
 RATIO_COLUMNS = ("vs naive", "vs rand")
@@ -23,7 +24,7 @@ def summary_rows(results: dict) -> list[dict[str, str]]:
     rows = table_rows(results)
     if not rows:
         return []
-    epochs = f"{results['options']['epochs']} epochs"
+    epochs = epochs_column(results)
     ratio = next((c for c in RATIO_COLUMNS if any(r[c] for r in rows)), RATIO_COLUMNS[0])
     order = ("tier", "check", "samples/s", ratio, epochs, *TRAILING_COLUMNS)
     return [{column: row[column] for column in order} for row in rows]

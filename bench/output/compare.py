@@ -23,8 +23,9 @@ from ..figures.controlled import control_slowed, controlled_verdicts, drift
 from ..figures.noise_record import run_noise, tier_noise
 from ..figures.paired import pass_speeds
 from ..figures.verdict import compare_rounds
-from ..formatting import human_rate
+from ..formatting import human_rate, plural
 from .dataset_identity import dataset_identity
+from .summary_table import choose_columns, table_width
 
 
 def _noise(old: dict, new: dict, name: str) -> str | None:
@@ -119,87 +120,123 @@ def slower_tiers(
     return failed, spared
 
 
-def print_comparison(
-    old: dict, new: dict, console: Console | None = None, control: str | None = None
-) -> list[dict]:
-    """Print the comparison table and what it rests on; return its rows."""
-    console = console or Console()
-    rows = compare_results(old, new, control)
-    _, why_raw = controlled_verdicts(old, new, control)
-    for label, doc in (("old", old), ("new", new)):
-        noisy = run_noise(doc)
-        console.print(
-            f"{label}: {doc['dataset']['name']}, {doc['created']}, "
-            f"{doc['machine'].get('cpu_model')}" + (f" (noisy: {noisy})" if noisy else ""),
-            highlight=False,
-            markup=False,
-        )
-    old_data, new_data = dataset_identity(old["dataset"]), dataset_identity(new["dataset"])
-    if old_data != new_data:
-        console.print(
-            f"[yellow]the two runs used different datasets ({escape(old_data)} vs "
-            f"{escape(new_data)}): ratios mix workloads[/]"
-        )
-    table = Table()
-    for col in ("tier", "old", "new", "new/old", "raw", "control", "vs control", "verdict"):
-        left = col in ("tier", "raw", "control", "verdict")
-        # names, figures and verdicts whole; the raw verdict's p wraps where it must
-        table.add_column(col, justify="left" if left else "right", no_wrap=col != "raw")
-    notes: dict[str, str] = {}
+#: the comparison's columns: the first three always show, the others while they fit
+COMPARE_COLUMNS = ("tier", "new/old", "verdict", "raw", "old", "new", "vs control", "control")
+#: the order the columns are shown in, whichever of them fit
+_SHOWN_ORDER = ("tier", "old", "new", "new/old", "raw", "control", "vs control", "verdict")
+_LEFT = ("tier", "raw", "control", "verdict")
+
+
+def comparison_cells(old: dict, new: dict, rows: list[dict]) -> tuple[list[dict], dict]:
+    """Each row's display strings by column, and the noisy-rounds notes by their mark."""
+    cells, notes = [], {}
     for r in rows:
         c = r["controlled"]
-        shown = c.verdict if c is not None else r["verdict"]
-        style = {"faster": "green", "slower": "red"}.get(shown, "")
         mark = ""
         own = _own_noise(old, new, r["tier"]) if r["noise"] else None
         if own:  # a whole noisy side is named once, above and below the table
             mark = notes.setdefault(own, "*" * (len(notes) + 1))
         if c is not None:
-            verdict = c.verdict if c.verdict == "no detectable change" else (
-                f"{c.verdict} p={c.p_value:.3f}"
+            verdict = (
+                c.verdict
+                if c.verdict == "no detectable change"
+                else f"{c.verdict} p={c.p_value:.3f}"
             )
         else:
             verdict = "(raw) " + _short(r["verdict"])
-        table.add_row(
-            escape(r["tier"]),
-            human_rate(r["old"]) if r["old"] else "-",
-            human_rate(r["new"]) if r["new"] else "-",
-            f"{r['ratio']:.2f}" if r["ratio"] else "-",
-            f"{_short(r['verdict'])} p={r['p_value']:.3f}"
-            if r["p_value"] is not None
-            else r["verdict"],
-            escape(c.control) if c else "-",
-            f"{c.ratio:.2f}" if c else "-",
-            verdict + (f" {mark}" if mark else ""),
-            style=style,
+        cells.append(
+            {
+                "tier": r["tier"],
+                "old": human_rate(r["old"]) if r["old"] else "-",
+                "new": human_rate(r["new"]) if r["new"] else "-",
+                "new/old": f"{r['ratio']:.2f}" if r["ratio"] else "-",
+                "raw": f"{_short(r['verdict'])} p={r['p_value']:.3f}"
+                if r["p_value"] is not None
+                else r["verdict"],
+                "control": c.control if c else "-",
+                "vs control": f"{c.ratio:.2f}" if c else "-",
+                "verdict": verdict + (f" {mark}" if mark else ""),
+            }
         )
-    console.print(table)
-    for note, mark in notes.items():
-        console.print(f"{mark} noisy rounds: {note}", highlight=False, markup=False)
+    return cells, {mark: note for note, mark in notes.items()}
+
+
+def print_comparison(
+    old: dict, new: dict, console: Console | None = None, control: str | None = None
+) -> list[dict]:
+    """Print the comparison table and what it rests on; return its rows.
+
+    Laid out in the summary's width (slimbench.output.console.summary_width: $COLUMNS, the
+    terminal's, or 100 when piped): the tier, new/old and the verdict always show, the
+    raw verdict, the medians and the control while they fit; the columns left out are named.
+    """
+    from .console import summary_width
+
+    console = console or Console()
+    width = summary_width(console)
+
+    def say(text: str, **kw) -> None:
+        console.print(text, width=width, highlight=False, **kw)
+
+    rows = compare_results(old, new, control)
+    _, why_raw = controlled_verdicts(old, new, control)
+    for label, doc in (("old", old), ("new", new)):
+        noisy = run_noise(doc)
+        say(
+            f"{label}: {doc['dataset']['name']}, {doc['created']}, "
+            f"{doc['machine'].get('cpu_model')}" + (f" (noisy: {noisy})" if noisy else ""),
+            markup=False,
+        )
+    old_data, new_data = dataset_identity(old["dataset"]), dataset_identity(new["dataset"])
+    if old_data != new_data:
+        say(
+            f"[yellow]the two runs used different datasets ({escape(old_data)} vs "
+            f"{escape(new_data)}): ratios mix workloads[/]"
+        )
+    cells, marks = comparison_cells(old, new, rows)
+    chosen = choose_columns(cells, COMPARE_COLUMNS[:3], width, rest=COMPARE_COLUMNS[3:])
+    columns = [c for c in _SHOWN_ORDER if c in chosen]
+    table = Table()
+    for col in columns:  # names, figures and verdicts whole: the columns are chosen to fit
+        table.add_column(col, justify="left" if col in _LEFT else "right", no_wrap=True)
+    for r, cell in zip(rows, cells, strict=True):
+        shown = r["controlled"].verdict if r["controlled"] is not None else r["verdict"]
+        style = {"faster": "green", "slower": "red"}.get(shown, "")
+        table.add_row(*(escape(cell[col]) for col in columns), style=style)
+    console.print(table, width=width)
+    hidden = [c for c in COMPARE_COLUMNS if c not in columns]
+    if hidden:
+        needed = table_width(cells, COMPARE_COLUMNS)
+        say(
+            f"left out at a width of {width}: {', '.join(hidden)} (COLUMNS={needed} shows them)",
+            markup=False,
+            style="dim",
+        )
+    for mark, note in marks.items():
+        say(f"{mark} noisy rounds: {note}", markup=False)
     noisy_sides = [label for label, doc in (("old", old), ("new", new)) if run_noise(doc)]
     if noisy_sides:
-        console.print(
+        say(
             f"{' and '.join(noisy_sides)} ran on a busy machine (above): every verdict may "
             "have been moved by it; --fail-slower fails none of them unless --strict",
-            highlight=False,
             markup=False,
         )
     raw = {r["tier"]: r["verdict_detail"] for r in rows if r["verdict_detail"] is not None}
     d = drift(raw)
     for name in sorted({r["controlled"].control for r in rows if r["controlled"]}):
         if control_slowed(name, raw, CONTROL_WARNING_PERCENT) is not None:
-            console.print(
+            say(
                 f"[yellow]control {escape(name)} itself slowed beyond the machine's drift: the "
                 "tiers it controls look faster than they are[/]"
             )
     if why_raw:
-        console.print(f"controlled verdicts: none, {why_raw}.", highlight=False, markup=False)
+        say(f"controlled verdicts: none, {why_raw}.", markup=False)
     elif d is not None:
-        console.print(
+        controlled_count = sum(r["controlled"] is not None for r in rows)
+        say(
             f"controlled: each tier's per-pass ratio to its control, new against old "
-            f"(Mann-Whitney, Holm over {sum(r['controlled'] is not None for r in rows)} "
-            f"tiers); the machine drifted {d - 1:+.0%} (median raw new/old).",
-            highlight=False,
+            f"(Mann-Whitney, Holm over {plural(controlled_count, 'tier')}); the machine "
+            f"drifted {d - 1:+.0%} (median raw new/old).",
             markup=False,
         )
     return rows

@@ -13,13 +13,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..figures.noise_record import grouped_warnings
+from ..formatting import item_segments, wrap_segments
 from .summary_table import (
     MIN_WIDTH,
     ORIGIN_MARKS,
     PIPED_WIDTH,
     choose_columns,
     first_columns,
-    headline_lines,
+    headline_segments,
     is_floor_row,
     ordered_tiers,
     summary_rows,
@@ -101,20 +102,18 @@ def print_table(
             markup=False,
             style="dim",
         )
-    for line in headline_lines(results):
-        console.print(line, width=print_width, highlight=False, markup=False, style="bold")
+    for segments in headline_segments(results):  # a tier's name and figure on one line
+        for line in wrap_segments(segments, print_width or console.width):
+            console.print(line, width=print_width, highlight=False, markup=False, style="bold")
 
 
 def print_noise(results: dict, console: Console, most: int = 3) -> None:
-    """The run's noise warnings, one line per kind, the noisiest ``most`` tiers named."""
+    """The run's noise warnings, one line per kind, the noisiest ``most`` tiers named;
+    wrapped between items, never between a tier's name and its figure."""
+    width = summary_width(console)
     for warning in grouped_warnings(results.get("noise") or {}, most=most):
-        console.print(
-            f"noise: {warning}",
-            width=summary_width(console),
-            style="yellow",
-            highlight=False,
-            markup=False,
-        )
+        for line in wrap_segments(item_segments(f"noise: {warning}"), width):
+            console.print(line, width=width, style="yellow", highlight=False, markup=False)
 
 
 def wide_console() -> Console:

@@ -23,6 +23,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from ..bounded_json import NotJSONError, read_json  # noqa: E402
+from ..formatting import plural  # noqa: E402
 from ..impls import SlimBenchError  # noqa: E402
 from .dataset_identity import dataset_identity  # noqa: E402
 from .plots import series_style  # noqa: E402
@@ -99,8 +100,8 @@ def collect(paths: Sequence[str | Path]) -> list[Series]:
     SKIPPED.clear()  # the notes of this collection only
     for path, doc in _documents(paths):
         machine = doc.get("machine") or {}
-        machine_key = (
-            f"{machine.get('cpu_model') or '?'}, {machine.get('usable_cores') or '?'} cores"
+        machine_key = f"{machine.get('cpu_model') or '?'}, " + (
+            plural(cores, "core") if (cores := machine.get("usable_cores")) else "? cores"
         )
         dataset = dataset_identity(doc.get("dataset"))  # the spec and its generator
         s = series.setdefault((machine_key, dataset), Series(machine_key, dataset))

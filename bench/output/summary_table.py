@@ -7,9 +7,12 @@ DataFrame). Every cell is a display string, formatted here and nowhere else.
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 from collections.abc import Mapping, Sequence
 
-from ..formatting import human_rate
+from ..formatting import human_rate, plural
 from .results import comparison_tier
 
 #: how a tier from outside the project is marked beside its name
@@ -34,6 +37,21 @@ SECONDARY_COLUMNS = (
 PIPED_WIDTH = 100
 #: the narrowest terminal the summary is laid out for
 MIN_WIDTH = 80
+
+
+def output_width() -> int:
+    """The width to lay text out in, for commands that print without rich: $COLUMNS where
+    set, the terminal's where there is one, PIPED_WIDTH when piped; never below MIN_WIDTH."""
+    env = os.environ.get("COLUMNS", "")
+    if env.isdigit() and int(env) > 0:
+        width = int(env)
+    elif sys.stdout.isatty():
+        width = shutil.get_terminal_size((PIPED_WIDTH, 24)).columns
+    else:
+        width = PIPED_WIDTH
+    return max(width, MIN_WIDTH)
+
+
 #: statuses whose rounds give a figure
 _FIGURE_STATUSES = ("measured", "interrupted")
 
@@ -63,7 +81,7 @@ def ordered_tiers(tiers: Sequence[Mapping]) -> list[Mapping]:
 
 def epochs_column(results: Mapping) -> str:
     """The label of the extrapolated training time column, e.g. "10 epochs"."""
-    return f"{results['options']['epochs']} epochs"
+    return plural(results["options"]["epochs"], "epoch")
 
 
 def chosen_ratio(results: Mapping, vs: str | None = None) -> tuple[str, str | None]:
@@ -157,15 +175,16 @@ def choose_columns(
     width: int | None,
     *,
     wide: bool = False,
+    rest: Sequence[str] = SECONDARY_COLUMNS,
 ) -> list[str]:
-    """The first columns, then the others in SECONDARY_COLUMNS order while they fit.
+    """The first columns, then the others in ``rest`` order while they fit.
 
     ``width`` None or ``wide``: every column that holds a value somewhere. A column that is
     empty for every tier (no bandwidth measured, no Cython tier) is never shown.
     """
     filled = [c for c in rows[0] if any(r.get(c) for r in rows)] if rows else []
     columns = [c for c in first if c in filled or c in ("tier", "samples/s")]
-    rest = [c for c in SECONDARY_COLUMNS if c in filled and c not in columns]
+    rest = [c for c in rest if c in filled and c not in columns]
     rest += [c for c in filled if c not in columns and c not in rest]
     for col in rest:
         if wide or width is None or table_width(rows, [*columns, col]) <= width:
@@ -212,25 +231,34 @@ def _headline_item(cls: str, t: Mapping, *, floor: bool) -> dict:
     }
 
 
-def headline_lines(results: Mapping) -> list[str]:
-    """The headline as sentences: the fastest tier of each class, then the floors apart."""
+def headline_segments(results: Mapping) -> list[list[str]]:
+    """The headline's sentences, each cut where a line may break: a tier's name and its
+    figure are one segment ("cython-rand, 137k samples/s,"), never split by a wrap."""
     items = headline(results)
     trainers = [h for h in items if not h["floor"]]
     epochs = results["options"]["epochs"]
-    lines = []
+    sentences = []
     for h in trainers:
-        ratio = f", {ratio_text(h['vs_rand'])} cython-rand" if h["vs_rand"] is not None else ""
-        train = f", {epochs} epochs in {h['training_time']}" if h["training_time"] else ""
-        lines.append(
-            f"fastest {h['class']}: {h['tier']}, {human_rate(h['samples_per_second'])} "
-            f"samples/s{ratio}{train}"
-        )
+        rate = human_rate(h["samples_per_second"])
+        parts = [f"fastest {h['class']}:", f"{h['tier']}, {rate} samples/s"]
+        if h["vs_rand"] is not None:
+            parts.append(f"{ratio_text(h['vs_rand'])} cython-rand")
+        if h["training_time"]:
+            parts.append(f"{plural(epochs, 'epoch')} in {h['training_time']}")
+        sentences.append([parts[0], *(p + "," for p in parts[1:-1]), parts[-1]])
     if not trainers:
-        lines.append("no tier that trains passed its check and was measured")
+        sentences.append(["no tier that trains passed its check and was measured"])
     floors = [h for h in items if h["floor"]]
     if floors:
-        lines.append(
-            "floors (train nothing; each bounds its layout's tiers): "
-            + ", ".join(f"{h['tier']} {human_rate(h['samples_per_second'])}" for h in floors)
+        figures = [f"{h['tier']} {human_rate(h['samples_per_second'])}" for h in floors]
+        sentences.append(
+            ["floors (train nothing;", "each bounds its layout's tiers):"]
+            + [f + "," for f in figures[:-1]]
+            + figures[-1:]
         )
-    return lines
+    return sentences
+
+
+def headline_lines(results: Mapping) -> list[str]:
+    """The headline as sentences: the fastest tier of each class, then the floors apart."""
+    return [" ".join(segments) for segments in headline_segments(results)]

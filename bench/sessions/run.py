@@ -24,6 +24,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..data.synthetic import expected_profile_length
 from ..figures.noise_record import grouped_warnings
+from ..formatting import plural
 from ..host import available_memory, usable_cores
 from ..impls import (
     InvalidInputError,
@@ -400,7 +401,7 @@ class RunSession:
         if not names:
             return
         c = self.console
-        c.print(f"\n[bold]timing[/] {len(names)} tier(s), {scheduling}:")
+        c.print(f"\n[bold]timing[/] {plural(len(names), 'tier')}, {scheduling}:")
         with Progress(
             TextColumn("{task.description:<36}", markup=False),
             BarColumn(),
@@ -462,7 +463,8 @@ class RunSession:
                         done = max(len(self.entries[n]["rounds"]) for n in clocks)
                         c.print(
                             f"  pass {done}/{self.plan.rounds} done, "
-                            f"{len(clocks) - len(active)} of {len(clocks)} tier(s) finished",
+                            f"{len(clocks) - len(active)} of {plural(len(clocks), 'tier')} "
+                            "finished",
                             highlight=False,
                             markup=False,
                         )
@@ -532,8 +534,8 @@ class RunSession:
         if not self._subjects:
             return
         self.console.print(
-            f"audit of the timed work: {len(self._audit_items)} columns of "
-            f"{len(self._subjects)} tier(s) against the reference ...",
+            f"audit of the timed work: {plural(len(self._audit_items), 'column')} of "
+            f"{plural(len(self._subjects), 'tier')} against the reference ...",
             highlight=False,
         )
         verdicts, seconds = audit_subjects(
@@ -590,7 +592,8 @@ class RunSession:
         fits = "fits" if record["profile_fits_last_level_cache"] else "does not fit"
         for level, label in (("memory", "memory"), ("profile", "at the profile's size")):
             rates = ", ".join(
-                f"{t} thread(s) {best_rate(v) / 1e9:.1f} GB/s" for t, v in record[level].items()
+                f"{plural(int(t), 'thread')} {best_rate(v) / 1e9:.1f} GB/s"
+                for t, v in record[level].items()
             )
             self.console.print(f"bandwidth {label}: {rates}", highlight=False)
         self.console.print(
@@ -685,5 +688,5 @@ def caveats(results: dict) -> list[str]:
         out.append("python-naive was not timed: speedups are relative to the tiers measured.")
     cores = results["machine"].get("usable_cores")
     if cores and cores < (os.cpu_count() or cores):
-        out.append(f"The process could use {cores} of {os.cpu_count()} cores.")
+        out.append(f"The process could use {cores} of {plural(os.cpu_count(), 'core')}.")
     return out

@@ -12,7 +12,10 @@ Schema ``slimbench.train`` version 1:
   trained model's audited columns against the reference (slimbench.measure.timed_audit)
 - ``epochs``: [slimbench.training.training.EpochRecord]; the last one ``partial`` where a
   stop signal ended it early
-- ``quality``: [{model, kind, epoch, training_seconds, options, metrics{...}}]
+- ``quality``: [{model, kind, epoch, training_seconds, setup_seconds, options, metrics{...}}]:
+  the SGD model's training_seconds are its epochs' calls, its setup_seconds apart (a file
+  written before setup_seconds existed has none, and its training_seconds include the
+  setup); a baseline's training_seconds are its whole fit, setup_seconds null
 - ``model``: the files written; ``machine``; ``notes``: sentences; ``error``
 """
 
@@ -23,6 +26,13 @@ import math
 from pathlib import Path
 
 from ..output.results import _atomic_write_text, _jsonable, now_iso
+
+#: what the quality table's two time columns hold (the console's table and train.html's)
+QUALITY_SECONDS_NOTE = (
+    "setup s: the SGD tier's conversions, allocation and first touch of S, before its first "
+    "epoch; training s: its epochs' run calls (evaluation not included); a baseline's "
+    "training s is its whole fit."
+)
 
 SCHEMA = "slimbench.train"
 SCHEMA_VERSION = 1
