@@ -129,6 +129,19 @@ def test_draws_follow_p_of_i_given_u_and_items_are_a_permutation_of_the_tastes()
     assert np.mean(t[1:] == t[:-1]) < 0.2
 
 
+def test_popularity_power_sharpens_the_tail_and_the_cap_holds_the_head():
+    rng = np.random.default_rng(0)
+    share = rng.lognormal(0.0, 2.0, 1000)
+    share /= share.sum()
+    sharp = TasteChoice.deal(share, 2, 10, 0.3, 0.8, np.random.default_rng(1), 1.3).share
+    capped = TasteChoice.deal(share, 2, 10, 0.3, 0.8, np.random.default_rng(1), 1.3, 0.6).share
+    assert sharp.max() > 1.5 * share.max()
+    # the cap is applied before renormalising, so the head ends a little above it
+    assert share.max() * 0.6 <= capped.max() < share.max() * 0.6 * 1.2
+    tail = np.argsort(share)[:500]
+    assert capped[tail].sum() < share[tail].sum()
+
+
 def test_item_knn_beats_top_popular_and_a_random_ranking_meets_its_expectation():
     urm = load_dataset("synthetic-tiny").urm
     train, test = holdout_split(urm, 0.8, seed=0)

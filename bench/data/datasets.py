@@ -125,7 +125,7 @@ def list_datasets() -> list[tuple[str, str]]:
             "synthetic:n_users=U,n_items=I,nnz=N",
             "free generator parameters: also mean, "
             "min_len, median_len, max_len, epl, item_sigma, structure, n_tastes, "
-            "taste_alpha, taste_share, rating_taste, seed",
+            "taste_alpha, taste_share, popularity_power, popularity_cap, rating_taste, seed",
         ),
         (
             "movielens:PATH[:format=F]",
@@ -246,7 +246,7 @@ def _synthetic(spec: str, kind: str, argument: str, options: dict[str, str]) -> 
     changes: dict[str, object] = {}
     for key, text in params.items():
         try:
-            if key == "epl" and text.lower() == "none":
+            if key in ("epl", "popularity_cap") and text.lower() == "none":
                 changes[key] = None
             elif key == "structure":
                 changes[key] = text.lower()

@@ -20,10 +20,13 @@ per-user item distribution p(i | u). Two choices implement it:
   share) and ``alpha`` (small: users keep to a few tastes) set how much an item-item model
   can learn; they are calibrated against ml-latest-small (see :mod:`.synthetic`).
 
-Why this model and not a dense low-rank factor model: with one taste per item the draws stay
-two table look-ups per interaction (a taste, then an item within it), vectorised over all
-users, so the generator stays as fast as the first one; a dense model would need p(i | u)
-over all 10,681 items for each of 69,878 users.
+Why this model and not a dense low-rank factor model: with one taste per item a draw is
+two table look-ups (a taste, then an item within it), vectorised over all users, and a
+user's items without replacement need no n_users x n_items table: the generator's sampler
+(:func:`.synthetic._race_items`, tastes-3) gives each item of a taste the user takes much
+of an exponential clock of its own and draws the rest with replacement, so its time stays
+near the first generator's; a dense model would need p(i | u) over all 10,681 items for
+each of 69,878 users.
 """
 
 from __future__ import annotations
@@ -186,6 +189,7 @@ class TasteChoice:
         taste_share: float,
         rng: np.random.Generator,
         popularity_power: float = 1.0,
+        popularity_cap: float | None = None,
     ) -> TasteChoice:
         """K tastes of equal size dealt to the items at random, Dirichlet weights per user.
 
@@ -196,8 +200,14 @@ class TasteChoice:
         popular items and moves down their tail sooner than one drawing from all items,
         which flattens the popularity tail; the power gives it back.
         """
+        top = share.max()
         share = share**popularity_power
         share = share / share.sum()
+        if popularity_cap is not None:
+            # the head no sharper than cap x the unsharpened top share (renormalising
+            # leaves it a little above)
+            share = np.minimum(share, popularity_cap * top)
+            share = share / share.sum()
         n_items = share.size
         n_tastes = max(1, min(n_tastes, n_items))
         item_taste = rng.permutation(np.arange(n_items, dtype=np.int64) % n_tastes)
@@ -213,7 +223,8 @@ class TasteChoice:
 
     def mixture(self) -> np.ndarray:
         """psi: n_users x K, row u the user's taste mixture (1 - w) m + w theta_u."""
-        return (1.0 - self.taste_share) * self.mass + self.taste_share * self.user_taste
+        w = self.taste_share
+        return (1.0 - w) * self.mass + w * self.user_taste
 
     @cached_property
     def taste_table(self) -> tuple[np.ndarray, np.ndarray]:
