@@ -10,7 +10,13 @@ import scipy.sparse as sp
 
 from slimbench.data.datasets import holdout_split, load_dataset
 from slimbench.data.stats import dataset_stats
-from slimbench.data.synthetic import ML10M_RATING_SHARES
+from slimbench.data.synthetic import (
+    DENSE_SHARE,
+    ML10M_RATING_SHARES,
+    _horizon_guess,
+    _race_items,
+    _sample_items,
+)
 from slimbench.data.tastes import TasteChoice
 from slimbench.quality.baselines import fit_baseline
 from slimbench.quality.evaluate import evaluate, evaluate_model
@@ -45,6 +51,34 @@ def test_the_generator_is_deterministic_for_a_seed():
     assert _digest(a) == _digest(b)
     assert _digest(load_dataset("synthetic-tiny:seed=1").urm) != _digest(a)
     assert _digest(load_dataset("synthetic-tiny:structure=none").urm) != _digest(a)
+
+
+def test_the_race_draws_the_law_of_successive_sampling():
+    """tastes-3's sampler (dense and sparse tastes, exponential clocks) against the plain
+    successive sampling of tastes-2 on the same users: the same inclusion probability of
+    every (user, item), within sampling error, and exactly the lengths asked."""
+    rng = np.random.default_rng(1)
+    share = rng.lognormal(0.0, 2.0, 120)
+    share /= share.sum()
+    choice = TasteChoice.deal(share, 6, 6, 0.3, 0.9, rng)
+    lengths = np.array([5, 20, 40, 60, 90, 110])
+    # light users keep to sparse tastes, heavy ones have dense tastes, up to all of them
+    psi, size = choice.mixture(), np.diff(choice.start)
+    dense = psi * _horizon_guess(psi, size, lengths)[:, None] >= DENSE_SHARE * size
+    assert dense[0].sum() == 0 and dense[-1].all() and 0 < dense[2:4].sum() < 12
+    reps = 600
+    held = np.zeros((2, 6, 120))
+    for r in range(reps):
+        for k, sampler in enumerate((_race_items, _sample_items)):
+            keys = sampler(lengths, choice, np.random.default_rng([k, r]))
+            assert np.array_equal(np.bincount(keys // 120, minlength=6), lengths)
+            assert np.all(np.diff(keys) > 0)
+            held[k, keys // 120, keys % 120] += 1
+    p = held / reps
+    var = (p[0] * (1 - p[0]) + p[1] * (1 - p[1])) / reps
+    z = (p[0] - p[1])[var > 0] / np.sqrt(var[var > 0])
+    assert (z**2).mean() == pytest.approx(1.0, abs=0.25)
+    assert np.abs(z).max() < 5.0
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +127,19 @@ def test_draws_follow_p_of_i_given_u_and_items_are_a_permutation_of_the_tastes()
     t = choice.item_taste
     assert np.bincount(t).min() == np.bincount(t).max() == 30
     assert np.mean(t[1:] == t[:-1]) < 0.2
+
+
+def test_popularity_power_sharpens_the_tail_and_the_cap_holds_the_head():
+    rng = np.random.default_rng(0)
+    share = rng.lognormal(0.0, 2.0, 1000)
+    share /= share.sum()
+    sharp = TasteChoice.deal(share, 2, 10, 0.3, 0.8, np.random.default_rng(1), 1.3).share
+    capped = TasteChoice.deal(share, 2, 10, 0.3, 0.8, np.random.default_rng(1), 1.3, 0.6).share
+    assert sharp.max() > 1.5 * share.max()
+    # the cap is applied before renormalising, so the head ends a little above it
+    assert share.max() * 0.6 <= capped.max() < share.max() * 0.6 * 1.2
+    tail = np.argsort(share)[:500]
+    assert capped[tail].sum() < share[tail].sum()
 
 
 def test_item_knn_beats_top_popular_and_a_random_ranking_meets_its_expectation():

@@ -126,7 +126,7 @@ def list_datasets() -> list[tuple[str, str]]:
             "synthetic:n_users=U,n_items=I,nnz=N",
             "free generator parameters: also mean, "
             "min_len, median_len, max_len, epl, item_sigma, structure, n_tastes, "
-            "taste_alpha, taste_share, rating_taste, seed",
+            "taste_alpha, taste_share, popularity_power, popularity_cap, rating_taste, seed",
         ),
         (
             "movielens:PATH[:format=F]",
@@ -272,7 +272,7 @@ def _synthetic_params(
     changes: dict[str, object] = {}
     for key, text in params.items():
         try:
-            if key == "epl" and text.lower() == "none":
+            if key in ("epl", "popularity_cap") and text.lower() == "none":
                 changes[key] = None
             elif key == "structure":
                 changes[key] = text.lower()

@@ -20,31 +20,41 @@ per-user item distribution p(i | u). Two choices implement it:
   share) and ``alpha`` (small: users keep to a few tastes) set how much an item-item model
   can learn; they are calibrated against ml-latest-small (see :mod:`.synthetic`).
 
-Why this model and not a dense low-rank factor model: with one taste per item the draws stay
-two table look-ups per interaction (a taste, then an item within it), vectorised over all
-users, so the generator stays as fast as the first one; a dense model would need p(i | u)
-over all 10,681 items for each of 69,878 users.
+Why this model and not a dense low-rank factor model: with one taste per item a draw is
+two table look-ups (a taste, then an item within it), vectorised over all users, and a
+user's items without replacement need no n_users x n_items table: the generator's sampler
+(:func:`.synthetic._race_items`, tastes-3) gives each item of a taste the user takes much
+of an exponential clock of its own and draws the rest with replacement, so its time stays
+near the first generator's; a dense model would need p(i | u) over all 10,681 items for
+each of 69,878 users.
 """
 
 from __future__ import annotations
+
+from functools import cached_property
 
 import numpy as np
 
 
 def _offset_cdfs(weights: np.ndarray) -> np.ndarray:
     """Row-wise CDFs of the rows of ``weights`` (each normalised to end at 1), row r shifted
-    by r and laid end to end: ``searchsorted(flat, r + uniform)`` draws from row r."""
-    cdf = np.cumsum(weights, axis=1)
+    by r and laid end to end: ``searchsorted(flat, r + uniform)`` draws from row r.
+
+    Built in place, over ``weights`` (float64, C order): a fresh n_users x K table costs
+    more in page faults than the arithmetic."""
+    cdf = np.cumsum(weights, axis=1, out=weights)
     cdf /= cdf[:, -1:]
     cdf[:, -1] = 1.0
-    return (cdf + np.arange(weights.shape[0])[:, None]).ravel()
+    cdf += np.arange(weights.shape[0])[:, None]
+    return cdf.ravel()
 
 
 #: guide entries per taste in each user's row: about one CDF step per guide bucket, so a
 #: draw ends after a look-up and a step or two
 GUIDE_PER_TASTE = 4
-#: users whose guide rows are built at once (bounds the temporaries to ~100 MB)
-GUIDE_CHUNK_USERS = 8192
+#: users whose guide rows are built at once (bounds the temporaries to ~25 MB, which the
+#: allocator then reuses from chunk to chunk)
+GUIDE_CHUNK_USERS = 2048
 
 
 def _guide_table(cdf: np.ndarray, n_rows: int, row_len: int, buckets: int) -> np.ndarray:
@@ -110,6 +120,15 @@ class PopularityChoice:
         return np.log(self.share)
 
 
+def taste_tables(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CDFs of the rows of ``weights`` (n_users x K) laid end to end, and their guide table.
+
+    The CDFs are built over ``weights``, which is then gone."""
+    n_rows, k = weights.shape
+    cdf = _offset_cdfs(weights)
+    return cdf, _guide_table(cdf, n_rows, k, GUIDE_PER_TASTE * k)
+
+
 def _alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Walker's alias table of ``weights`` (Vose's construction): slot j keeps j with
     probability ``keep[j]`` and otherwise gives ``alias[j]``; a draw is one uniform slot."""
@@ -149,11 +168,6 @@ class TasteChoice:
         self.taste_share = taste_share  # w
         n_tastes = user_taste.shape[1]
         self.mass = np.bincount(item_taste, weights=share, minlength=n_tastes)
-        # psi is not kept: with theta and the CDFs it would be a third n_users x K table
-        self.taste_cdf = _offset_cdfs((1.0 - taste_share) * self.mass + taste_share * user_taste)
-        self.taste_guide = _guide_table(
-            self.taste_cdf, user_taste.shape[0], n_tastes, GUIDE_PER_TASTE * n_tastes
-        )
         # items grouped by taste, with one alias table per group laid end to end
         self.by_taste = np.argsort(item_taste, kind="stable")
         self.start = np.searchsorted(item_taste[self.by_taste], np.arange(n_tastes + 1))
@@ -175,6 +189,7 @@ class TasteChoice:
         taste_share: float,
         rng: np.random.Generator,
         popularity_power: float = 1.0,
+        popularity_cap: float | None = None,
     ) -> TasteChoice:
         """K tastes of equal size dealt to the items at random, Dirichlet weights per user.
 
@@ -185,8 +200,14 @@ class TasteChoice:
         popular items and moves down their tail sooner than one drawing from all items,
         which flattens the popularity tail; the power gives it back.
         """
+        top = share.max()
         share = share**popularity_power
         share = share / share.sum()
+        if popularity_cap is not None:
+            # the head no sharper than cap x the unsharpened top share (renormalising
+            # leaves it a little above)
+            share = np.minimum(share, popularity_cap * top)
+            share = share / share.sum()
         n_items = share.size
         n_tastes = max(1, min(n_tastes, n_items))
         item_taste = rng.permutation(np.arange(n_items, dtype=np.int64) % n_tastes)
@@ -196,15 +217,56 @@ class TasteChoice:
         user_taste = rng.dirichlet(np.maximum(alpha * mass, 1e-3), size=n_users)
         return cls(share, item_taste, user_taste, taste_share)
 
+    @property
+    def n_tastes(self) -> int:
+        return self.user_taste.shape[1]
+
+    def mixture(self) -> np.ndarray:
+        """psi: n_users x K, row u the user's taste mixture (1 - w) m + w theta_u."""
+        w = self.taste_share
+        return (1.0 - w) * self.mass + w * self.user_taste
+
+    @cached_property
+    def taste_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """The users' taste CDFs laid end to end and their guide table, for :meth:`draw`.
+
+        Built on first use: the generator's own sampler (tastes-3) draws from tables of
+        its own and never needs these. psi is not kept: with theta and the CDFs it would
+        be a third n_users x K table.
+        """
+        return taste_tables(self.mixture())
+
     def draw(self, owners: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One item per entry of ``owners``, drawn with replacement from p(i | owner)."""
-        k = self.user_taste.shape[1]
-        pos = _guided_search(
-            self.taste_cdf, self.taste_guide, k, owners, owners + rng.random(owners.size)
-        )
-        taste = np.clip(pos - owners * k, 0, k - 1)
+        return self.draw_from(*self.taste_table, owners, rng)
+
+    def draw_from(
+        self,
+        taste_cdf: np.ndarray,
+        taste_guide: np.ndarray,
+        owners: np.ndarray,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """Like :meth:`draw`, the taste from the rows of ``taste_tables(weights)`` instead
+        of psi (the sampler of tastes-3 draws from psi with some tastes taken out)."""
+        return self.item_of_taste(self.taste_of(taste_cdf, taste_guide, owners, rng), rng)
+
+    def taste_of(
+        self,
+        taste_cdf: np.ndarray,
+        taste_guide: np.ndarray,
+        owners: np.ndarray,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """One taste per entry of ``owners``, from the owner's row of the tables."""
+        k = self.n_tastes
+        pos = _guided_search(taste_cdf, taste_guide, k, owners, owners + rng.random(owners.size))
+        return np.clip(pos - owners * k, 0, k - 1)
+
+    def item_of_taste(self, taste: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One item per entry of ``taste``, drawn from the taste's items by popularity."""
         size = self.start[taste + 1] - self.start[taste]
-        x = rng.random(owners.size) * size
+        x = rng.random(taste.size) * size
         slot = np.minimum(x.astype(np.int64), size - 1)
         # the fraction left of the slot's uniform is a uniform of its own
         slot += self.start[taste]
