@@ -8,8 +8,9 @@
  *    multiply then an add, each rounded to float32: no FMA); then
  *    pred = hsum(A[0] + A[1]) (elements 0+4, 1+5, 2+6, 3+7, then (0+2) + (1+3)), then the
  *    last n % 8 entries added one by one. Sixteen partial sums instead of one chain: the
- *    prediction is no longer a latency chain, and its rounding error grows with n / 16
- *    instead of n (docs/tiers.md measures its distance from the reference);
+ *    prediction is no longer a latency chain, and the bound of its rounding error grows
+ *    with about n / 16 instead of n (docs/tiers.md measures its distance from the
+ *    reference);
  *  - update: w[id] += g * r with g = lr * err, each product and sum rounded as
  *    cython-interleaved-f32's scalar update: g * r eight at a time in a vector, then the
  *    eight adds and stores one by one (a profile's ids are distinct). With SLIM's l2 the
@@ -54,7 +55,7 @@ SLIMBENCH_AVX2 static inline float slimbench_hsum8(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-/* one lane's prediction in progress: its two accumulators and its cursor q (from start) */
+/* one lane's prediction in progress: its two accumulators (its cursor is the lane's p) */
 typedef struct { __m256 acc0, acc1; } slimbench_pred_f32;
 
 /* entries [q, q + 16) of the lane's profile into its accumulators */
