@@ -39,7 +39,7 @@ TIER_MODULES: tuple[str, ...] = (
     "dask_bucketed",  # dask-bucketed(-f32): column blocks on Dask workers (optional extra)
     "cython_parallel",  # cython-parallel, cython-parallel-f32: OpenMP over items
     "cython_interleaved",  # cython-interleaved(-f32): 3-byte profiles, two items in flight
-    "cython_interleaved_simd",  # cython-interleaved-simd: its step in AVX2, order kept
+    "cython_interleaved_simd",  # cython-interleaved-simd(-f32): its step in AVX2
     "floor",  # floor: reads the profiles only (the bound, not a trainer)
 )
 for _module in TIER_MODULES:

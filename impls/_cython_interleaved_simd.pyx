@@ -1,12 +1,14 @@
 # cython: boundscheck=False, wraparound=False, cdivision=True
-# cython-interleaved-simd: cython-interleaved's thread loop with the prediction's products
-# and the update in AVX2 vectors, order and roundings kept; the kernel is C with
-# intrinsics in _interleaved_simd.h (see there why it is bitwise), this module only hands
-# it the block. The module is baseline code: only the kernel is compiled for AVX2, and it
-# runs only after simd_supported() said the CPU has it.
+# cython-interleaved-simd(-f32): cython-interleaved's thread loop with the prediction and the
+# update in AVX2 vectors; the kernels are C with intrinsics, _interleaved_simd.h (float64:
+# order and roundings kept, see there why it is bitwise) and _interleaved_simd_f32.h
+# (float32: the prediction's sum in 16 partial sums, class close). This module only hands
+# them the block. It is baseline code: only the kernels are compiled for AVX2, and they run
+# only after simd_supported() said the CPU has it.
 
 from cython.parallel cimport parallel
-from libc.float cimport DBL_MAX
+from cython cimport floating
+from libc.float cimport DBL_MAX, FLT_MAX
 from libc.math cimport isfinite
 from libc.stdint cimport uint8_t, uint16_t
 
@@ -37,6 +39,24 @@ cdef extern from "_interleaved_simd.h":
     void slimbench_simd_thread_steps(slimbench_simd_shared* shared,
                                      const slimbench_simd_block* block) nogil
 
+cdef extern from "_interleaved_simd_f32.h":
+    ctypedef struct slimbench_simd_block_f32:
+        const uint16_t* ids
+        const uint8_t* codes
+        float scale
+        float* W
+        long long n_cols
+        const float* step_rating
+        const int* order
+        double* squared_errors
+        float learning_rate
+        int no_diagonal
+        float l2
+        int prefetch
+        int lanes
+    void slimbench_simd_thread_steps_f32(slimbench_simd_shared* shared,
+                                         const slimbench_simd_block_f32* block) nogil
+
 
 def simd_unavailable_reason():
     """Why the AVX2 kernel cannot run here (this build, this CPU), or None."""
@@ -61,17 +81,19 @@ cdef tuple ordered_loss(const double[::1] squared_errors, double limit):
 
 
 def train_block(const uint16_t[::1] ids, const uint8_t[::1] codes, double scale,
-                const int[::1] indptr, double[:, ::1] W, double learning_rate,
+                const int[::1] indptr, floating[:, ::1] W, double learning_rate,
                 const int[::1] order, const int[::1] step_user,
-                const double[::1] step_rating, const long long[::1] item_ptr,
+                const floating[::1] step_rating, const long long[::1] item_ptr,
                 const int[::1] item_sequence, double[::1] squared_errors, int threads,
                 bint no_diagonal=False, double l2=0.0, bint prefetch=True, int lanes=2):
-    """cython-interleaved's train_block (same arguments) on the compact float64 layout.
+    """cython-interleaved's train_block (same arguments) on the compact layout: float64 S
+    (bitwise, _interleaved_simd.h) or float32 S (class close, _interleaved_simd_f32.h).
 
     Call only where :func:`simd_unavailable_reason` is None.
     """
     cdef slimbench_simd_shared shared
     cdef slimbench_simd_block block
+    cdef slimbench_simd_block_f32 block_f32
     if order.shape[0] == 0:
         return 0.0, 0
     if simd_unavailable_reason() is not None:
@@ -82,19 +104,37 @@ def train_block(const uint16_t[::1] ids, const uint8_t[::1] codes, double scale,
     shared.item_ptr = &item_ptr[0]
     shared.step_user = &step_user[0]
     shared.indptr = &indptr[0]
-    block.ids = &ids[0]
-    block.codes = &codes[0]
-    block.scale = scale
-    block.W = &W[0, 0]
-    block.n_cols = W.shape[1]
-    block.step_rating = &step_rating[0]
-    block.order = &order[0]
-    block.squared_errors = &squared_errors[0]
-    block.learning_rate = learning_rate
-    block.no_diagonal = no_diagonal
-    block.l2 = l2
-    block.prefetch = prefetch
-    block.lanes = lanes
-    with nogil, parallel(num_threads=threads):
-        slimbench_simd_thread_steps(&shared, &block)
-    return ordered_loss(squared_errors, DBL_MAX)
+    if floating is float:
+        block_f32.ids = &ids[0]
+        block_f32.codes = &codes[0]
+        block_f32.scale = <float>scale
+        block_f32.W = &W[0, 0]
+        block_f32.n_cols = W.shape[1]
+        block_f32.step_rating = &step_rating[0]
+        block_f32.order = &order[0]
+        block_f32.squared_errors = &squared_errors[0]
+        block_f32.learning_rate = <float>learning_rate
+        block_f32.no_diagonal = no_diagonal
+        block_f32.l2 = <float>l2
+        block_f32.prefetch = prefetch
+        block_f32.lanes = lanes
+        with nogil, parallel(num_threads=threads):
+            slimbench_simd_thread_steps_f32(&shared, &block_f32)
+        return ordered_loss(squared_errors, FLT_MAX)
+    else:
+        block.ids = &ids[0]
+        block.codes = &codes[0]
+        block.scale = scale
+        block.W = &W[0, 0]
+        block.n_cols = W.shape[1]
+        block.step_rating = &step_rating[0]
+        block.order = &order[0]
+        block.squared_errors = &squared_errors[0]
+        block.learning_rate = learning_rate
+        block.no_diagonal = no_diagonal
+        block.l2 = l2
+        block.prefetch = prefetch
+        block.lanes = lanes
+        with nogil, parallel(num_threads=threads):
+            slimbench_simd_thread_steps(&shared, &block)
+        return ordered_loss(squared_errors, DBL_MAX)

@@ -67,8 +67,11 @@ static const char* slimbench_simd_compiled_reason(void) {
 
 typedef struct { long long item, s, s_end, start, p, end; } slimbench_lane;
 
-static inline int slimbench_lane_load(slimbench_lane* lane, slimbench_simd_shared* sh,
-                                      const slimbench_simd_block* b) {
+/* Point the lane at its next step, taking a new item when its item is done (both the
+ * float64 and the float32 kernels: it reads the profile layout only). */
+static inline int slimbench_lane_next(slimbench_lane* lane, slimbench_simd_shared* sh,
+                                      const uint16_t* ids, const uint8_t* codes,
+                                      int prefetch) {
     while (lane->s == lane->s_end) {
         long long k = __atomic_fetch_add(&sh->next_item, 1, __ATOMIC_RELAXED);
         if (k >= sh->n_items) { lane->item = -1; return 0; }
@@ -80,14 +83,19 @@ static inline int slimbench_lane_load(slimbench_lane* lane, slimbench_simd_share
     lane->start = sh->indptr[user];
     lane->p = lane->start;
     lane->end = sh->indptr[user + 1];
-    if (b->prefetch && lane->s + 1 < lane->s_end) {
+    if (prefetch && lane->s + 1 < lane->s_end) {
         /* the next profile's first 256 bytes, as cython-interleaved */
         long long next = sh->indptr[sh->step_user[lane->s + 1]];
         for (int line = 0; line < 256; line += 64)
-            __builtin_prefetch((const char*)(b->ids + next) + line, 0, 3);
-        __builtin_prefetch(b->codes + next, 0, 3);
+            __builtin_prefetch((const char*)(ids + next) + line, 0, 3);
+        __builtin_prefetch(codes + next, 0, 3);
     }
     return 1;
+}
+
+static inline int slimbench_lane_load(slimbench_lane* lane, slimbench_simd_shared* sh,
+                                      const slimbench_simd_block* b) {
+    return slimbench_lane_next(lane, sh, b->ids, b->codes, b->prefetch);
 }
 
 static inline double slimbench_rating(uint8_t code, double scale) {

@@ -186,6 +186,10 @@ class Tier(abc.ABC):
 
     #: threads (or cores) the prepared tier keeps busy
     threads: int = 1
+    #: the instruction set the prepared tier's kernel runs with, where it chooses one for the
+    #: CPU (the SIMD tiers: "avx2", or "baseline" for their scalar step; ``$SLIMBENCH_SIMD``
+    #: overrides the choice); None where the tier has one build only
+    instruction_set: str | None = None
     #: sentences the report adds about the prepared tier (a layout that fell back, a cluster's
     #: dashboard address, where a user's file came from)
     notes: Sequence[str] = ()

@@ -23,6 +23,8 @@ BEYOND_SEED = [
     "cython-interleaved-f32",
     "cython-interleaved-simd",
     "cython-interleaved-simd@1",
+    "cython-interleaved-simd-f32",
+    "cython-interleaved-simd-f32@1",
 ]
 SEED_TIERS = [
     "python-indptr", "cython-untyped", "cython-typed", "cython-rand", "floor", "floor-compact"

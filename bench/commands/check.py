@@ -68,6 +68,7 @@ def handle(args: argparse.Namespace) -> int:
             "cython-parallel": (1, 2, 3),
             "cython-interleaved": (1, 2, 3),
             "cython-interleaved-simd": (1, 2, 3),
+            "cython-interleaved-simd-f32": (1, 2, 3),
             "dask-bucketed": (1, 2),
         }
         for base, counts in widths.items():

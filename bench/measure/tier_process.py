@@ -335,6 +335,7 @@ class RemoteTier:
         self.setup_seconds = float(info["setup_seconds"])
         self.threads = int(info["threads"])
         self.bytes_per_entry = info["bytes_per_entry"]
+        self.instruction_set = info["instruction_set"]
         self.compile_seconds = info["compile_seconds"]
         self.notes = list(info["notes"])
         self.last_returned_loss = None

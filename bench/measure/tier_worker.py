@@ -182,6 +182,7 @@ class Worker:
             "setup_seconds": setup,
             "threads": int(tier.threads),
             "bytes_per_entry": tier.bytes_per_entry,  # the layout it chose on this data
+            "instruction_set": tier.instruction_set,  # the kernel it chose for this CPU
             "compile_seconds": tier.first_compile_seconds or tier.compile_seconds,
             "notes": list(tier.notes),
             "pid": os.getpid(),

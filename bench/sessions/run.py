@@ -366,6 +366,8 @@ class RunSession:
         entry["threads"] = tier.threads
         # the layout a tier chose for this dataset (a compact one may fall back)
         entry["bytes_per_entry"] = tier.bytes_per_entry
+        if tier.instruction_set is not None:  # the kernel a SIMD tier chose for this CPU
+            entry["instruction_set"] = tier.instruction_set
         # a JIT compiles once per process, during the setup's first call here
         entry["compile_seconds"] = tier.compile_seconds
         entry["notes"].extend(tier.notes)
