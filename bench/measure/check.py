@@ -40,9 +40,9 @@ from ..impls import (
     prepare_urm,
     tier_names,
 )
+from .reference_key import REFERENCE, reference_key
 from .tier_process import DEFAULT_CALL_TIMEOUT, RemoteTier, SharedData, WorkerFailure
 
-REFERENCE = "python-naive"
 LOSS_RTOL = 1e-9
 CHECK_LEARNING_RATE = 5e-5  # large enough that S mixes many updates, small enough to converge
 
@@ -145,17 +145,6 @@ _REFERENCES_KEPT = 4
 _REFERENCE_KEPT_BYTES = 32 << 20  # a larger S (a check on the user's own data) is not kept
 
 
-def _reference_key(data: TrainingData, seed: int, epochs: int, lr: float, slim: dict | None):
-    """What python-naive's S, losses and draws depend on: its class, the data's arrays
-    (shape, dtypes and bytes), the seed, the epochs, the learning rate and SLIM's options."""
-    digest = hashlib.sha256(repr(data.csr.shape).encode())
-    for array in (data.indptr, data.indices, data.ratings, data.rows):
-        digest.update(array.dtype.str.encode())
-        digest.update(np.ascontiguousarray(array))  # the buffer itself: no copy
-    options = tuple(sorted((k, repr(v)) for k, v in (slim or {}).items()))
-    return (get_tier(REFERENCE), digest.hexdigest(), seed, epochs, repr(float(lr)), options)
-
-
 def _reference(
     data: TrainingData, seed: int, epochs: int, lr: float, slim: dict | None = None
 ) -> _Reference:
@@ -166,7 +155,7 @@ def _reference(
     few small ones are kept, and with $SLIMBENCH_REFERENCE_CACHE set also on disk for the
     next process.
     """
-    key = _reference_key(data, seed, epochs, lr, slim)
+    key = reference_key(data, seed, epochs, lr, slim)
     if key in _REFERENCES:
         return _REFERENCES[key]
     folder = os.environ.get(REFERENCE_CACHE_VARIABLE)
@@ -418,7 +407,7 @@ def _diagnose(
         key = (
             cls,
             name,
-            _reference_key(data, seed, epochs, lr, slim)[1],
+            reference_key(data, seed, epochs, lr, slim)[1],
             seed,
             repr(float(lr)),
             epochs,

@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..impls import SlimBenchError, TrainingData, TrainingDiverged, create, make_rng
+from .reference_key import REFERENCE, reference_key
 
-REFERENCE = "python-naive"
 #: a first difference this small relative to the reference's value is rounding, not a
 #: wrong step (float32 arithmetic, sums in another order); the "close" class's tolerance
 PRECISION_ONLY = 1e-4
@@ -126,9 +126,7 @@ def _reference_log(
     steps and options (another failing tier of the same check, or the same tier checked
     again) reads the same log. Its arrays are only read.
     """
-    from .check import _reference_key
-
-    key = (_reference_key(data, seed, 0, lr, options), steps)
+    key = (reference_key(data, seed, 0, lr, options), steps)
     if key in _LOGS:
         return _LOGS[key]
     log = _ReferenceLog(data, seed, lr, steps, options)
