@@ -141,7 +141,7 @@ def test_a_file_of_another_key_under_this_name_is_not_trusted(data, folder):
     _reference(data)
     _reference(data, seed=4)
     this, other = (
-        check._reference_file(folder.path, check._reference_key(data, seed, 1, 5e-5, None))[0]
+        check._reference_file(folder.path, check.reference_key(data, seed, 1, 5e-5, None))[0]
         for seed in (3, 4)
     )
     other.replace(this)  # seed 4's results under seed 3's name

@@ -11,6 +11,7 @@ yellow: a bounds check scores 2, a Python call 10 to 30.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import subprocess
 import sys
@@ -75,10 +76,46 @@ def annotation_scores(html: str) -> dict[int, int]:
     return {int(num): int(score) for score, num in _LINE.findall(html)}
 
 
+#: the pages ``cython -a`` wrote in this process, by source, stem and the files it may read
+_PAGES: dict[tuple, dict[str, bytes]] = {}
+_PAGES_KEPT = 32
+_SOURCE_SUFFIXES = (".pyx", ".pxi", ".pxd", ".h")
+
+
+def _pages_key(source: Path, stem: str) -> tuple:
+    """What ``cython -a`` of ``source`` reads: the source and every file beside it that it
+    may include or cimport (a few small files), by content; and Cython's version."""
+    import Cython
+
+    digest = hashlib.sha256(Cython.__version__.encode())
+    for path in sorted(p for p in source.parent.iterdir() if p.suffix in _SOURCE_SUFFIXES):
+        digest.update(f"\0{path.name}\0".encode())
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(b"unreadable")
+    return (str(source.resolve()), stem, digest.hexdigest())
+
+
+def _html_files(folder: Path) -> dict[str, tuple[int, int]]:
+    return {p.name: (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.glob("*.html")}
+
+
 def annotate_source(source: Path, out_dir: Path, stem: str) -> Path:
-    """Run ``cython -a`` on ``source``; return the HTML written into ``out_dir``."""
+    """Run ``cython -a`` on ``source``; return the HTML written into ``out_dir``.
+
+    The same source (and the files beside it, unchanged) annotated again in this process,
+    as each run of a notebook session does for the seed's tiers, gets the pages written
+    then, without running Cython again.
+    """
     out_dir = out_dir.resolve()  # cython runs in the source's folder: relative paths break
     out_dir.mkdir(parents=True, exist_ok=True)
+    key = _pages_key(source, stem)
+    if key in _PAGES:
+        for name, page in _PAGES[key].items():
+            (out_dir / name).write_bytes(page)
+        return out_dir / f"{stem}.html"
+    before = _html_files(out_dir)
     c_file = out_dir / f"{stem}.c"
     cmd = [sys.executable, "-m", "cython", "-a", "-3", str(source), "-o", str(c_file)]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=source.parent)
@@ -88,6 +125,10 @@ def annotate_source(source: Path, out_dir: Path, stem: str) -> Path:
             f"cython -a failed on {source.name}: {(proc.stderr or proc.stdout).strip()[-500:]}"
         )
     c_file.unlink(missing_ok=True)  # only the HTML is wanted
+    written = [n for n, stat in _html_files(out_dir).items() if before.get(n) != stat]
+    while len(_PAGES) >= _PAGES_KEPT:
+        _PAGES.pop(next(iter(_PAGES)))
+    _PAGES[key] = {name: (out_dir / name).read_bytes() for name in written}
     return html
 
 

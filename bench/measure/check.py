@@ -41,9 +41,9 @@ from ..impls import (
     prepare_urm,
     tier_names,
 )
+from .reference_key import REFERENCE, reference_key
 from .tier_process import DEFAULT_CALL_TIMEOUT, RemoteTier, SharedData, WorkerFailure
 
-REFERENCE = "python-naive"
 LOSS_RTOL = 1e-9
 CHECK_LEARNING_RATE = 5e-5  # large enough that S mixes many updates, small enough to converge
 
@@ -146,17 +146,6 @@ _REFERENCES_KEPT = 4
 _REFERENCE_KEPT_BYTES = 32 << 20  # a larger S (a check on the user's own data) is not kept
 
 
-def _reference_key(data: TrainingData, seed: int, epochs: int, lr: float, slim: dict | None):
-    """What python-naive's S, losses and draws depend on: its class, the data's arrays
-    (shape, dtypes and bytes), the seed, the epochs, the learning rate and SLIM's options."""
-    digest = hashlib.sha256(repr(data.csr.shape).encode())
-    for array in (data.indptr, data.indices, data.ratings, data.rows):
-        digest.update(array.dtype.str.encode())
-        digest.update(np.ascontiguousarray(array))  # the buffer itself: no copy
-    options = tuple(sorted((k, repr(v)) for k, v in (slim or {}).items()))
-    return (get_tier(REFERENCE), digest.hexdigest(), seed, epochs, repr(float(lr)), options)
-
-
 def _reference(
     data: TrainingData, seed: int, epochs: int, lr: float, slim: dict | None = None
 ) -> _Reference:
@@ -167,7 +156,7 @@ def _reference(
     few small ones are kept, and with $SLIMBENCH_REFERENCE_CACHE set also on disk for the
     next process.
     """
-    key = _reference_key(data, seed, epochs, lr, slim)
+    key = reference_key(data, seed, epochs, lr, slim)
     if key in _REFERENCES:
         return _REFERENCES[key]
     folder = os.environ.get(REFERENCE_CACHE_VARIABLE)
@@ -377,8 +366,21 @@ def _check_one(
         result.verdict = "fail"
         result.detail = f"epoch loss differs from the reference by {result.loss_rel_diff:.3g}"
     if result.verdict == "fail" and cls.exactness in ("bitwise", "close"):
-        _diagnose(result, tier_name, data, seed, lr, len(ref.epoch_indices), options, slim, workers)
+        epochs, outcome = len(ref.epoch_indices), _outcome_digest(S, losses)
+        _diagnose(result, tier_name, data, seed, lr, epochs, options, slim, workers, outcome)
     return result
+
+
+#: the diagnoses made in this process (see _diagnose): what each added to its verdict
+_DIAGNOSES: dict[tuple, tuple[str, dict | None]] = {}
+_DIAGNOSES_KEPT = 8
+
+
+def _outcome_digest(S: np.ndarray, losses: list[float]) -> str:
+    """What a failing tier computed in its check: S's bytes and the epochs' losses."""
+    digest = hashlib.sha256(repr((S.shape, S.dtype.str, [repr(x) for x in losses])).encode())
+    digest.update(np.ascontiguousarray(S))
+    return digest.hexdigest()
 
 
 def _diagnose(
@@ -391,11 +393,60 @@ def _diagnose(
     options: dict,
     slim: dict | None = None,
     workers: WorkerPlan | None = None,
+    outcome: str | None = None,
 ) -> None:
-    """Add the first differing step to a failed verdict (see slimbench.measure.diagnose)."""
+    """Add the first differing step to a failed verdict (see slimbench.measure.diagnose).
+
+    The bisection and the bounds-checked run start a dozen worker processes or more. A
+    verdict the same tier reached again in this process (the same class, data, seed,
+    learning rate, epochs and options, and an ``outcome``, S and losses, identical to the
+    byte) gets the diagnosis made then: a notebook's ``slimbench.check`` of a tier its
+    ``%%slimbench_tier`` cell diagnosed already. A tier whose check came out otherwise
+    (not deterministic, or edited) is diagnosed afresh.
+    """
+    cls = get_tier(name)
+    key = None
+    if outcome is not None:
+        key = (
+            cls,
+            name,
+            reference_key(data, seed, epochs, lr, slim)[1],
+            seed,
+            repr(float(lr)),
+            epochs,
+            repr(sorted((options.get(name) or {}).items())),
+            repr(sorted((slim or {}).items())),
+            outcome,
+        )
+        if key in _DIAGNOSES:
+            added, first = _DIAGNOSES[key]
+            result.detail += added
+            if first is not None:
+                result.first_difference = dict(first)
+            return
+    before = result.detail
+    _diagnose_afresh(result, name, cls, data, seed, lr, epochs, options, slim, workers)
+    if key is not None and result.detail.startswith(before):
+        while len(_DIAGNOSES) >= _DIAGNOSES_KEPT:
+            _DIAGNOSES.pop(next(iter(_DIAGNOSES)))
+        first = dict(result.first_difference) if result.first_difference else None
+        _DIAGNOSES[key] = (result.detail[len(before) :], first)
+
+
+def _diagnose_afresh(
+    result: CheckResult,
+    name: str,
+    cls: type,
+    data: TrainingData,
+    seed: int,
+    lr: float,
+    epochs: int,
+    options: dict,
+    slim: dict | None,
+    workers: WorkerPlan | None,
+) -> None:
     from .diagnose import first_difference
 
-    cls = get_tier(name)
     found = first_difference(
         name,
         data,
