@@ -6,6 +6,8 @@ import math
 import re
 import textwrap
 
+from .impls.wording import plural as plural  # the one plural, shared with the tiers
+
 
 def human_duration(seconds: float) -> str:
     """Seconds in the unit a person would say: '41 s', '13 minutes', '9.8 hours', '3.2 days'."""
@@ -52,15 +54,6 @@ def seconds_pair(a: float, b: float, most: int = 4) -> tuple[str, str]:
         if shown is not None and abs(shown - true) <= max(0.005, 0.1 * abs(true)):
             return f"{x} s", f"{y} s"
     return f"{a:.{most}f} s", f"{b:.{most}f} s"
-
-
-def plural(count: int, noun: str, many: str | None = None) -> str:
-    """A count and its noun, singular for exactly one: "1 epoch", "10 epochs", "2,000 calls".
-
-    The plural adds "s" to the last word ("1 finished epoch", "3 finished epochs");
-    ``many`` is given where that is wrong ("1 matrix", "3 matrices").
-    """
-    return f"{count:,} {noun if count == 1 else many or noun + 's'}"
 
 
 _ITEM_BREAK = re.compile(r"(?<=[,;:]) ")

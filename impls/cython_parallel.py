@@ -15,11 +15,11 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..formatting import plural
 from ._compiled import require_compiled
 from .cython_bucketed import BucketedTier
 from .limits import available_cores, max_threads, thread_bound  # noqa: F401 - max_threads: importers
 from .registry import register
+from .wording import plural
 
 
 def openmp_enabled() -> bool:

@@ -30,12 +30,12 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..formatting import plural
 from ._compiled import require_compiled
 from .base import Tier, make_rng
 from .errors import InvalidInputError, SlimBenchError, TierUnavailableError
 from .limits import Bound, available_cores, worker_bound
 from .registry import register
+from .wording import plural
 
 #: seconds to wait for the workers of a LocalCluster, or for a remote scheduler
 CONNECT_TIMEOUT = 60

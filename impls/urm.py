@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from ..formatting import plural
 from .errors import InvalidInputError
+from .wording import plural
 
 INT32_MAX = np.iinfo(np.int32).max
 _SEAL = object()  # marks a TrainingData that prepare_urm built and validated

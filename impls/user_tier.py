@@ -31,11 +31,11 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..formatting import plural
 from .base import StreamBlockTier, touched_zeros
 from .errors import SlimBenchError
 from .registry import get_tier, register, replace_session_tier, tier_names, unregister
 from .user_build import LoadedSource, TierFileError, load_source, user_frame
+from .wording import plural
 
 CONTRACT_ARGUMENTS: tuple[str, ...] = (
     "samples",
