@@ -81,3 +81,16 @@ def test_check_cli_unknown_tier_suggests_the_closest(capsys):
     assert main(["check", "--tiers", "cython-rnd"]) == 2
     err = capsys.readouterr().err
     assert "unknown tier 'cython-rnd'" in err and "Did you mean 'cython-rand'?" in err
+
+
+def test_verdict_lines_line_up_past_the_longest_name():
+    """cython-interleaved-simd-f32 (27 characters) pushed its class out of the column."""
+    from slimbench.measure.check import CheckResult, name_width
+
+    results = [
+        CheckResult(tier="cython-rand", exactness="replay", verdict="pass"),
+        CheckResult(tier="cython-interleaved-simd-f32", exactness="close", verdict="pass"),
+    ]
+    lines = [r.line(name_width(results)) for r in results]
+    assert len({line.index(r.exactness) for line, r in zip(lines, results)}) == 1, lines
+    assert name_width(results[:1]) == 22  # short names keep the old layout

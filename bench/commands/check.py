@@ -6,7 +6,7 @@ import argparse
 
 from ..arg_types import epoch_count, l2_value, learning_rate_value, seed_value, thread_count
 from ..formatting import plural
-from ..measure.check import CHECK_LEARNING_RATE
+from ..measure.check import CHECK_LEARNING_RATE, name_width
 from .arguments import (
     add_call_timeout_argument,
     add_dask_arguments,
@@ -93,8 +93,9 @@ def handle(args: argparse.Namespace) -> int:
         slim=slim.to_dict(),
         call_timeout=args.call_timeout,
     )
+    width = name_width(results)
     for result in results:
-        print(result.line())
+        print(result.line(width))
     if threaded:
         from ..impls.cython_parallel import available_cores, openmp_enabled
 

@@ -21,7 +21,7 @@ import os
 import tempfile
 import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
@@ -96,15 +96,24 @@ class CheckResult:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def line(self) -> str:
-        """One line for the console: name, class, verdict, difference where not bitwise."""
+    def line(self, name_width: int = 22) -> str:
+        """One line for the console: name, class, verdict, difference where not bitwise.
+
+        ``name_width``: the name column's width, the longest name of the lines printed
+        together (see :func:`name_width`), so that their columns line up.
+        """
         diff = ""
         if self.max_abs_diff is not None and (self.max_abs_diff != 0.0 or not self.passed):
             diff = f"max|dS|={self.max_abs_diff:.3g}"
-        text = f"{self.tier:<22} {self.exactness:<8} {self.verdict.upper():<11} {diff}"
+        text = f"{self.tier:<{name_width}} {self.exactness:<8} {self.verdict.upper():<11} {diff}"
         if self.detail:
             text += f"  ({self.detail})"
         return text.rstrip()
+
+
+def name_width(results: Iterable[CheckResult]) -> int:
+    """The name column's width for these verdicts' lines: 22, or the longest name."""
+    return max([22, *(len(r.tier) for r in results)])
 
 
 class WorkerPlan:

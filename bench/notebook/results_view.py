@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..measure.check import CheckResult
+from ..measure.check import CheckResult, name_width
 from .summary import summary_html, summary_text
 
 #: tiers_frame's column names, as the API names them (one word per figure)
@@ -119,8 +119,9 @@ class CheckResults:
 
     def __repr__(self) -> str:
         lines = []
+        width = name_width(self.verdicts)
         for v in self.verdicts:
-            lines.append(v.line())
+            lines.append(v.line(width))
             if v.tier in self.notes:
                 lines.append(f"    {v.tier}: {self.notes[v.tier]}")
         lines.append("all pass" if self.passed else "FAILED: " + ", ".join(self._failed()))

@@ -42,7 +42,7 @@ from ..measure import noise
 from ..measure.audit import audit_items
 from ..measure.bandwidth import best_rate, tier_traffic
 from ..measure.bandwidth import measure as measure_bandwidth
-from ..measure.check import REFERENCE, check_tiers
+from ..measure.check import REFERENCE, check_tiers, name_width
 from ..measure.machine import machine_metadata
 from ..measure.memory_plan import memory_plan, tier_memory_bytes
 from ..measure.tier_process import (
@@ -314,8 +314,9 @@ class RunSession:
             call_timeout=self.options.call_timeout,
         )
         passing = []
+        width = name_width(results)
         for r in results:
-            c.print("  " + r.line(), highlight=False, markup=False)
+            c.print("  " + r.line(width), highlight=False, markup=False)
             entry = self.entries[r.tier]
             entry["check"] = r.to_dict()
             if r.verdict == "unavailable":

@@ -26,7 +26,7 @@ from ..data.synthetic import profile_lengths
 from ..figures.summary import summarize
 from ..formatting import human_rate
 from ..impls import InvalidInputError, SlimBenchError, TrainingDiverged, get_tier, prepare_urm
-from ..measure.check import check_tiers
+from ..measure.check import check_tiers, name_width
 from ..measure.tier_process import RemoteTier, SharedData, WorkerFailure
 from ..measure.timing import TierClock, TimingPlan
 from ..output.scale_output import ScalePoint, plot_scale, print_scale_table, write_scale_json
@@ -94,8 +94,9 @@ def run_scale(
             options={split_width(t)[0]: tier_options(split_width(t)[0], threads) for t in tiers},
         )
     }
+    width = name_width(verdicts.values())
     for r in verdicts.values():
-        console.print("  " + r.line(), highlight=False, markup=False)
+        console.print("  " + r.line(width), highlight=False, markup=False)
     usable = [t for t in tiers if verdicts[t].passed]
     if not usable:
         raise InvalidInputError("no selected tier passed the cross-check: nothing to measure.")
