@@ -111,3 +111,17 @@ class ReversedSum(PythonIndptr):
     @staticmethod
     def _loop():
         return _reversed_sum_loop
+
+
+def every_length_profiles(seed: int, n_users: int, n_items: int) -> sp.csr_matrix:
+    """Profiles of every length from 1 to n_items (every remainder mod 4, 8 and 16: a SIMD
+    kernel's tail), each user's items distinct and sorted, half stars."""
+    rng = np.random.default_rng(seed)
+    rows, cols = [], []
+    for u in range(n_users):
+        length = 1 + (u * 7919) % n_items
+        rows.append(np.full(length, u))
+        cols.append(np.sort(rng.choice(n_items, length, replace=False)))
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    ratings = rng.integers(1, 11, rows.shape[0]) / 2
+    return sp.csr_matrix((ratings, (rows, cols)), shape=(n_users, n_items))

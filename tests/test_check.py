@@ -92,5 +92,6 @@ def test_verdict_lines_line_up_past_the_longest_name():
         CheckResult(tier="cython-interleaved-simd-f32", exactness="close", verdict="pass"),
     ]
     lines = [r.line(name_width(results)) for r in results]
-    assert len({line.index(r.exactness) for line, r in zip(lines, results)}) == 1, lines
+    columns = {line.index(r.exactness) for line, r in zip(lines, results, strict=True)}
+    assert len(columns) == 1, lines
     assert name_width(results[:1]) == 22  # short names keep the old layout

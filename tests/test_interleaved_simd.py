@@ -14,6 +14,8 @@ from slimbench.impls._compiled import load_compiled, require_compiled
 from slimbench.impls.cython_interleaved_simd import CythonInterleavedSimd
 from slimbench.measure.check import check_dataset
 
+from helpers import every_length_profiles
+
 NAME = "cython-interleaved-simd"
 
 
@@ -50,22 +52,9 @@ def test_equals_the_reference_at_any_thread_count(lanes, prefetch):
             assert losses == ref_losses  # the loss to the bit
 
 
-def _long_profiles(seed: int, n_users: int, n_items: int) -> sp.csr_matrix:
-    """Profiles of every length from 1 to n_items (so every remainder mod 4), half stars."""
-    rng = np.random.default_rng(seed)
-    rows, cols = [], []
-    for u in range(n_users):
-        length = 1 + (u * 7919) % n_items
-        rows.append(np.full(length, u))
-        cols.append(np.sort(rng.choice(n_items, length, replace=False)))
-    rows, cols = np.concatenate(rows), np.concatenate(cols)
-    ratings = rng.integers(1, 11, rows.shape[0]) / 2
-    return sp.csr_matrix((ratings, (rows, cols)), shape=(n_users, n_items))
-
-
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_the_kernel_equals_cython_interleaved_on_long_profiles(threads):
-    urm = _long_profiles(threads, 400, 257)
+    urm = every_length_profiles(threads, 400, 257)
     a = create(NAME, urm, seed=7, learning_rate=2e-4, threads=threads)
     b = create("cython-interleaved", urm, seed=7, learning_rate=2e-4, threads=threads)
     for n in (50_000, 3, 20_000):

@@ -17,6 +17,8 @@ from slimbench.impls._compiled import load_compiled
 from slimbench.impls.cython_interleaved_simd import CythonInterleavedSimdF32
 from slimbench.measure.check import check_dataset, check_tiers
 
+from helpers import every_length_profiles
+
 NAME = "cython-interleaved-simd-f32"
 SCALAR = "cython-interleaved-f32"
 TOLERANCE = get_tier(NAME).tolerance
@@ -42,19 +44,6 @@ def _variant(lanes: int, prefetch: bool) -> type:
     return type(name, (CythonInterleavedSimdF32,), attrs)
 
 
-def _long_profiles(seed: int, n_users: int, n_items: int) -> sp.csr_matrix:
-    """Profiles of every length from 1 to n_items (every remainder mod 8 and 16), half stars."""
-    rng = np.random.default_rng(seed)
-    rows, cols = [], []
-    for u in range(n_users):
-        length = 1 + (u * 7919) % n_items
-        rows.append(np.full(length, u))
-        cols.append(np.sort(rng.choice(n_items, length, replace=False)))
-    rows, cols = np.concatenate(rows), np.concatenate(cols)
-    ratings = rng.integers(1, 11, rows.shape[0]) / 2
-    return sp.csr_matrix((ratings, (rows, cols)), shape=(n_users, n_items))
-
-
 @pytest.mark.parametrize("lanes,prefetch", [(1, False), (2, False), (2, True)])
 def test_within_tolerance_of_the_reference_and_the_same_at_any_thread_count(lanes, prefetch):
     urm = check_dataset(seed=5, n_users=250, n_items=150)
@@ -78,7 +67,7 @@ def test_within_tolerance_of_the_reference_and_the_same_at_any_thread_count(lane
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_the_kernel_stays_near_cython_interleaved_f32_on_long_profiles(threads):
-    urm = _long_profiles(threads, 400, 257)
+    urm = every_length_profiles(threads, 400, 257)
     a = create(NAME, urm, seed=7, learning_rate=2e-4, threads=threads)
     b = create(SCALAR, urm, seed=7, learning_rate=2e-4, threads=threads)
     one_lane = _variant(1, True)
@@ -95,7 +84,7 @@ def test_the_kernel_stays_near_cython_interleaved_f32_on_long_profiles(threads):
 def test_the_prediction_is_reassociated_not_the_scalar_chain():
     # on long profiles the 16 partial sums round differently from the one chain: were S
     # equal to the bit, the kernel would not be running
-    urm = _long_profiles(1, 400, 257)
+    urm = every_length_profiles(1, 400, 257)
     a = create(NAME, urm, seed=7, learning_rate=2e-4)
     b = create(SCALAR, urm, seed=7, learning_rate=2e-4)
     a.run(50_000)
