@@ -180,12 +180,21 @@ def _wait_for(predicate, what: str, proc: subprocess.Popen, seconds: float = 120
     pytest.fail(f"no {what} within {seconds} s")
 
 
+def _default_stop_signals() -> None:
+    """In the child: SIGTERM and SIGHUP at their default action. A suite started under
+    ``nohup`` (or a CI runner that ignores SIGHUP) passes SIG_IGN down, and the harness
+    rightly leaves an ignored signal ignored: the child would then never stop."""
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def _slimbench(*args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "slimbench.cli", *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_default_stop_signals,
     )
 
 
