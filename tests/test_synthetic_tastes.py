@@ -46,6 +46,20 @@ def test_structure_none_is_the_first_generator_bit_for_bit(spec, digest):
     assert _digest(load_dataset(spec).urm) == digest
 
 
+@pytest.mark.parametrize(
+    ("spec", "digest"),
+    [
+        # tastes-3's output, taken before taste_banding existed: tastes dealt at random
+        ("synthetic-tiny:taste_banding=0", "ee0ad5972838f0fa"),
+        ("synthetic-tiny:seed=1,taste_banding=0", "01e1347e06dd6d02"),
+        ("synthetic-ml10m:scale=0.01,epl=none,taste_banding=0", "82cb59248faa2646"),
+    ],
+)
+def test_tastes_dealt_at_random_are_tastes_3_bit_for_bit(spec, digest):
+    assert _digest(load_dataset(spec).urm) == digest
+    assert load_dataset(spec).generator == "tastes-3"
+
+
 def test_the_generator_is_deterministic_for_a_seed():
     a, b = load_dataset("synthetic-tiny").urm, load_dataset("synthetic-tiny").urm
     assert _digest(a) == _digest(b)
@@ -127,6 +141,34 @@ def test_draws_follow_p_of_i_given_u_and_items_are_a_permutation_of_the_tastes()
     t = choice.item_taste
     assert np.bincount(t).min() == np.bincount(t).max() == 30
     assert np.mean(t[1:] == t[:-1]) < 0.2
+
+
+def test_banded_tastes_keep_a_popularity_level_and_their_fans_follow_their_mass():
+    rng = np.random.default_rng(0)
+    share = rng.lognormal(0.0, 2.0, 2000)
+    share /= share.sum()
+    rank = np.empty(2000)
+    rank[np.argsort(-share)] = np.arange(2000)
+    spread = {}
+    for banding in (0.0, 0.9):
+        choice = TasteChoice.deal(
+            share, 40_000, 200, 0.3, 0.8, np.random.default_rng(1), banding=banding
+        )
+        t = choice.item_taste
+        assert np.bincount(t).min() == np.bincount(t).max() == 10
+        spread[banding] = np.mean([rank[t == k].std() for k in range(200)])
+        fans = np.bincount(choice.user_taste.argmax(axis=1), minlength=200) / 40_000
+        niche = np.argsort(choice.mass)[:100]
+        if banding:
+            # the share of users whose main taste is t follows t's mass, down to the niche
+            # tastes (tastes-3's floor on the Dirichlet's concentrations, kept at banding 0,
+            # gives them many times more)
+            assert fans[niche].sum() < 1.2 * choice.mass[niche].sum() + 0.002
+    # dealt at random, a taste spans the whole popularity range; banded, one level of it
+    assert spread[0.0] > 400 and spread[0.9] < 100
+    # the item ids stay a permutation of the tastes (the shares come in random order)
+    assert np.mean(t[1:] == t[:-1]) < 0.05
+    assert load_dataset("synthetic-tiny:taste_banding=0.9").generator == "tastes-4"
 
 
 def test_popularity_power_sharpens_the_tail_and_the_cap_holds_the_head():

@@ -126,7 +126,8 @@ def list_datasets() -> list[tuple[str, str]]:
             "synthetic:n_users=U,n_items=I,nnz=N",
             "free generator parameters: also mean, "
             "min_len, median_len, max_len, epl, item_sigma, structure, n_tastes, "
-            "taste_alpha, taste_share, popularity_power, popularity_cap, rating_taste, seed",
+            "taste_alpha, taste_share, taste_banding, popularity_power, popularity_cap, "
+            "rating_taste, seed",
         ),
         (
             "movielens:PATH[:format=F]",

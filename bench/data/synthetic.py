@@ -92,12 +92,15 @@ FLOAT_FIELDS = (
     "rating_taste",
     "popularity_power",
     "popularity_cap",
+    "taste_banding",
 )
 #: the generator behind each ``structure``, named in results so runs on different data never
 #: compare as one dataset; results written before this existed came from "popularity-1"
 #: tastes-2: taste_share 0.9 -> 0.87, so EASE falls inside the calibration band (docs/training.md)
 #: tastes-3: the same law, drawn by an exponential race (_race_items) instead of rejection
 GENERATOR_VERSIONS = {"none": "popularity-1", "tastes": "tastes-3"}
+#: tastes-4: tastes-3 with the tastes dealt by popularity (taste_banding > 0)
+BANDED_GENERATOR = "tastes-4"
 #: spread of the user and item terms of a rating's score, in units of its noise (sd 1);
 #: MovieLens's baseline predictors (Koren 2008) have user and item biases of about half
 #: the residual's spread
@@ -133,6 +136,8 @@ class SyntheticParams:
     popularity_power: float = 1.05  # share ** power: gives back part of the popularity tail
     # the sharpened head no higher than cap x the unsharpened top share; None: no cap
     popularity_cap: float | None = None
+    # 0: tastes dealt at random (tastes-3); towards 1: each taste one popularity level
+    taste_banding: float = 0.0
     seed: int = 0
 
     def scaled(self, scale: float) -> SyntheticParams:
@@ -152,7 +157,11 @@ class SyntheticParams:
 
     @property
     def generator(self) -> str:
-        """The version of the generator these parameters select (GENERATOR_VERSIONS)."""
+        """The version of the generator these parameters select (GENERATOR_VERSIONS).
+
+        Tastes dealt at random (``taste_banding=0``) are tastes-3's draws, bit for bit."""
+        if self.structure == "tastes" and self.taste_banding > 0:
+            return BANDED_GENERATOR
         return GENERATOR_VERSIONS.get(self.structure, self.structure)
 
     @property
@@ -190,6 +199,8 @@ class SyntheticParams:
             problems.append(f"popularity_power={self.popularity_power} must be > 0")
         if not self.taste_alpha > 0:
             problems.append(f"taste_alpha={self.taste_alpha} must be > 0")
+        if not 0 <= self.taste_banding <= 1:
+            problems.append(f"taste_banding={self.taste_banding} must lie in [0, 1]")
         if not 0 <= self.taste_share < 1:
             # below 1 every item keeps a chance with every user, so any profile can be filled
             problems.append(f"taste_share={self.taste_share} must lie in [0, 1)")
@@ -650,6 +661,7 @@ def generate(p: SyntheticParams) -> sp.csr_matrix:
             rng,
             p.popularity_power,
             p.popularity_cap,
+            p.taste_banding,
         )
     if p.structure == "tastes":
         keys = _race_items(lengths, choice, rng)

@@ -190,6 +190,7 @@ class TasteChoice:
         rng: np.random.Generator,
         popularity_power: float = 1.0,
         popularity_cap: float | None = None,
+        banding: float = 0.0,
     ) -> TasteChoice:
         """K tastes of equal size dealt to the items at random, Dirichlet weights per user.
 
@@ -198,7 +199,10 @@ class TasteChoice:
         behaviour of every tier). ``popularity_power`` sharpens the popularity shares
         (share ** power, renormalised): a user who keeps to a few tastes exhausts their
         popular items and moves down their tail sooner than one drawing from all items,
-        which flattens the popularity tail; the power gives it back.
+        which flattens the popularity tail; the power gives it back. ``banding`` > 0 deals
+        the tastes by popularity instead (docs/datasets.md, "Taste structure"): each taste
+        then holds items of about one popularity level, as a few mainstream genres hold
+        most blockbusters, and the niche tastes keep few fans, which keeps the tail.
         """
         top = share.max()
         share = share**popularity_power
@@ -210,11 +214,23 @@ class TasteChoice:
             share = share / share.sum()
         n_items = share.size
         n_tastes = max(1, min(n_tastes, n_items))
-        item_taste = rng.permutation(np.arange(n_items, dtype=np.int64) % n_tastes)
+        if banding > 0:
+            # tastes cut from the items in order of a key that is mostly their popularity
+            # rank: each taste holds items of about one popularity level
+            rank = np.empty(n_items)
+            rank[np.argsort(-share, kind="stable")] = np.arange(n_items) / n_items
+            key = banding * rank + (1.0 - banding) * rng.random(n_items)
+            item_taste = np.empty(n_items, dtype=np.int64)
+            item_taste[np.argsort(key, kind="stable")] = np.arange(n_items) * n_tastes // n_items
+        else:
+            item_taste = rng.permutation(np.arange(n_items, dtype=np.int64) % n_tastes)
         mass = np.bincount(item_taste, weights=share, minlength=n_tastes)
-        # the gamma draws behind a Dirichlet underflow to 0 for tiny concentrations; the
-        # floor keeps each row normalisable
-        user_taste = rng.dirichlet(np.maximum(alpha * mass, 1e-3), size=n_users)
+        # tastes-3 floored the concentrations at 1e-3 (kept, bit for bit, at banding 0).
+        # numpy's Dirichlet draws small concentrations by stick-breaking, without the
+        # gamma underflow the floor was for; under banding a floor would hand the niche
+        # tastes, whose mass is far below it, many times their share of fans
+        floor = 1e-3 if banding == 0 else np.finfo(np.float64).tiny
+        user_taste = rng.dirichlet(np.maximum(alpha * mass, floor), size=n_users)
         return cls(share, item_taste, user_taste, taste_share)
 
     @property
