@@ -21,7 +21,8 @@
  *      SCALAR  cython-interleaved(-f32)'s: w[id] += g * (code * scale);
  *      AVX2    the SIMD tier's (slimbench_update / slimbench_update_f32);
  *      LOADS   the loads and stores alone: v = w[id]; w[id] = v (an empty asm between them,
- *              so the compiler must load and store), no multiply, no add;
+ *              so the compiler must load and store), no multiply, no add; the loops of
+ *              the LOADS variants unrolled, so that the skeleton is as fast as they go;
  *      AVX2_GR float64 only, a candidate: g * r four at a time in a vector, then the adds
  *              and stores one by one (the float32 tier's update; same roundings, so exact;
  *              in float32 it is the tier's own update).
@@ -71,6 +72,7 @@ static inline float sb_value32(uint64_t w, uint64_t c) {
             for (long long p = lane->start; p < lane->end; p++)                                \
                 w[ids[p]] += g * ((T)codes[p] * b->scale);                                     \
         } else if (uk == SB_LOADS) {                                                           \
+            _Pragma("GCC unroll 8")                                                            \
             for (long long p = lane->start; p < lane->end; p++) {                              \
                 T v = w[ids[p]];                                                               \
                 __asm__("" : "+x"(v));                                                         \
@@ -87,8 +89,10 @@ static inline float sb_value32(uint64_t w, uint64_t c) {
             for (; p < end; p++) acc = acc + w[ids[p]] * ((T)codes[p] * scale);                \
         else if (pk == SB_CHAIN)                                                               \
             for (; p < end; p++) acc = acc + (T)codes[p] * scale;                              \
-        else if (pk == SB_LOADS)                                                               \
+        else if (pk == SB_LOADS) {                                                             \
+            _Pragma("GCC unroll 8")                                                            \
             for (; p < end; p++) { *bits |= BITS(w[ids[p]]); *cbits |= codes[p]; }             \
+        }                                                                                      \
         return acc;                                                                            \
     }                                                                                          \
     SB_INLINE SB_SCALAR_CODE void NAME(slimbench_simd_shared* sh, const BLOCK* b, int pk, int uk) {           \
@@ -117,6 +121,7 @@ static inline float sb_value32(uint64_t w, uint64_t c) {
                     pred_c = pred_c + (T)codes[pc + j] * scale;                                \
                 }                                                                              \
             } else if (pk == SB_LOADS) {                                                       \
+                _Pragma("GCC unroll 4")                                                        \
                 for (long long j = 0; j < m; j++) {                                            \
                     bits_a |= BITS(wa[ids[pa + j]]);                                           \
                     cbits_a |= codes[pa + j];                                                  \
@@ -183,6 +188,7 @@ SB_INLINE_AVX2 void sb_avx2_f64_finish(slimbench_lane* lane, double pred,
     } else if (uk == SB_AVX2_GR) {
         sb_update_gr(w, b, lane->start, lane->end, err);
     } else if (uk == SB_LOADS) {
+#pragma GCC unroll 8
         for (long long p = lane->start; p < lane->end; p++) {
             double v = w[b->ids[p]];
             __asm__("" : "+x"(v));
@@ -301,6 +307,7 @@ SB_INLINE_AVX2 void sb_avx2_f32_finish(slimbench_lane* lane, float pred,
     if (uk == SB_AVX2 || uk == SB_AVX2_GR) {
         slimbench_update_f32(w, b, lane->start, lane->end, err);
     } else if (uk == SB_LOADS) {
+#pragma GCC unroll 8
         for (long long p = lane->start; p < lane->end; p++) {
             float v = w[b->ids[p]];
             __asm__("" : "+x"(v));
