@@ -16,6 +16,8 @@
  *              codes) OR-ed together, so only the loads are left (scalar loads in the
  *              scalar family, the tier's 4- or 8-element vector builds in the AVX2 one);
  *      CHAIN   the scalar add chain without W: pred = pred + code * scale (no load from W);
+ *      LOADS_L1 (scalar) as LOADS with each id folded into the row's first 16 KiB (id mod
+ *              2,048 in float64, 4,096 in float32): as many loads, from the L1;
  *  - an update pass, one of
  *      NONE    skipped;
  *      SCALAR  cython-interleaved(-f32)'s: w[id] += g * (code * scale);
@@ -23,9 +25,10 @@
  *      LOADS   the loads and stores alone: v = w[id]; w[id] = v (an empty asm between them,
  *              so the compiler must load and store), no multiply, no add; the loops of
  *              the LOADS variants unrolled, so that the skeleton is as fast as they go;
- *      AVX2_GR float64 only, a candidate: g * r four at a time in a vector, then the adds
- *              and stores one by one (the float32 tier's update; same roundings, so exact;
- *              in float32 it is the tier's own update).
+ *      AVX2_VADD float64 only: the tier's update before this probe, a vector of the 4
+ *              w[id], a vector add and 4 extracting stores (same roundings, so exact; in
+ *              float32 it is the tier's own update);
+ *      LOADS_L1 (scalar) as LOADS, the ids folded as the prediction's.
  * The scalar family is compiled as baseline x86-64 code, as the Cython tiers; the AVX2
  * family for target "avx2", as the SIMD kernels; both with the project's flags.
  */
@@ -34,7 +37,11 @@
 
 #include "_interleaved_simd_f32.h"
 
-enum { SB_NONE = 0, SB_SCALAR = 1, SB_AVX2 = 2, SB_LOADS = 3, SB_CHAIN = 4, SB_AVX2_GR = 5 };
+enum { SB_NONE = 0, SB_SCALAR = 1, SB_AVX2 = 2, SB_LOADS = 3, SB_CHAIN = 4, SB_AVX2_VADD = 5,
+       SB_LOADS_L1 = 6 };
+/* LOADS_L1's ids folded into the row's first 16 KiB (half the L1d), as many accesses */
+#define SB_L1_BYTES 16384
+#define SB_INDEX(kind, T, id) ((kind) == SB_LOADS_L1 ? ((id) & (SB_L1_BYTES / sizeof(T) - 1)) : (id))
 
 #define SB_INLINE static inline __attribute__((always_inline))
 /* the scalar family as plain scalar code: left to itself, gcc turns the OR of the loaded
@@ -71,12 +78,12 @@ static inline float sb_value32(uint64_t w, uint64_t c) {
             T g = b->learning_rate * err;                                                      \
             for (long long p = lane->start; p < lane->end; p++)                                \
                 w[ids[p]] += g * ((T)codes[p] * b->scale);                                     \
-        } else if (uk == SB_LOADS) {                                                           \
+        } else if (uk == SB_LOADS || uk == SB_LOADS_L1) {                                      \
             _Pragma("GCC unroll 8")                                                            \
             for (long long p = lane->start; p < lane->end; p++) {                              \
-                T v = w[ids[p]];                                                               \
+                T v = w[SB_INDEX(uk, T, ids[p])];                                              \
                 __asm__("" : "+x"(v));                                                         \
-                w[ids[p]] = v;                                                                 \
+                w[SB_INDEX(uk, T, ids[p])] = v;                                                \
             }                                                                                  \
         }                                                                                      \
         if (b->no_diagonal && uk != SB_NONE) w[lane->item] = 0;                                \
@@ -89,9 +96,12 @@ static inline float sb_value32(uint64_t w, uint64_t c) {
             for (; p < end; p++) acc = acc + w[ids[p]] * ((T)codes[p] * scale);                \
         else if (pk == SB_CHAIN)                                                               \
             for (; p < end; p++) acc = acc + (T)codes[p] * scale;                              \
-        else if (pk == SB_LOADS) {                                                             \
+        else if (pk == SB_LOADS || pk == SB_LOADS_L1) {                                        \
             _Pragma("GCC unroll 8")                                                            \
-            for (; p < end; p++) { *bits |= BITS(w[ids[p]]); *cbits |= codes[p]; }             \
+            for (; p < end; p++) {                                                             \
+                *bits |= BITS(w[SB_INDEX(pk, T, ids[p])]);                                     \
+                *cbits |= codes[p];                                                            \
+            }                                                                                  \
         }                                                                                      \
         return acc;                                                                            \
     }                                                                                          \
@@ -120,24 +130,24 @@ static inline float sb_value32(uint64_t w, uint64_t c) {
                     pred_a = pred_a + (T)codes[pa + j] * scale;                                \
                     pred_c = pred_c + (T)codes[pc + j] * scale;                                \
                 }                                                                              \
-            } else if (pk == SB_LOADS) {                                                       \
+            } else if (pk == SB_LOADS || pk == SB_LOADS_L1) {                                  \
                 _Pragma("GCC unroll 4")                                                        \
                 for (long long j = 0; j < m; j++) {                                            \
-                    bits_a |= BITS(wa[ids[pa + j]]);                                           \
+                    bits_a |= BITS(wa[SB_INDEX(pk, T, ids[pa + j])]);                          \
                     cbits_a |= codes[pa + j];                                                  \
-                    bits_c |= BITS(wc[ids[pc + j]]);                                           \
+                    bits_c |= BITS(wc[SB_INDEX(pk, T, ids[pc + j])]);                          \
                     cbits_c |= codes[pc + j];                                                  \
                 }                                                                              \
             }                                                                                  \
             a.p = pa + m;                                                                      \
             c.p = pc + m;                                                                      \
             if (a.p == a.end) {                                                                \
-                NAME##_finish(&a, pk == SB_LOADS ? VALUE(bits_a, cbits_a) : pred_a, b, uk);    \
+                NAME##_finish(&a, (pk == SB_LOADS || pk == SB_LOADS_L1) ? VALUE(bits_a, cbits_a) : pred_a, b, uk);    \
                 pred_a = 0;                                                                    \
                 live_a = slimbench_lane_next(&a, sh, ids, codes, b->prefetch);                 \
             }                                                                                  \
             if (c.p == c.end) {                                                                \
-                NAME##_finish(&c, pk == SB_LOADS ? VALUE(bits_c, cbits_c) : pred_c, b, uk);    \
+                NAME##_finish(&c, (pk == SB_LOADS || pk == SB_LOADS_L1) ? VALUE(bits_c, cbits_c) : pred_c, b, uk);    \
                 pred_c = 0;                                                                    \
                 live_c = slimbench_lane_next(&c, sh, ids, codes, b->prefetch);                 \
             }                                                                                  \
@@ -149,7 +159,7 @@ static inline float sb_value32(uint64_t w, uint64_t c) {
             const T* wa = b->W + a.item * b->n_cols;                                           \
             pred_a = NAME##_pred(pk, wa, ids, codes, a.p, a.end, pred_a, &bits_a, &cbits_a,    \
                                  scale);                                                       \
-            NAME##_finish(&a, pk == SB_LOADS ? VALUE(bits_a, cbits_a) : pred_a, b, uk);        \
+            NAME##_finish(&a, (pk == SB_LOADS || pk == SB_LOADS_L1) ? VALUE(bits_a, cbits_a) : pred_a, b, uk);        \
             pred_a = 0;                                                                        \
             live_a = slimbench_lane_next(&a, sh, ids, codes, b->prefetch);                     \
         }                                                                                      \
@@ -164,16 +174,21 @@ SB_SCALAR_DRIVER(sb_scalar_f32, float, slimbench_simd_block_f32, sb_bits32, sb_v
 
 /* ---- the AVX2 family, float64: slimbench_simd_thread_steps with the passes chosen ------ */
 
-/* the AVX2_GR update: g * r in a vector, then w[id] + gr[k] and the store one by one */
-SB_INLINE_AVX2 void sb_update_gr(double* w, const slimbench_simd_block* b, long long p,
-                                 long long end, double err) {
+/* the AVX2_VADD update: the float64 tier's update before the probe measured the one it has
+ * now (a vector of the 4 w[id], a vector add, 4 extracting stores; the same roundings) */
+SB_INLINE_AVX2 void sb_update_vadd(double* w, const slimbench_simd_block* b, long long p,
+                                   long long end, double err) {
     const double g = b->learning_rate * err;
     const __m256d vg = _mm256_set1_pd(g), vs = _mm256_set1_pd(b->scale);
     for (; p + 4 <= end; p += 4) {
-        double gr[4];
         const uint16_t* i = b->ids + p;
-        _mm256_storeu_pd(gr, _mm256_mul_pd(vg, slimbench_codes4(b->codes + p, vs)));
-        for (int k = 0; k < 4; k++) w[i[k]] = w[i[k]] + gr[k];
+        __m256d v = _mm256_add_pd(slimbench_load4(w, i),
+                                  _mm256_mul_pd(vg, slimbench_codes4(b->codes + p, vs)));
+        __m128d lo = _mm256_castpd256_pd128(v), hi = _mm256_extractf128_pd(v, 1);
+        _mm_storel_pd(w + i[0], lo);
+        _mm_storeh_pd(w + i[1], lo);
+        _mm_storel_pd(w + i[2], hi);
+        _mm_storeh_pd(w + i[3], hi);
     }
     for (; p < end; p++) w[b->ids[p]] += g * slimbench_rating(b->codes[p], b->scale);
 }
@@ -185,8 +200,8 @@ SB_INLINE_AVX2 void sb_avx2_f64_finish(slimbench_lane* lane, double pred,
     b->squared_errors[b->order[lane->s]] = err * err;
     if (uk == SB_AVX2) {
         slimbench_update(w, b, lane->start, lane->end, err);
-    } else if (uk == SB_AVX2_GR) {
-        sb_update_gr(w, b, lane->start, lane->end, err);
+    } else if (uk == SB_AVX2_VADD) {
+        sb_update_vadd(w, b, lane->start, lane->end, err);
     } else if (uk == SB_LOADS) {
 #pragma GCC unroll 8
         for (long long p = lane->start; p < lane->end; p++) {
@@ -304,7 +319,7 @@ SB_INLINE_AVX2 void sb_avx2_f32_finish(slimbench_lane* lane, float pred,
     float* w = b->W + lane->item * b->n_cols;
     float err = b->step_rating[lane->s] - pred;
     b->squared_errors[b->order[lane->s]] = (double)err * (double)err;
-    if (uk == SB_AVX2 || uk == SB_AVX2_GR) {
+    if (uk == SB_AVX2 || uk == SB_AVX2_VADD) {
         slimbench_update_f32(w, b, lane->start, lane->end, err);
     } else if (uk == SB_LOADS) {
 #pragma GCC unroll 8
@@ -460,10 +475,11 @@ static double sb_stream_read(const double* buf, long long buf_bytes, long long n
     X(10, skeleton_scalar, scalar, SB_LOADS, SB_LOADS)             \
     X(11, skeleton_avx2, avx2, SB_LOADS, SB_LOADS)                 \
     X(12, dealing, scalar, SB_NONE, SB_NONE)                       \
-    X(13, step_avx2_gr, avx2, SB_AVX2, SB_AVX2_GR)                 \
-    X(14, update_avx2_gr, avx2, SB_NONE, SB_AVX2_GR)
+    X(13, step_avx2_vadd, avx2, SB_AVX2, SB_AVX2_VADD)               \
+    X(14, update_avx2_vadd, avx2, SB_NONE, SB_AVX2_VADD)             \
+    X(15, skeleton_l1, scalar, SB_LOADS_L1, SB_LOADS_L1)
 
-#define SB_N_VARIANTS 15
+#define SB_N_VARIANTS 16
 
 #define SB_ATTR_scalar SB_SCALAR_CODE
 #define SB_ATTR_avx2 SLIMBENCH_AVX2

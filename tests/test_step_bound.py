@@ -43,7 +43,7 @@ def _args(tier, block, W):
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize(
     "variant,kernel",
-    [("step_scalar", "_kernel"), ("step_avx2", "_simd"), ("step_avx2_gr", "_simd")],
+    [("step_scalar", "_kernel"), ("step_avx2", "_simd"), ("step_avx2_vadd", "_simd")],
 )
 def test_the_step_variants_are_the_tiers_steps_to_the_bit(dtype, variant, kernel):
     tier, block = _trained_block(dtype)
@@ -96,7 +96,7 @@ def test_the_update_loads_and_stores_change_no_bit_of_W(dtype):
     tier, block = _trained_block(dtype)
     W = np.where(_touched(tier, block), tier.W, np.nan).astype(tier.W.dtype)
     before = W.copy()
-    for name in ("update_loads_stores", "skeleton_scalar", "skeleton_avx2"):
+    for name in ("update_loads_stores", "skeleton_scalar", "skeleton_avx2", "skeleton_l1"):
         args, _ = _args(tier, block, W)
         probe.run_variant(VARIANTS[name], *args)
         assert np.array_equal(W.view(np.uint8), before.view(np.uint8)), name

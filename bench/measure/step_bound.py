@@ -55,11 +55,12 @@ LABELS = {
     "skeleton_scalar": "both passes' loads+stores alone, scalar",
     "skeleton_avx2": "both passes' loads+stores alone, AVX2 builds",
     "dealing": "dealing alone (no pass)",
-    "step_avx2_gr": "probe step, AVX2, update g*r in a vector then scalar adds",
-    "update_avx2_gr": "update alone, g*r in a vector then scalar adds",
+    "step_avx2_vadd": "probe step, AVX2, the update before (vector add, 4 extracting stores)",
+    "update_avx2_vadd": "update alone, the update before (vector add, 4 extracting stores)",
+    "skeleton_l1": "both passes' loads+stores alone, ids folded into 16 KiB (L1)",
 }
 #: float64 only: in float32 they are the tier's own update (impls/_step_bound.h)
-FLOAT64_ONLY = ("step_avx2_gr", "update_avx2_gr")
+FLOAT64_ONLY = ("step_avx2_vadd", "update_avx2_vadd")
 L1_BYTES = 16 << 10
 
 
