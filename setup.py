@@ -46,6 +46,7 @@ EXTENSIONS = [
     extension("_cython_interleaved", openmp=True),
     extension("_cython_interleaved_simd", openmp=True),  # AVX2 kernel: function target
     extension("_bandwidth", openmp=True),
+    extension("_step_bound"),  # python -m slimbench.measure.step_bound: the SIMD step in parts
     extension("_audit_reference", openmp=True),
 ]
 

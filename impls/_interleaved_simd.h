@@ -5,10 +5,9 @@
  *  - prediction: the products w[id] * (code * scale) are formed 4 at a time in a vector
  *    (each product rounded once, as the scalar mulsd does), then added to the lane's
  *    accumulator one by one, lane 0, 1, 2, 3, in profile order: the chain is unchanged;
- *  - update: w[id] += g * r as a vector multiply g * r, a vector load of the 4 w[id]
- *    (4 scalar loads), a separate vector add, then 4 scalar stores. No FMA: the functions
- *    are compiled for target "avx2" only (no "fma"), and with -ffp-contract=off. The 4 ids
- *    of a group are distinct (a CSR profile holds an item once), so no store is lost.
+ *  - update: w[id] += g * r as a vector multiply g * r (4 products), then the 4 adds
+ *    w[id] + gr and their stores one by one. No FMA: the functions are compiled for target
+ *    "avx2" only (no "fma"), and with -ffp-contract=off.
  *
  * The functions carry __attribute__((target("avx2"))), so the module itself is baseline
  * x86-64 code and imports on any CPU; slimbench_simd_supported() says whether the CPU
@@ -140,14 +139,14 @@ SLIMBENCH_AVX2 static inline void slimbench_update(double* w, const slimbench_si
     double g = b->learning_rate * err;
     __m256d vg = _mm256_set1_pd(g), vs = _mm256_set1_pd(b->scale);
     for (; p + 4 <= end; p += 4) {
+        /* g * r in a vector, then w += it by scalar loads, adds and stores (as the float32
+         * kernel): faster than a vector of 4 loads, a vector add and 4 extracting stores,
+         * in alternating runs of the step-bound probe (docs/tiers.md, "What bounds the
+         * SIMD step"); the same roundings, one product and one sum each */
+        double gr[4];
         const uint16_t* i = b->ids + p;
-        __m256d v = _mm256_add_pd(slimbench_load4(w, i),
-                                  _mm256_mul_pd(vg, slimbench_codes4(b->codes + p, vs)));
-        __m128d lo = _mm256_castpd256_pd128(v), hi = _mm256_extractf128_pd(v, 1);
-        _mm_storel_pd(w + i[0], lo);
-        _mm_storeh_pd(w + i[1], lo);
-        _mm_storel_pd(w + i[2], hi);
-        _mm_storeh_pd(w + i[3], hi);
+        _mm256_storeu_pd(gr, _mm256_mul_pd(vg, slimbench_codes4(b->codes + p, vs)));
+        for (int k = 0; k < 4; k++) w[i[k]] = w[i[k]] + gr[k];
     }
     for (; p < end; p++) w[b->ids[p]] += g * slimbench_rating(b->codes[p], b->scale);
 }

@@ -9,13 +9,13 @@ compiled for target ``avx2`` inside a baseline module (``impls/_interleaved_simd
 
 1. **the prediction's products**: ``w[id] * (code * scale)`` four at a time, then added to
    the lane's accumulator one by one in profile order, so the add chain is the original;
-2. **the update**: ``g * r`` as a vector multiply, the four ``w[id]`` loaded into a vector,
-   a separate vector add (no FMA), four scalar stores (a profile's ids are distinct).
+2. **the update**: ``g * r`` as a vector multiply, then each ``w[id] + gr`` added and
+   stored one by one (no FMA), as the float32 tier's update.
 
 Every product and every sum is rounded as in the scalar step, in the same order, so the
 tier is bitwise (python-naive's S and loss). Measured (docs/tiers.md, "SIMD that keeps the
-order"): the update pass gains, the prediction pass barely: its gathers from the 85 KB row
-W[i] (larger than the L1) bound it.
+order" and "What bounds the SIMD step"): the step is within about a tenth of its loads and
+stores from the row W[i] alone, which bound it.
 
 **cython-interleaved-simd-f32** (float32 S, class close, tolerance 1e-4 as
 cython-interleaved-f32). Eight floats a vector, and the prediction **reassociated**: a
