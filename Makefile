@@ -21,8 +21,12 @@ $(STAMP): $(BIN)/python pyproject.toml setup.py impls/build_settings.py $(wildca
 # Two pytest-xdist workers, each test file whole on one of them (--dist loadfile): a file's
 # module and session fixtures (a run, a build, the benchmarks' verdicts) are made once, and
 # the check's reference is shared through the session's on-disk cache (tests/conftest.py).
+# Files are handed out in collection order (--no-loadscope-reorder), which tests/conftest.py
+# starts with the slowest files, so neither worker is left alone on a long file at the end;
+# --durations=20 puts the slowest tests in every log.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q --benchmark-disable -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q --benchmark-disable -n 2 --dist loadfile --no-loadscope-reorder \
+		--durations=20
 
 # The main job: cross-check, then time every tier on the embedded synthetic-ml10m default
 # (about 6 minutes on 2 cores, 17 tiers); writes reports/<date>-<time>/ with the HTML report.

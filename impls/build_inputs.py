@@ -6,6 +6,13 @@ compiler command and flags (including ``CC``, ``CFLAGS``, ``LDFLAGS``... taken f
 environment, as setuptools does), the compiler's version, the project's build settings, and
 the Python, Cython and numpy versions. The key names the cache folder and the module, so a
 process that stays alive (a notebook) gets a new module when any of these changes.
+
+The key holds the files by content, not by where they are: the source by its name, what it
+includes or cimports from its own folder (or below) by the path relative to that folder, and
+anything else (numpy's ``.pxd``) by its absolute path. The build compiles copies of the
+folder's files in a folder of its own (:mod:`.user_build`), so the binary is the same
+wherever the folder is: a notebook's cells, written to a new temporary folder in each
+session, reuse the builds of the same cells.
 """
 
 from __future__ import annotations
@@ -52,7 +59,7 @@ CONFIG_COMPILER_VARIABLES = (
     "EXT_SUFFIX",
 )
 #: bumped whenever the meaning of the key changes, so old cache entries are not reused
-KEY_VERSION = 2
+KEY_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -169,6 +176,14 @@ def compiler_settings() -> dict:
     }
 
 
+def key_path(path: Path, folder: Path) -> str:
+    """How the key names an input file: relative to the source's ``folder`` if below it (the
+    build compiles copies laid out the same way), else its absolute path."""
+    if path.is_relative_to(folder):
+        return path.relative_to(folder).as_posix()
+    return str(path)
+
+
 def build_inputs(
     source: Path,
     *,
@@ -189,7 +204,9 @@ def build_inputs(
     parts = {
         "key_version": KEY_VERSION,
         "variant": variant,
-        "files": [f.to_dict() for f in hashed],
+        "files": [
+            {"path": key_path(f.path, source.parent), "sha256": f.sha256} for f in hashed
+        ],
         "python": sys.version,
         "executable": sys.executable,
         "implementation": platform.python_implementation(),

@@ -234,9 +234,9 @@ def _build(inputs: BuildInputs, name: str, variant: BuildVariant) -> Path:
     path = inputs.source
     with work_folder() as work:
         _write_sources(work, inputs, name, variant)
-        include_path = [str(path.parent)]
-        if variant.rewrites_includes:
-            include_path.insert(0, str(work))  # the rewritten copies of the included files
+        # the copies of the included files first: the binary names them relative to `work`,
+        # the same from any folder (the key holds them by content, build_inputs.key_path)
+        include_path = [str(work), str(path.parent)]
         job = {
             "name": name,
             "directives": variant.directives,
@@ -266,7 +266,9 @@ def _build(inputs: BuildInputs, name: str, variant: BuildVariant) -> Path:
 
 
 def _write_sources(work: Path, inputs: BuildInputs, name: str, variant: BuildVariant) -> None:
-    """The build's copy of the source (rewritten for a variant), and the files beside it."""
+    """The build's copy of the source (rewritten for a variant), and of the files it
+    includes or cimports from its folder, laid out as there (included .pxi files rewritten
+    too where the variant says so)."""
     path = inputs.source
     copy = work / f"{name}.pyx"
     if variant.rewrite is None:
@@ -275,14 +277,16 @@ def _write_sources(work: Path, inputs: BuildInputs, name: str, variant: BuildVar
         copy.write_text(variant.rewrite(path.read_text(encoding="utf-8")), encoding="utf-8")
     for extra in path.parent.glob("*.pxd"):  # a .pxd beside the file may be cimported
         shutil.copy2(extra, work)
-    if not (variant.rewrite and variant.rewrites_includes):
-        return
-    for dependency in inputs.files[1:]:  # included files below the user's folder
-        if dependency.path.suffix != ".pxi" or not dependency.path.is_relative_to(path.parent):
+    rewrite = variant.rewrite if variant.rewrites_includes else None
+    for dependency in inputs.files[1:]:  # included and cimported files below the user's folder
+        if not dependency.path.is_relative_to(path.parent):
             continue
         included = work / dependency.path.relative_to(path.parent)
         included.parent.mkdir(parents=True, exist_ok=True)
-        included.write_text(variant.rewrite(dependency.path.read_text(encoding="utf-8")))
+        if rewrite is not None and dependency.path.suffix == ".pxi":
+            included.write_text(rewrite(dependency.path.read_text(encoding="utf-8")))
+        else:
+            included.write_bytes(dependency.path.read_bytes())
 
 
 def _find_built(folder: Path, name: str) -> Path | None:

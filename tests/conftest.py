@@ -108,6 +108,31 @@ def pytest_unconfigure(config):
 _REFERENCE_FOLDER = pytest.StashKey[tuple]()
 
 
+#: the slowest test files (compiles, notebooks, subprocess runs; from `--durations` of
+#: clean-clone runs), slowest first. With --dist loadfile and --no-loadscope-reorder (`make
+#: test`) the workers take whole files in collection order: the long ones go out first and
+#: the many short ones even out the end, where one worker would otherwise wait while the
+#: other runs a long file (xdist's default order is by test count: 2-test files last).
+SLOWEST_FILES = (
+    "test_user_tiers.py",
+    "test_notebook.py",
+    "test_hostile_results.py",
+    "test_oob_verdicts.py",
+    "test_build_cache.py",
+    "test_worker_verdicts.py",
+    "test_report_browser.py",
+    "test_check.py",
+    "test_slim_options.py",
+    "test_hostile_sweep2_states.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    """The slowest files first, each file's tests together and in their own order."""
+    rank = {name: i for i, name in enumerate(SLOWEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 def pytest_addoption(parser):
     parser.addoption(
         "--bench-dataset",

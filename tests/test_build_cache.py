@@ -160,6 +160,31 @@ def test_the_checked_build_has_its_own_key(tmp_path):
     assert normal.key != checked.key
 
 
+def test_the_key_holds_the_files_by_content_not_by_folder(tmp_path):
+    here, there = _inputs(_write_tier(tmp_path / "a")), _inputs(_write_tier(tmp_path / "b"))
+    assert here.key == there.key and here.module_name() == there.module_name()
+    assert here.files_sha256 != there.files_sha256  # the origin still names the file's path
+    (tmp_path / "b" / "profile.pxi").write_text(DROPS_LAST)
+    assert _inputs(tmp_path / "b" / "with_include.pyx").key != here.key
+    (tmp_path / "b" / "profile.pxi").write_text(PROFILE_END)
+    (tmp_path / "b" / "with_include.pyx").rename(tmp_path / "b" / "other_name.pyx")
+    assert _inputs(tmp_path / "b" / "other_name.pyx").key != here.key  # the module's name
+
+
+def test_the_same_files_in_another_folder_load_the_cached_build(cache_copy, tmp_path):
+    path, cache = cache_copy
+    binary = _binary(cache, path).read_bytes()
+    assert b"profile.pxi" in binary  # the include's name, for tracebacks...
+    assert f"{path.parent.name}/profile.pxi".encode() not in binary  # ...not its folder
+    moved = tmp_path / "elsewhere" / "with_include.pyx"
+    shutil.copytree(path.parent, moved.parent)
+    assert _load_in_subprocess(moved, cache) == {
+        "hit": True,
+        "notes": [],
+        "key": _inputs(path).key,
+    }
+
+
 # -- stale and broken builds (subprocesses: a broken binary must not reach this process) ----
 
 
