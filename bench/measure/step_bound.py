@@ -33,6 +33,7 @@ import time
 import numpy as np
 
 from ..data.datasets import holdout_split, load_dataset
+from ..formatting import plural
 from ..impls import create, prepare_urm
 from ..impls._compiled import load_compiled
 
@@ -259,14 +260,16 @@ def bound(rows: dict, dtype: str) -> dict:
 def table(result: dict) -> str:
     """The figures as a Markdown table per dtype, and the bound under it."""
     lines = [
-        f"{result['dataset']}, {result['steps']:,} steps, {result['rounds']} rounds, 1 thread; "
+        f"{result['dataset']}, {plural(result['steps'], 'step')}, "
+        f"{plural(result['rounds'], 'round')}, 1 thread; "
         f"load average before {result['load_average']['before']}, after "
         f"{result['load_average']['after']}",
     ]
     for dtype, d in result["dtypes"].items():
         lines += [
             "",
-            f"{dtype} ({d['tier']}): {d['entries']:,} entries, {d['entries_per_step']:.0f} a "
+            f"{dtype} ({d['tier']}): {plural(d['entries'], 'entry', 'entries')}, "
+            f"{d['entries_per_step']:.0f} a "
             f"step, {d['steps'] / d['items']:.0f} steps an item; row W[i] "
             f"{d['row_bytes'] / 1000:.0f} KB; {100 * d['first_touch_share']:.1f} % of the "
             "prediction's loads are the block's first to their line of W",
