@@ -6,45 +6,7 @@
 from cython cimport floating
 from libc.stdint cimport uint8_t, uint16_t
 
-cdef extern from "_interleaved_simd.h":
-    ctypedef struct slimbench_simd_shared:
-        long long next_item
-        long long n_items
-        const int* item_sequence
-        const long long* item_ptr
-        const int* step_user
-        const int* indptr
-    ctypedef struct slimbench_simd_block:
-        const uint16_t* ids
-        const uint8_t* codes
-        double scale
-        double* W
-        long long n_cols
-        const double* step_rating
-        const int* order
-        double* squared_errors
-        double learning_rate
-        int no_diagonal
-        double l2
-        int prefetch
-        int lanes
-    int slimbench_simd_supported() nogil
-
-cdef extern from "_interleaved_simd_f32.h":
-    ctypedef struct slimbench_simd_block_f32:
-        const uint16_t* ids
-        const uint8_t* codes
-        float scale
-        float* W
-        long long n_cols
-        const float* step_rating
-        const int* order
-        double* squared_errors
-        float learning_rate
-        int no_diagonal
-        float l2
-        int prefetch
-        int lanes
+include "_simd_kernels.pxi"
 
 cdef extern from "_step_bound.h":
     int SB_N_VARIANTS
