@@ -47,42 +47,15 @@ def run_variant(int variant, const uint16_t[::1] ids, const uint8_t[::1] codes, 
         raise RuntimeError("this CPU (or OS) does not run AVX2")
     if order.shape[0] == 0:
         return
-    shared.next_item = 0
-    shared.n_items = item_sequence.shape[0]
-    shared.item_sequence = &item_sequence[0]
-    shared.item_ptr = &item_ptr[0]
-    shared.step_user = &step_user[0]
-    shared.indptr = &indptr[0]
+    fill_shared(&shared, item_sequence, item_ptr, step_user, indptr)
     if floating is float:
-        block_f32.ids = &ids[0]
-        block_f32.codes = &codes[0]
-        block_f32.scale = <float>scale
-        block_f32.W = &W[0, 0]
-        block_f32.n_cols = W.shape[1]
-        block_f32.step_rating = &step_rating[0]
-        block_f32.order = &order[0]
-        block_f32.squared_errors = &squared_errors[0]
-        block_f32.learning_rate = <float>learning_rate
-        block_f32.no_diagonal = 0
-        block_f32.l2 = 0.0
-        block_f32.prefetch = prefetch
-        block_f32.lanes = lanes
+        fill_block_f32(&block_f32, ids, codes, scale, W, learning_rate, order, step_rating,
+                       squared_errors, False, 0.0, prefetch, lanes)
         with nogil:
             ran = sb_run_f32(variant, &shared, &block_f32)
     else:
-        block.ids = &ids[0]
-        block.codes = &codes[0]
-        block.scale = scale
-        block.W = &W[0, 0]
-        block.n_cols = W.shape[1]
-        block.step_rating = &step_rating[0]
-        block.order = &order[0]
-        block.squared_errors = &squared_errors[0]
-        block.learning_rate = learning_rate
-        block.no_diagonal = 0
-        block.l2 = 0.0
-        block.prefetch = prefetch
-        block.lanes = lanes
+        fill_block(&block, ids, codes, scale, W, learning_rate, order, step_rating,
+                   squared_errors, False, 0.0, prefetch, lanes)
         with nogil:
             ran = sb_run_f64(variant, &shared, &block)
     if not ran:
