@@ -133,6 +133,9 @@ def test_a_noisy_side_is_named_and_spares_the_gate_unless_strict():
     buffer = io.StringIO()
     print_comparison(old, new, Console(file=buffer, width=250))
     assert "(noisy: others used 85% of the machine)" in buffer.getvalue()
+    stolen = run_doc(2, noise={**noisy, "steal_share": 0.4})  # the host's share named apart
+    assert all("others used 85% of the machine (40% taken by the host)" in r["noise"]
+               for r in compare_results(old, stolen))
 
 
 def test_run_wide_noise_is_named_once_and_each_tier_marks_only_its_own():

@@ -38,12 +38,31 @@ def test_diagnose_reports_other_processes_load_and_frequency_settings():
     quiet = {**after, "machine_busy_seconds": 110.0, "load_average": [0.5] * 3}
     quiet.update(governors=None, turbo=None)
     assert noise.diagnose(before, quiet, [_tier("steady", 100.0, 5.0)], cores=2)["warnings"] == []
+    assert record["steal_seconds"] is None  # not recorded: no figure, no sentence
+
+
+def test_steal_time_is_told_apart_from_this_machines_processes():
+    """A VM's host that gives its cores to other machines shows as steal time, counted in
+    the busy time (so in "other") but named apart, with its share."""
+    before = {"time": 0.0, "machine_busy_seconds": 10.0, "own_cpu_seconds": 5.0,
+              "steal_seconds": 1.0}
+    after = {"time": 100.0, "machine_busy_seconds": 170.0, "own_cpu_seconds": 105.0,
+             "steal_seconds": 41.0, "load_average": [1.0] * 3}
+    record = noise.diagnose(before, after, [], cores=2)
+    assert record["steal_seconds"] == 40.0 and record["steal_share"] == 0.2
+    assert record["other_cpu_share"] == 0.3
+    assert ("other processes used 60 CPU seconds (40 of them stolen by the hypervisor for "
+            "other virtual machines, 20%)") in record["warnings"][0]
+    calm = noise.diagnose(before, {**after, "machine_busy_seconds": 110.0, "steal_seconds": 1.0},
+                          [], cores=2)
+    assert calm["warnings"] == [] and calm["steal_share"] == 0.0
 
 
 def test_snapshot_reads_this_machine():
     snap = noise.snapshot()
     assert snap["machine_busy_seconds"] >= snap["own_cpu_seconds"] > 0 and snap["time"] > 0
-    assert set(snap) >= {"load_average", "governors", "turbo"}
+    assert set(snap) >= {"load_average", "governors", "turbo", "steal_seconds"}
+    assert snap["steal_seconds"] is None or snap["steal_seconds"] >= 0
 
 
 def test_noisy_tiers_are_one_warning_and_the_console_names_the_worst():

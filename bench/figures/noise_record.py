@@ -47,7 +47,9 @@ def run_noise(doc: dict) -> str | None:
     parts = []
     share = record.get("other_cpu_share")
     if share is not None and share > BUSY_SHARE:
-        parts.append(f"others used {share:.0%} of the machine")
+        stolen = record.get("steal_share")
+        host = f" ({stolen:.0%} taken by the host)" if stolen else ""
+        parts.append(f"others used {share:.0%} of the machine{host}")
     load = ((record.get("after") or {}).get("load_average") or [None])[0]
     cores = (doc.get("machine") or {}).get("usable_cores")
     if load is not None and cores and load > cores:

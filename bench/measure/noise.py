@@ -2,8 +2,11 @@
 
 A run records, before timing and after it: the load average; the CPU seconds other
 processes used in between (psutil: the machine's busy time less this process's and its
-children's, so a LocalCluster's workers are not "other"); the CPU frequency governor and
-turbo state where the OS exposes them (Linux sysfs; a VM often does not). A tier whose
+children's, so a LocalCluster's workers are not "other"), and of them the seconds the
+hypervisor gave this virtual machine's cores to others (Linux's steal time: no process
+here shows them, and on a shared host they are often most of the noise); the CPU
+frequency governor and turbo state where the OS exposes them (Linux sysfs; a VM often
+does not). A tier whose
 rounds' IQR exceeds NOISY_IQR_SHARE of their median is flagged. Warnings go to
 results.json (``noise``, and ``noise`` in each flagged tier), the console and the report.
 """
@@ -52,6 +55,11 @@ def machine_busy_seconds() -> float:
     )
 
 
+def steal_seconds() -> float | None:
+    """CPU seconds stolen from this virtual machine's cores so far, None where not counted."""
+    return getattr(psutil.cpu_times(), "steal", None)
+
+
 def frequency_settings() -> dict:
     """The CPU frequency governor(s) and turbo state, None where not exposed."""
     governors = sorted(
@@ -81,6 +89,7 @@ def snapshot() -> dict:
         # other processes' own counters would lose those that end during the run
         "machine_busy_seconds": machine_busy_seconds(),
         "own_cpu_seconds": own_cpu_seconds(),
+        "steal_seconds": steal_seconds(),
         **frequency_settings(),
     }
 
@@ -107,11 +116,20 @@ def diagnose(before: dict, after: dict, tiers: list[dict], cores: int) -> dict:
         0.0,
     )
     busy = other / (seconds * max(cores, 1))
+    stolen = None  # counted in the machine's busy time, so in ``other`` too
+    if before.get("steal_seconds") is not None and after.get("steal_seconds") is not None:
+        stolen = max(after["steal_seconds"] - before["steal_seconds"], 0.0)
     if busy > BUSY_SHARE:
+        of_which = ""
+        if stolen:
+            of_which = (
+                f" ({stolen:.0f} of them stolen by the hypervisor for other virtual machines, "
+                f"{stolen / (seconds * max(cores, 1)):.0%})"
+            )
         warnings.append(
-            f"other processes used {other:.0f} CPU seconds during the {seconds:.0f} s of "
-            f"timing, {busy:.0%} of the machine's {plural(cores, 'core')}: figures may be low and "
-            "noisy"
+            f"other processes used {other:.0f} CPU seconds{of_which} during the "
+            f"{seconds:.0f} s of timing, {busy:.0%} of the machine's {plural(cores, 'core')}: "
+            "figures may be low and noisy"
         )
     load = after.get("load_average")
     if load and load[0] > cores:
@@ -137,6 +155,8 @@ def diagnose(before: dict, after: dict, tiers: list[dict], cores: int) -> dict:
         "after": after,
         "other_cpu_seconds": other,
         "other_cpu_share": busy,
+        "steal_seconds": stolen,
+        "steal_share": None if stolen is None else stolen / (seconds * max(cores, 1)),
         "noisy_tiers": noisy,
         "warnings": warnings,
     }
