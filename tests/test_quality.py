@@ -133,3 +133,27 @@ def test_a_baselines_cost_is_said_in_words_and_grows_with_the_catalog():
     assert pop.seconds is None and pop.sentence() == "top-popular: counts, instant"
     assert "inverting a dense 2,000 x 2,000 matrix, 31 MiB" in ease_large.sentence()
     assert ease_large.seconds > ease_small.seconds and knn_small.seconds > 0
+
+
+def test_the_cost_counts_the_co_occurrence_product_by_its_work():
+    """X^T X costs sum over users of len^2 whatever the catalog: the same items and users
+    with ten times the entries a user must be said to cost more (its square term and the
+    rest are the same), and the sample's estimate of it must be near the product's time."""
+    import time
+
+    import scipy.sparse as sp
+
+    from slimbench.quality import fit_cost
+
+    rng = np.random.default_rng(3)
+    sparse, dense = (sp.random(4000, 600, d, format="csr", random_state=rng) for d in (0.01, 0.3))
+    assert fit_cost._calibrate_gram(sp.csr_matrix((5, 5))) == 0.0
+    low, high = fit_cost._calibrate_gram(sparse), fit_cost._calibrate_gram(dense)
+    assert high > 10 * low > 0
+    start = time.perf_counter()
+    for _ in range(3):
+        dense.T @ dense
+    took = (time.perf_counter() - start) / 3
+    assert took / 10 < high < 10 * took  # an estimate, within an order of magnitude
+    (knn,) = fit_cost.fit_costs(["item-knn"], dense)
+    assert knn.seconds >= high / 10 and "X^T X, then similarities" in knn.sentence()

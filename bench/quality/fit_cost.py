@@ -2,9 +2,12 @@
 
 EASE inverts a dense n_items x n_items matrix (n^3 work) and item-KNN works on a dense
 n^2 similarity: on MovieLens latest-small (9,066 items) they take minutes where the SGD
-training took a second, so ``slimbench train`` announces each one's cost first. The time
-is extrapolated from operations timed here on small matrices (a matrix product for
-EASE's n^3, item-KNN's own dense passes for its n^2; well under a second), so it follows
+training took a second, so ``slimbench train`` announces each one's cost first. Both start
+from the co-occurrence (Gram) matrix X^T X, a sparse product of sum over users of len^2
+multiply-adds, which on synthetic-ml10m's split (3.7 billion of them) takes longer than
+everything item-KNN does after it. The time is extrapolated from operations timed here on
+small inputs (a matrix product for EASE's n^3, item-KNN's own dense passes for its n^2, the
+Gram of a seeded sample of users for X^T X; well under a second together), so it follows
 this machine's speed and load; it is an estimate, and said to be one.
 """
 
@@ -22,6 +25,8 @@ from .baselines import keep_top_k
 CALIBRATION_SIZE = 1024
 #: the side of the matrix product that measures the BLAS rate
 GEMM_SIZE = 768
+#: about this many multiply-adds of X^T X are timed on a sample of users (about 0.1-0.3 s)
+GRAM_SAMPLE_WORK = 3e7
 
 
 @dataclass(frozen=True)
@@ -77,20 +82,43 @@ def _calibrate_square(size: int = CALIBRATION_SIZE) -> float:
     return _timed(passes) / size**2
 
 
+def _calibrate_gram(train: sp.csr_matrix) -> float:
+    """Seconds of the sparse product X^T X of ``train``, from the product of a sample of users.
+
+    The product's work is linear in sum over users of len^2, so a seeded random sample of
+    users with about GRAM_SAMPLE_WORK of it is timed and scaled by the whole's share (on
+    synthetic-ml10m's 80 % split, 3.7e9: samples of 1e7 and 3e7 gave 38 s and 32 s, the
+    product itself took 23 s: a little high, never the tenth it was without this term).
+    """
+    train = sp.csr_matrix(train)
+    work = np.diff(train.indptr).astype(np.float64) ** 2
+    total = float(work.sum())
+    if total == 0:
+        return 0.0
+    order = np.random.default_rng(0).permutation(train.shape[0])
+    count = int(np.searchsorted(np.cumsum(work[order]), GRAM_SAMPLE_WORK)) + 1
+    users = np.sort(order[:count])
+    sample = train[users]
+    seconds = _timed(lambda: sample.T @ sample)
+    return seconds * total / float(work[users].sum())
+
+
 def fit_costs(names: list[str], train: sp.csr_matrix) -> list[FitCost]:
     """The expected cost of fitting each baseline of ``names`` on ``train``."""
     n = int(train.shape[1])
     dense = f"a dense {n:,} x {n:,} matrix, {8 * n * n / 2**20:,.0f} MiB"
     out = []
-    square = _calibrate_square() if {"ease", "item-knn"} & set(names) else 0.0
+    dense_models = {"ease", "item-knn"} & set(names)
+    square = _calibrate_square() if dense_models else 0.0
+    gram = _calibrate_gram(train) if dense_models else 0.0
     for name in names:
         if name == "ease":
             # potrf + potri are n^3 flops, at about a quarter of a product's rate (measured:
             # 342 s for 9,066 items where this said 310-470 s), so 2 x n^3 multiply-adds
-            seconds = 2 * _calibrate_cubic() * n**3 + square * n**2
-            out.append(FitCost(name, seconds, f"inverting {dense}"))
+            seconds = gram + 2 * _calibrate_cubic() * n**3 + square * n**2
+            out.append(FitCost(name, seconds, f"X^T X, then inverting {dense}"))
         elif name == "item-knn":
-            out.append(FitCost(name, square * n**2, f"similarities in {dense}"))
+            out.append(FitCost(name, gram + square * n**2, f"X^T X, then similarities in {dense}"))
         else:
             out.append(FitCost(name, None, "counts, instant"))
     return out
