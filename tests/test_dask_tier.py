@@ -149,7 +149,8 @@ def test_train_gathers_the_top_k_model_from_the_workers(tmp_path):
     import scipy.sparse as sp
 
     common = ["--dataset", "synthetic-tiny", "--epochs", "2", "--baselines", "none"]
-    common += ["--save-top-k", "7", "--learning-rate", "1e-3"]
+    # --diagonal: dask-bucketed has no SLIM options, so both train the seed's free diagonal
+    common += ["--save-top-k", "7", "--learning-rate", "1e-3", "--diagonal"]
     assert main(["train", *common, "--tier", "cython-bucketed", "--out", str(tmp_path / "a")]) == 0
     assert main(["train", *common, "--tier", "dask-bucketed", "--out", str(tmp_path / "b")]) == 0
     dense = sp.load_npz(tmp_path / "a" / "model_top7.npz")

@@ -7,7 +7,7 @@ import io
 from rich.console import Console
 
 from slimbench.data.datasets import load_dataset
-from slimbench.data.synthetic import GENERATOR_VERSIONS
+from slimbench.data.synthetic import BANDED_GENERATOR, GENERATOR_VERSIONS
 from slimbench.figures.summary import summarize
 from slimbench.output.compare import print_comparison
 from slimbench.output.dataset_identity import FIRST_GENERATOR, dataset_identity
@@ -16,7 +16,9 @@ from slimbench.output.dataset_identity import FIRST_GENERATOR, dataset_identity
 def test_the_first_generator_is_the_one_results_before_the_field_came_from():
     assert FIRST_GENERATOR == GENERATOR_VERSIONS["none"]
     assert load_dataset("synthetic-tiny:structure=none").generator == FIRST_GENERATOR
-    assert load_dataset("synthetic-tiny").generator == GENERATOR_VERSIONS["tastes"]
+    # the default deals the tastes by popularity (tastes-4); dealt at random, tastes-3
+    assert load_dataset("synthetic-tiny").generator == BANDED_GENERATOR == "tastes-4"
+    assert load_dataset("synthetic-tiny:taste_banding=0").generator == GENERATOR_VERSIONS["tastes"]
     assert load_dataset("synthetic-tiny").generator != FIRST_GENERATOR
 
 

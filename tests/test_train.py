@@ -183,6 +183,58 @@ def test_timing_plan_with_a_call_size_runs_calls_of_that_size(small_urm):
     assert "77 steps" in clock.call_size_note()
 
 
+QUICK = [*TINY, "--epochs", "1", "--baselines", "none", "--predict-budget", "0.3",
+         "--save-top-k", "0", "--save-dense"]
+
+
+@pytest.mark.parametrize(
+    "args,no_diagonal",
+    [([], True), (["--no-diagonal"], True), (["--diagonal"], False)],
+    ids=["default", "no-diagonal", "diagonal"],
+)
+def test_the_default_holds_the_diagonal_at_zero_and_diagonal_frees_it(
+    tmp_path, capsys, args, no_diagonal
+):
+    assert main(["train", *QUICK, "--tier", "cython-bucketed", *args, "--out",
+                 str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    doc = _doc(tmp_path)
+    assert doc["options"]["no_diagonal"] is no_diagonal
+    assert doc["quality"][0]["options"]["no_diagonal"] is no_diagonal
+    assert ("(no diagonal)" if no_diagonal else "(plain MSE)") in printed
+    assert "S[i, i] is free" not in printed and not doc["notes"]
+    diagonal = np.diag(np.load(tmp_path / doc["model"]["dense"]))
+    if no_diagonal:
+        assert not diagonal.any()  # exactly 0: SLIM's constraint
+    else:
+        assert (diagonal > 0).sum() > 0.9 * diagonal.size  # the seed's step fits r_i with S[i, i]
+
+
+def test_a_seed_tier_without_a_flag_trains_the_free_diagonal_and_says_why(tmp_path, capsys):
+    assert main(["train", *QUICK, "--tier", "cython-typed", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    doc = _doc(tmp_path)
+    assert doc["options"]["no_diagonal"] is False
+    notes = [line for line in printed.splitlines() if "S[i, i] is free" in line]
+    assert len(notes) == 1  # one line, whatever the terminal's width
+    assert "cython-typed does not implement SLIM's options" in notes[0]
+    assert doc["notes"] == [notes[0]]
+    assert np.diag(np.load(tmp_path / doc["model"]["dense"])).any()
+    # --diagonal says the same on purpose: no note
+    assert main(["train", *QUICK, "--tier", "cython-typed", "--diagonal", "--force", "--out",
+                 str(tmp_path)]) == 0
+    assert "S[i, i] is free" not in capsys.readouterr().out and not _doc(tmp_path)["notes"]
+
+
+def test_diagonal_and_no_diagonal_together_are_refused_by_argparse(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", *QUICK, "--diagonal", "--no-diagonal", "--out", str(tmp_path)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "argument --no-diagonal: not allowed with argument --diagonal" in err
+    assert not (tmp_path / "train.json").exists()
+
+
 @pytest.mark.parametrize(
     "args,message",
     [

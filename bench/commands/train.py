@@ -65,8 +65,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="threads of the parallel tiers (default: all usable cores)")
     p.add_argument("--train-share", type=share, default=0.8,
                    help="share of interactions in the training split (default 0.8)")
-    p.add_argument("--no-diagonal", action="store_true",
-                   help="hold S[i, i] at 0 (SLIM's constraint)")
+    diagonal = p.add_mutually_exclusive_group()
+    diagonal.add_argument("--no-diagonal", dest="no_diagonal", action="store_const",
+                          const=True, default=None,
+                          help="hold S[i, i] at 0, SLIM's constraint (the default on every tier "
+                          "that implements SLIM's options; an error on the seed tiers)")
+    diagonal.add_argument("--diagonal", dest="no_diagonal", action="store_const", const=False,
+                          help="leave S[i, i] free: the seed's loop as written (what the seed "
+                          "tiers always train, with a note when neither flag is given)")
     p.add_argument("--l2", type=l2_value, default=0.0, metavar="LAMBDA",
                    help="L2 decay: S[j,i] += lr * (err * r_j - LAMBDA * S[j,i]) (default 0)")
     p.add_argument("--cutoff", type=cutoff_value, default=10, help="N of the top-N metrics "

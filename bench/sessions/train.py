@@ -85,7 +85,9 @@ class TrainOptions:
     seed: int = 0
     threads: int | None = None
     train_share: float = 0.8
-    no_diagonal: bool = False
+    # S[i, i] held at 0 (SLIM's constraint); None: the default, held at 0 where the tier
+    # implements SLIM's options and free (the seed's loop) where it does not
+    no_diagonal: bool | None = None
     l2: float = 0.0
     cutoff: int = 10
     eval_every: int = 0  # 0: evaluate after the last epoch only
@@ -115,8 +117,21 @@ def default_tier() -> str:
     return exact[-1]
 
 
+def free_diagonal_notice(tier: str) -> str:
+    """The line train prints when a tier without SLIM's options (the seed tiers, Dask),
+    chosen with neither diagonal flag, trains with S[i, i] free instead of the default."""
+    return (
+        f"note: S[i, i] is free, not held at 0: tier {tier} does not implement SLIM's options "
+        "and trains the seed's step as written (--diagonal says so and drops this note)"
+    )
+
+
 def check_options(o: TrainOptions) -> tuple[str, SlimOptions]:
-    """The tier to train and SLIM's options; refuses what cannot train, before any loading."""
+    """The tier to train and SLIM's options; refuses what cannot train, before any loading.
+
+    ``o.no_diagonal`` None (neither --diagonal nor --no-diagonal) holds S[i, i] at 0 where
+    the tier implements SLIM's options and leaves it free where it does not (the seed
+    tiers: :func:`free_diagonal_notice`); an explicit True on such a tier is refused."""
     for bound, value in (
         (EPOCHS, o.epochs),
         (SEED, o.seed),
@@ -150,7 +165,8 @@ def check_options(o: TrainOptions) -> tuple[str, SlimOptions]:
     reason = cls.unavailable_reason()
     if reason is not None:
         raise InvalidInputError(f"tier {name!r} is unavailable here: {reason}")
-    slim = SlimOptions(no_diagonal=o.no_diagonal, l2=o.l2)
+    no_diagonal = cls.supports_slim_options if o.no_diagonal is None else o.no_diagonal
+    slim = SlimOptions(no_diagonal=no_diagonal, l2=o.l2)
     if not slim.is_default and not cls.supports_slim_options:
         raise InvalidInputError(unsupported_slim_message(name, slim))
     return name, slim
@@ -335,6 +351,11 @@ class TrainSession:
             f"{data.nnz:,} steps; test: {split.test.nnz:,} interactions of "
             f"{self.doc['dataset']['test_users']:,} users"
         )
+        if o.no_diagonal is None and not self.slim.no_diagonal:
+            notice = free_diagonal_notice(self.tier_name)
+            c.print(notice, highlight=False, markup=False, soft_wrap=True)
+            self.doc["notes"].append(notice)
+            self._write()
         try:
             try:
                 calls = self._predict(data, lr["value"])
