@@ -139,3 +139,37 @@ def test_every_max_is_defined_once():
     assert not twice, twice
     for name in ("MAX_SEED", "MAX_STEPS", "MAX_EPOCHS", "MAX_ROUNDS", "MAX_WORKERS"):
         assert where[name] == ["impls/limits.py"], (name, where[name])
+
+
+def test_every_command_whose_workers_can_time_out_takes_call_timeout(monkeypatch, tmp_path):
+    """A worker killed for a slow call says "--call-timeout sets the limit"
+    (measure/tier_process.py): every command that runs tiers in workers must take it, and
+    train must hand it to its tier's worker (it once named an option it did not have)."""
+    from slimbench.cli import build_parser
+    from slimbench.impls import prepare_urm
+    from slimbench.measure import tier_process
+    from slimbench.sessions import train as train_session
+
+    parser = build_parser()
+    for command in ("run", "check", "train", "scale"):
+        args = parser.parse_args([command, "--call-timeout", "7"])
+        assert args.call_timeout == 7.0, command
+    assert "--call-timeout sets the limit" in Path(tier_process.__file__).read_text()
+
+    class Recorded(Exception):
+        pass
+
+    def remote(*args, call_timeout, **kwargs):
+        raise Recorded(call_timeout)
+
+    monkeypatch.setattr(train_session, "RemoteTier", remote)
+    session = train_session.TrainSession.__new__(train_session.TrainSession)
+    session.options = TrainOptions(call_timeout=7.0)
+    session.tier_name, session.slim, session._shared = "cython-rand", SlimOptions(), None
+    session.out = tmp_path
+    try:
+        with pytest.raises(Recorded) as raised:
+            session._make_tier(prepare_urm(URM), 1e-3)
+    finally:
+        session._drop_shared()
+    assert raised.value.args == (7.0,)

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..arg_types import budget_value, float_list, round_count, seed_value, thread_count, tier_list
+from .arguments import add_call_timeout_argument
 
 #: the tiers a sweep measures unless --tiers says otherwise: the seed's best, the bucketed,
 #: parallel and interleaved steps, and the two floors they are read against
@@ -57,6 +58,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     scale.add_argument(
         "--force", action="store_true", help="write into an --out folder holding a scale.json"
     )
+    add_call_timeout_argument(scale)
     scale.set_defaults(func=handle)
 
 
@@ -91,6 +93,7 @@ def _scale(args: argparse.Namespace, out: Path) -> int:
         rounds=args.rounds,
         seed=args.seed,
         threads=args.threads,
+        call_timeout=args.call_timeout,
         console=wide_console(),
     )
     print(f"plots and scale.json in {out}")

@@ -22,6 +22,7 @@ from ..arg_types import (
     share,
     thread_count,
 )
+from .arguments import add_call_timeout_argument
 
 
 def learning_rate(text: str) -> float | str:
@@ -99,6 +100,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="seconds of the measurement that predicts the time (default 10)")
     p.add_argument("--max-call-steps", type=call_steps_value, default=None, metavar="N",
                    help="most steps per run call inside an epoch (default 2^21)")
+    add_call_timeout_argument(p)
     p.add_argument("--out", default=None, help="output folder (default reports/<date>-<time>)")
     p.add_argument("--force", action="store_true", help="replace a finished train.json in "
                    "--out and the files of --write-split")
@@ -134,6 +136,7 @@ def handle(args: argparse.Namespace) -> int:
         save_dense=args.save_dense,
         predict_budget=args.predict_budget,
         max_call_steps=args.max_call_steps,
+        call_timeout=args.call_timeout,
         out_dir=Path(args.out) if args.out else None,
         force=args.force,
         command=["slimbench", *sys.argv[1:]],

@@ -27,7 +27,7 @@ from ..figures.summary import summarize
 from ..formatting import human_rate
 from ..impls import InvalidInputError, SlimBenchError, TrainingDiverged, get_tier, prepare_urm
 from ..measure.check import check_tiers, name_width
-from ..measure.tier_process import RemoteTier, SharedData, WorkerFailure
+from ..measure.tier_process import DEFAULT_CALL_TIMEOUT, RemoteTier, SharedData, WorkerFailure
 from ..measure.timing import TierClock, TimingPlan
 from ..output.scale_output import ScalePoint, plot_scale, print_scale_table, write_scale_json
 
@@ -79,9 +79,14 @@ def run_scale(
     seed: int = 0,
     learning_rate: float = 1e-6,
     threads: int | None = None,
+    call_timeout: float = DEFAULT_CALL_TIMEOUT,
     console: Console | None = None,
 ) -> list[ScalePoint]:
-    """Measure ``tiers`` on every dataset of ``sweeps``; write JSON and plots to ``out_dir``."""
+    """Measure ``tiers`` on every dataset of ``sweeps``; write JSON and plots to ``out_dir``.
+
+    ``call_timeout``: the least time one call of a tier may take before its worker is
+    killed (``--call-timeout``), in the cross-check and in the timing.
+    """
     from ..measure.tier_selection import split_width, tier_options
 
     console = console or Console()
@@ -92,6 +97,7 @@ def run_scale(
             tiers,
             seed=seed,
             options={split_width(t)[0]: tier_options(split_width(t)[0], threads) for t in tiers},
+            call_timeout=call_timeout,
         )
     }
     width = name_width(verdicts.values())
@@ -118,7 +124,7 @@ def run_scale(
                             sweep, spec, tier, int(urm.nnz), urm.shape[1], epl,
                             None, None, None, "measured",
                         )  # fmt: skip
-                        _measure_point(point, shared, options[tier], plan)
+                        _measure_point(point, shared, options[tier], plan, call_timeout)
                         points.append(point)
                         console.print(_point_line(point), highlight=False, markup=False)
                         write_scale_json(points, out_dir)
@@ -134,13 +140,19 @@ def run_scale(
     return points
 
 
-def _measure_point(point: ScalePoint, shared: SharedData, options: dict, plan: TimingPlan) -> None:
+def _measure_point(
+    point: ScalePoint, shared: SharedData, options: dict, plan: TimingPlan,
+    call_timeout: float = DEFAULT_CALL_TIMEOUT,
+) -> None:
     """Time ``point.tier`` on the shared data in a worker of its own; fill in ``point``."""
     from ..measure.tier_selection import split_width
 
     live = None
     try:
-        live = RemoteTier(point.tier, get_tier(split_width(point.tier)[0]), shared, options=options)
+        live = RemoteTier(
+            point.tier, get_tier(split_width(point.tier)[0]), shared, options=options,
+            call_timeout=call_timeout,
+        )
         clock = TierClock(live, plan)
         while clock.next_round() is not None:
             pass

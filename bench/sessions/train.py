@@ -55,7 +55,12 @@ from ..impls.slim import SlimOptions
 from ..interrupts import stops_deferred
 from ..measure.machine import machine_metadata
 from ..measure.memory_plan import MEMORY_HEADROOM, memory_plan
-from ..measure.tier_process import RemoteTier, SharedData, kill_all_workers
+from ..measure.tier_process import (
+    DEFAULT_CALL_TIMEOUT,
+    RemoteTier,
+    SharedData,
+    kill_all_workers,
+)
 from ..output.console import wide_console
 from ..output.outdir import OutputLock, default_out_dir, prepare_out_dir
 from ..overwrite import refuse_overwrite
@@ -101,6 +106,8 @@ class TrainOptions:
     save_dense: bool = False
     predict_budget: float = 10.0
     max_call_steps: int | None = None  # None: training.MAX_CALL_STEPS
+    # the least seconds one run call may take before the tier's worker is killed
+    call_timeout: float = DEFAULT_CALL_TIMEOUT
     out_dir: Path | None = None
     force: bool = False  # replace a finished train.json, the split files of --write-split
     plots: bool = True
@@ -278,6 +285,7 @@ class TrainSession:
                 "ease_lambda": o.ease_lambda,
                 "call_steps": None,
                 "predict_budget_seconds": o.predict_budget,
+                "call_timeout_seconds": o.call_timeout,
                 "save_top_k": o.save_top_k,
                 "save_dense": o.save_dense,
             },
@@ -316,6 +324,7 @@ class TrainSession:
                 **self.slim.to_dict(),
                 **options,
             },
+            call_timeout=self.options.call_timeout,
         )
 
     def _drop_shared(self) -> None:

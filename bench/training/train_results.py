@@ -6,7 +6,8 @@ Schema ``slimbench.train`` version 1:
   "interrupted", "diverged", "failed", "failed-audit"), ``created``, ``updated``, ``command``
 - ``dataset``: name, source, notes, train_stats, train_nnz, test_nnz, test_users, split{...}
 - ``options``: tier, epochs, seed, threads, no_diagonal, l2, cutoff, eval_every, baselines,
-  knn_k, knn_shrink, ease_lambda, call_steps, predict_budget_seconds, save_top_k, save_dense
+  knn_k, knn_shrink, ease_lambda, call_steps, predict_budget_seconds, call_timeout_seconds,
+  save_top_k, save_dense
 - ``learning_rate``: value, rule, max_square_sum, overshoot_above, overshoot_share
 - ``setup_seconds``; ``prediction``: slimbench.training.training.Prediction; ``audit``: the
   trained model's audited columns against the reference (slimbench.measure.timed_audit)
