@@ -6,9 +6,9 @@ children's, so a LocalCluster's workers are not "other"), and of them the second
 hypervisor gave this virtual machine's cores to others (Linux's steal time: no process
 here shows them, and on a shared host they are often most of the noise); the CPU
 frequency governor and turbo state where the OS exposes them (Linux sysfs; a VM often
-does not). A tier whose
-rounds' IQR exceeds NOISY_IQR_SHARE of their median is flagged. Warnings go to
-results.json (``noise``, and ``noise`` in each flagged tier), the console and the report.
+does not). A tier whose rounds' IQR exceeds NOISY_IQR_SHARE of their median is flagged.
+Warnings go to results.json (``noise``, and ``noise`` in each flagged tier), the console
+and the report.
 """
 
 from __future__ import annotations
