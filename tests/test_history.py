@@ -7,11 +7,13 @@ import json
 import pytest
 
 from slimbench.cli import main
-from slimbench.data.synthetic import GENERATOR_VERSIONS
+from slimbench.data.datasets import TINY
+from slimbench.data.synthetic import SyntheticParams
 from slimbench.output.history import MAX_COMMIT_LABELS, Point, Series, collect, commit_labels
 from slimbench.output.plots import series_style
 
-TASTES = GENERATOR_VERSIONS["tastes"]  # the generator of the runs made here
+TASTES = SyntheticParams().generator  # the default data's generator: the runs made here
+assert TINY.generator == TASTES  # synthetic-tiny shares it (the runs here are on tiny)
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +147,7 @@ def test_commit_labels_are_once_per_run_and_thinned():
 def test_history_keeps_the_generators_apart(real_doc, tmp_path):
     """One spec, two generators: two series; a run from before results named the generator
     (no `generator` field) joins today's runs of the first generator (structure=none)."""
-    assert real_doc["dataset"]["generator"] == GENERATOR_VERSIONS["tastes"]
+    assert real_doc["dataset"]["generator"] == TASTES
     runs = [
         ("new", "synthetic-ml10m", "tastes-1", 50000.0),
         ("first-today", "synthetic-ml10m:structure=none", "popularity-1", 60000.0),
