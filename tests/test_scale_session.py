@@ -42,10 +42,11 @@ def test_an_interrupted_sweep_keeps_its_points_and_says_interrupted(tmp_path, mo
     measured = []
     real = scale._measure_point
 
-    def measure_then_stop(point, shared, options, plan):
+    def measure_then_stop(point, shared, options, plan, call_timeout):
+        assert call_timeout == scale.DEFAULT_CALL_TIMEOUT  # run_scale's, handed down
         if measured:
             raise KeyboardInterrupt
-        real(point, shared, options, plan)
+        real(point, shared, options, plan, call_timeout)
         measured.append(point)
 
     shared_roots = []
